@@ -1,0 +1,64 @@
+/* cli.h: what the command implementations share: option parsing helpers,
+ * the attach-read-detach flow, and messages. Only the CLI layer may exit. */
+#ifndef SONDE_CLI_CLI_H
+#define SONDE_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "base/strbuf.h"
+#include "goruntime/goroutines.h"
+#include "goruntime/runtime.h"
+#include "target/mem.h"
+#include "target/proc.h"
+#include "target/ptrace.h"
+
+/* A stopped-and-released view of one process. */
+typedef struct {
+  pid_t pid;
+  tgt_procinfo info;
+  gr_program prog;
+  tgt_mem mem;
+  gr_snapshot snap;
+  size_t nthreads;
+  double stop_ms, attach_ms; /* how long the target was stopped; how long stopping took */
+} cli_target;
+
+/* Opens the program of pid (refusing non-Go targets before any stop), stops
+ * it, takes a snapshot, and lets it run again, on every path. */
+int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *out);
+void cli_target_free(cli_target *t);
+
+/* Parses a PID argument; SE_USAGE with a message when it is not one. */
+int cli_parse_pid(const char *s, pid_t *out);
+/* Prints "sonde: MESSAGE" for the last error and returns its exit status. */
+int cli_fail(int rc);
+/* Peak RSS of sonde in MiB. */
+double cli_peak_rss_mb(void);
+
+int cmd_goroutines(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+/* --group (group.c): members are indexes into t->snap.gs, in allgs order;
+ * groups come largest first. */
+typedef struct {
+  size_t *members;
+  size_t n;
+} cli_group;
+typedef struct {
+  cli_group *g;
+  size_t n;
+  size_t *members; /* storage behind every group's members */
+} cli_groups;
+int cli_make_groups(const cli_target *t, cli_groups *out);
+void cli_free_groups(cli_groups *gs);
+
+/* Output (out_traceback.c, out_json.c). */
+typedef struct {
+  bool all_frames, group, json;
+} out_opts;
+int out_traceback(const cli_target *t, const out_opts *o, FILE *f);
+int out_json(const cli_target *t, const out_opts *o, FILE *f);
+
+#endif

@@ -1,0 +1,100 @@
+/* cli_common.c: the attach-read-detach flow every live command uses.
+ *
+ * Order matters for the target's safety: everything that can be learnt
+ * from the executable file is learnt before the process is stopped; the
+ * stop covers only the snapshot; detach happens on every path. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "base/error.h"
+#include "cli/cli.h"
+
+int cli_parse_pid(const char *s, pid_t *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v <= 0 || v > 4194304)
+    return se_set(SE_USAGE, "'%s' is not a process id (a positive number, see `pgrep -a NAME`)", s);
+  *out = (pid_t)v;
+  return 0;
+}
+
+int cli_fail(int rc) {
+  fprintf(stderr, "sonde: %s\n", se_msg());
+  return se_exit_status(rc);
+}
+
+double cli_peak_rss_mb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_maxrss / 1024.0;
+}
+
+static int open_program(cli_target *t) {
+  char exe[64];
+  snprintf(exe, sizeof exe, "/proc/%d/exe", (int)t->pid);
+  int rc = gr_program_open(&t->prog, exe);
+  if (rc == 0) rc = gr_program_load_runtime(&t->prog);
+  if (rc == 0) return 0;
+  char who[160], why[1024];
+  snprintf(why, sizeof why, "%s", se_msg()); /* describing the process clears it */
+  tgt_proc_describe(t->pid, who, sizeof who);
+  if (rc == SE_PERM || (rc == SE_IO && !t->info.exe[0]))
+    return se_set(SE_PERM,
+                  "cannot read the executable of %s: permission denied. Run sonde as the same user as the "
+                  "process, or as root",
+                  who);
+  return se_set(rc, "%s: %s", who, why);
+}
+
+int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *t) {
+  memset(t, 0, sizeof *t);
+  t->pid = pid;
+  t->mem.memfd = -1;
+  int rc = tgt_proc_info(pid, &t->info);
+  if (rc) return rc;
+  if ((rc = open_program(t))) return rc;
+
+  /* Signals that would end sonde wait until the target runs again. */
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGHUP);
+  sigaddset(&block, SIGQUIT);
+  sigprocmask(SIG_BLOCK, &block, &old);
+
+  tgt_session sess;
+  rc = tgt_attach(pid, &sess);
+  if (rc == 0) {
+    t->nthreads = sess.nthreads;
+    t->attach_ms = tgt_ms_between(&sess.t_attach, &sess.t_all_stopped);
+    if ((rc = tgt_mem_open(&t->mem, pid)) == 0 && (rc = gr_program_bind(&t->prog, pid, t->info.exe, &t->mem)) == 0)
+      rc = gr_snapshot_take(&t->prog, &sess, o, &t->snap);
+    tgt_mem_invalidate(&t->mem);
+    /* keep the first error's message; a detach failure is reported only alone */
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", se_msg());
+    int drc = tgt_detach(&sess);
+    t->stop_ms = tgt_ms_between(&sess.t_attach, &sess.t_detached);
+    if (rc) se_set(rc, "%s", saved);
+    else rc = drc;
+    if (rc == SE_CORRUPT || rc == SE_EXITED) {
+      /* Was it the process going away under us? Then say that. */
+      tgt_procinfo pi;
+      if (tgt_proc_info(pid, &pi) == SE_NOPROC) rc = se_set(SE_EXITED, "process %d exited while sonde was reading it", (int)pid);
+    }
+  }
+  sigprocmask(SIG_SETMASK, &old, NULL); /* a pending SIGINT ends sonde here */
+  return rc;
+}
+
+void cli_target_free(cli_target *t) {
+  gr_snapshot_free(&t->snap);
+  tgt_mem_close(&t->mem);
+  gr_program_close(&t->prog);
+}

@@ -1,0 +1,82 @@
+/* main.c: sonde's entry point: command dispatch, --help, and the signal
+ * handling that keeps the target safe.
+ *
+ * While a target is stopped, SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked and
+ * take effect the moment it runs again (cli_common.c); a crash of sonde
+ * itself detaches before dying. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "cli/cli.h"
+#include "target/ptrace.h"
+
+static void usage(FILE *f) {
+  fputs("sonde: look inside running Go programs (Linux x86-64, Go 1.19 and 1.21-1.27)\n"
+        "\n"
+        "Usage: sonde COMMAND [OPTIONS]\n"
+        "\n"
+        "Commands:\n"
+        "  goroutines   every goroutine and its stack, in Go's own traceback format\n"
+        "  info         Go version and build information of a process or a binary\n"
+        "  help [CMD]   this text, or a command's help\n"
+        "\n"
+        "Options:\n"
+        "  -h, --help     show help\n"
+        "  -V, --version  show sonde's version\n"
+        "\n"
+        "Run 'sonde COMMAND --help' for a command's options.\n"
+        "\n"
+        "Exit codes:\n",
+        f);
+  for (int c = 0; c > -(int)SE_COUNT_; c--) fprintf(f, "  %2d  %s\n", se_exit_status(c), se_desc(c));
+  fputs("  128+N  sonde was ended by signal N (after letting the target run again)\n", f);
+}
+
+/* A crash inside sonde must not leave the target stopped. */
+static void on_crash(int sig) {
+  tgt_emergency_detach();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+int main(int argc, char **argv) {
+  static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+  for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(crash_signals[i], &sa, NULL);
+  }
+  if (argc < 2) {
+    usage(stderr);
+    return se_exit_status(SE_USAGE);
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "help")) {
+    if (argc < 3) {
+      usage(stdout);
+      return 0;
+    }
+    char *help_argv[] = {argv[2], "--help", NULL};
+    if (!strcmp(argv[2], "goroutines")) return cmd_goroutines(2, help_argv);
+    if (!strcmp(argv[2], "info")) return cmd_info(2, help_argv);
+    fprintf(stderr, "sonde: no command '%s'; run 'sonde --help' for the list\n", argv[2]);
+    return se_exit_status(SE_USAGE);
+  }
+  if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+    printf("sonde %s\n", SONDE_VERSION);
+    return 0;
+  }
+  if (!strcmp(cmd, "goroutines") || !strcmp(cmd, "gr")) return cmd_goroutines(argc - 1, argv + 1);
+  if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
+  fprintf(stderr, "sonde: no command '%s'; run 'sonde --help' for the list\n", cmd);
+  return se_exit_status(SE_USAGE);
+}

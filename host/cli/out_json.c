@@ -1,0 +1,128 @@
+/* out_json.c: --json for `sonde goroutines`. The schema is documented in
+ * docs/json.md; fields are only ever added, never renamed. */
+#include <stdio.h>
+
+#include "base/error.h"
+#include "base/json.h"
+#include "cli/cli.h"
+#include "goruntime/symbolize.h"
+
+static void frame_obj(json_w *w, const gr_frame *f) {
+  json_obj_begin(w);
+  json_key(w, "function");
+  json_str(w, f->func);
+  json_key(w, "file");
+  json_str(w, f->file);
+  json_key(w, "line");
+  json_i64(w, f->line);
+  json_key(w, "pc");
+  json_u64(w, f->pc);
+  json_key(w, "inlined");
+  json_bool(w, f->inlined);
+  json_obj_end(w);
+}
+
+/* The fields every goroutine and every group share. */
+static void state_fields(json_w *w, const cli_target *t, const gr_goroutine *g, const gr_trace *tr) {
+  json_key(w, "status");
+  json_str(w, gr_status_name(g->status));
+  json_key(w, "wait_reason");
+  json_str(w, (g->status == GR_GWAITING || g->status == GR_GLEAKED) ? gr_waitreason(&t->prog, g->waitreason) : "");
+  json_key(w, "wait_minutes");
+  int64_t minutes = 0;
+  if ((g->status == GR_GWAITING || g->status == GR_GSYSCALL) && g->waitsince != 0)
+    minutes = (t->snap.nanotime - g->waitsince) / 60000000000LL;
+  json_i64(w, minutes < 0 ? 0 : minutes);
+  json_key(w, "locked_to_thread");
+  json_bool(w, g->lockedm != 0);
+  json_key(w, "system");
+  json_bool(w, g->system);
+  json_key(w, "created_by");
+  if (tr->has_creator) {
+    json_obj_begin(w);
+    json_key(w, "function");
+    json_str(w, tr->creator.func);
+    json_key(w, "file");
+    json_str(w, tr->creator.file);
+    json_key(w, "line");
+    json_i64(w, tr->creator.line);
+    json_key(w, "pc");
+    json_u64(w, tr->creator.pc);
+    json_obj_end(w);
+  } else {
+    json_null(w);
+  }
+  json_key(w, "frames");
+  json_arr_begin(w);
+  for (size_t i = 0; i < tr->n; i++) frame_obj(w, &tr->frames[i]);
+  json_arr_end(w);
+  json_key(w, "frames_elided");
+  json_u64(w, tr->elided);
+  json_key(w, "unwind");
+  json_str(w, gr_unwind_end_str(g->end));
+}
+
+enum { FLUSH_AT = 1 << 20 };
+
+int out_json(const cli_target *t, const out_opts *o, FILE *f) {
+  gr_symbolizer sym;
+  gr_sym_init(&sym, (gr_program *)&t->prog);
+  gr_trace tr = {0};
+  strbuf b;
+  sb_init(&b);
+  json_w w;
+  json_init(&w, &b);
+  int rc = 0;
+  json_obj_begin(&w);
+  json_key(&w, "pid");
+  json_i64(&w, t->pid);
+  json_key(&w, "go_version");
+  json_str(&w, t->prog.bi.go_version);
+  json_key(&w, "stopped_ms");
+  json_i64(&w, (int64_t)(t->stop_ms * 1000) / 1000);
+  if (!o->group) {
+    json_key(&w, "goroutines");
+    json_arr_begin(&w);
+    for (size_t i = 0; i < t->snap.n && rc == 0; i++) {
+      const gr_goroutine *g = &t->snap.gs[i];
+      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      json_obj_begin(&w);
+      json_key(&w, "id");
+      json_u64(&w, g->goid);
+      json_key(&w, "parent_id");
+      json_u64(&w, g->parent_goid);
+      state_fields(&w, t, g, &tr);
+      json_obj_end(&w);
+      if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
+    }
+    json_arr_end(&w);
+  } else {
+    cli_groups gs;
+    rc = cli_make_groups(t, &gs);
+    json_key(&w, "groups");
+    json_arr_begin(&w);
+    for (size_t k = 0; k < gs.n && rc == 0; k++) {
+      const gr_goroutine *g = &t->snap.gs[gs.g[k].members[0]];
+      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      json_obj_begin(&w);
+      json_key(&w, "count");
+      json_u64(&w, gs.g[k].n);
+      json_key(&w, "ids");
+      json_arr_begin(&w);
+      for (size_t j = 0; j < gs.g[k].n; j++) json_u64(&w, t->snap.gs[gs.g[k].members[j]].goid);
+      json_arr_end(&w);
+      state_fields(&w, t, g, &tr);
+      json_obj_end(&w);
+      if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
+    }
+    json_arr_end(&w);
+    cli_free_groups(&gs);
+  }
+  json_obj_end(&w);
+  sb_putc(&b, '\n');
+  if (rc == 0) rc = sb_flush(&b, f);
+  sb_free(&b);
+  gr_trace_free(&tr);
+  gr_sym_free(&sym);
+  return rc;
+}

@@ -1,0 +1,124 @@
+/* out_traceback.c: goroutines in Go's own traceback format.
+ *
+ * Mirrors runtime/traceback.go: goroutineheader, traceback2's frame lines,
+ * printcreatedby1. What differs on purpose: arguments print as "(...)"
+ * (sonde does not decode them), and --group adds a count and ids. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "cli/cli.h"
+#include "goruntime/symbolize.h"
+
+static void header(strbuf *b, const cli_target *t, const gr_goroutine *g) {
+  const gr_program *p = &t->prog;
+  sb_puts(b, gr_status_text(p, g));
+  if (g->status == GR_GLEAKED) sb_puts(b, " (leaked)");
+  if (g->scan) sb_puts(b, " (scan)");
+  /* runtime: (nanotime() - waitsince) / 60e9, for waiting and syscall */
+  if ((g->status == GR_GWAITING || g->status == GR_GSYSCALL) && g->waitsince != 0) {
+    int64_t minutes = (t->snap.nanotime - g->waitsince) / 60000000000LL;
+    if (minutes >= 1) {
+      sb_puts(b, ", ");
+      sb_put_u64(b, (uint64_t)minutes);
+      sb_puts(b, " minutes");
+    }
+  }
+  if (g->lockedm) sb_puts(b, ", locked to thread");
+}
+
+static void frame_line(strbuf *b, const gr_frame *f, bool created_by, uint64_t parent, bool style_in_goroutine) {
+  char name[1024];
+  gr_print_name(f->func, name, sizeof name);
+  if (created_by) {
+    sb_puts(b, "created by ");
+    sb_puts(b, name);
+    if (style_in_goroutine && parent) {
+      sb_puts(b, " in goroutine ");
+      sb_put_u64(b, parent);
+    }
+    sb_putc(b, '\n');
+  } else {
+    sb_puts(b, name);
+    sb_puts(b, "(...)\n");
+  }
+  sb_putc(b, '\t');
+  sb_puts(b, f->file);
+  sb_putc(b, ':');
+  sb_put_u64(b, (uint64_t)(f->line < 0 ? 0 : f->line));
+  if (!f->inlined && f->pc > f->entry) {
+    sb_puts(b, " +");
+    sb_put_hex(b, f->pc - f->entry);
+  }
+  sb_putc(b, '\n');
+}
+
+static void stack(strbuf *b, const cli_target *t, const gr_goroutine *g, const gr_trace *tr) {
+  for (size_t i = 0; i < tr->n; i++) {
+    if (tr->elided && i == tr->elide_at) {
+      sb_puts(b, "...");
+      sb_put_u64(b, tr->elided);
+      sb_puts(b, " frames elided...\n");
+    }
+    frame_line(b, &tr->frames[i], false, 0, false);
+  }
+  if (tr->elided_tail) sb_puts(b, "...additional frames elided...\n");
+  if (g->end != GR_UNWIND_COMPLETE && g->end != GR_UNWIND_SPWRITE) {
+    sb_puts(b, "...stack unwinding stopped: ");
+    sb_puts(b, gr_unwind_end_str(g->end));
+    sb_puts(b, "...\n");
+  }
+  if (tr->has_creator) frame_line(b, &tr->creator, true, g->parent_goid, t->prog.style.created_by_goroutine);
+}
+
+enum { FLUSH_AT = 1 << 20, MAX_IDS_SHOWN = 32 };
+
+int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
+  gr_symbolizer sym;
+  gr_sym_init(&sym, (gr_program *)&t->prog);
+  gr_trace tr = {0};
+  strbuf b;
+  sb_init(&b);
+  int rc = 0;
+  if (!o->group) {
+    for (size_t i = 0; i < t->snap.n && rc == 0; i++) {
+      const gr_goroutine *g = &t->snap.gs[i];
+      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      if (i) sb_putc(&b, '\n');
+      sb_puts(&b, "goroutine ");
+      sb_put_u64(&b, g->goid);
+      sb_puts(&b, " [");
+      header(&b, t, g);
+      sb_puts(&b, "]:\n");
+      stack(&b, t, g, &tr);
+      if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
+    }
+  } else {
+    cli_groups gs;
+    rc = cli_make_groups(t, &gs);
+    for (size_t k = 0; k < gs.n && rc == 0; k++) {
+      const cli_group *grp = &gs.g[k];
+      const gr_goroutine *g = &t->snap.gs[grp->members[0]];
+      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      if (k) sb_putc(&b, '\n');
+      sb_put_u64(&b, grp->n);
+      sb_puts(&b, grp->n == 1 ? " goroutine [" : " goroutines [");
+      header(&b, t, g);
+      sb_puts(&b, "]: ");
+      for (size_t j = 0; j < grp->n && j < MAX_IDS_SHOWN; j++) {
+        if (j) sb_putc(&b, ' ');
+        sb_put_u64(&b, t->snap.gs[grp->members[j]].goid);
+      }
+      if (grp->n > MAX_IDS_SHOWN) sb_printf(&b, " ... (%zu more; --json lists all)", grp->n - MAX_IDS_SHOWN);
+      sb_putc(&b, '\n');
+      stack(&b, t, g, &tr);
+      if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
+    }
+    cli_free_groups(&gs);
+  }
+  if (rc == 0) rc = sb_flush(&b, f);
+  sb_free(&b);
+  gr_trace_free(&tr);
+  gr_sym_free(&sym);
+  return rc;
+}

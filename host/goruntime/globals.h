@@ -1,0 +1,37 @@
+/* globals.h: addresses of the runtime's global variables.
+ *
+ * Callers name globals (GR_GLOBAL_ALLGS), never addresses. Today the source is
+ * the ELF symbol table; a binary built with -s has none, and a later source
+ * (instruction decoding, see go-runtime-notes section 8) plugs in here. */
+#ifndef SONDE_GORUNTIME_GLOBALS_H
+#define SONDE_GORUNTIME_GLOBALS_H
+
+#include <stdint.h>
+
+#include "goruntime/elfimage.h"
+
+/* X(id, symbol, required) */
+#define GR_GLOBALS(X)                                     \
+  X(ALLGS, "runtime.allgs", 1)                            \
+  X(FIRSTMODULEDATA, "runtime.firstmoduledata", 1)        \
+  X(WAITREASONSTRINGS, "runtime.waitReasonStrings", 1)
+
+typedef enum {
+#define GR_GLOBAL_ENUM_(id, sym, req) GR_GLOBAL_##id,
+  GR_GLOBALS(GR_GLOBAL_ENUM_)
+#undef GR_GLOBAL_ENUM_
+  GR_GLOBAL_COUNT_
+} gr_global;
+
+typedef struct {
+  uint64_t addr[GR_GLOBAL_COUNT_]; /* link-time address; 0 when unknown */
+  uint64_t size[GR_GLOBAL_COUNT_];
+  const char *source;
+} gr_globals;
+
+/* Looks every global up in the symbol table; the message names the first
+ * required global it could not find. */
+int gr_globals_from_symtab(const gr_image *img, gr_globals *out);
+const char *gr_global_name(gr_global g);
+
+#endif

@@ -1,0 +1,296 @@
+/* goroutines.c: reading every g and its stack during one stop.
+ *
+ * Reads are batched: allgs in one read, g structs CHUNK at a time, stacks in
+ * batches of up to STACK_BATCH_BYTES, each through one process_vm_readv
+ * call per IOV_MAX pieces. Mirrors runtime/traceback.go: tracebackothers,
+ * traceback1 (where a goroutine's stack starts) and isSystemGoroutine. */
+#include "goruntime/goroutines.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/error.h"
+
+enum {
+  CHUNK = 4096,                           /* g structs read per batch */
+  MAX_ALLGS = 8 * 1024 * 1024,            /* more is a corrupt length */
+  STACK_BATCH_BYTES = 8 * 1024 * 1024,    /* stack bytes held at once */
+  MAX_STACK_BYTES = 256 * 1024 * 1024,    /* Go's limit is 1 GB; we read at most this */
+  MAX_FRAMES = 100000,                    /* per goroutine */
+};
+
+static uint64_t rd64(const uint8_t *p, int64_t off) {
+  uint64_t v;
+  memcpy(&v, p + off, 8);
+  return v;
+}
+static uint32_t rd32(const uint8_t *p, int64_t off) {
+  uint32_t v;
+  memcpy(&v, p + off, 4);
+  return v;
+}
+
+bool gr_is_system(const gr_program *p, uint64_t startpc, uint32_t status, uint8_t waitreason, bool running_cleanups) {
+  const pcln_table *t = &p->pcln;
+  pcln_func f;
+  if (pcln_find(t, startpc, &f) != 0) {
+    se_clear();
+    return false;
+  }
+  uint8_t fid = pcln_funcid(t, &f);
+  if (pcln_is_special(t, fid, PCLN_FID_RUNTIME_MAIN) || pcln_is_special(t, fid, PCLN_FID_COROSTART) ||
+      pcln_is_special(t, fid, PCLN_FID_HANDLEASYNCEVENT))
+    return false;
+  if (pcln_is_special(t, fid, PCLN_FID_RUNFINQ) || pcln_is_special(t, fid, PCLN_FID_RUNFINALIZERS)) {
+    /* The runtime asks fingStatus whether a finalizer is running user code.
+     * Equivalent from outside: the goroutine is parked in runfinq's own
+     * wait ("finalizer wait") exactly when no finalizer is running. */
+    return status == GR_GWAITING && !strcmp(gr_waitreason(p, waitreason), "finalizer wait");
+  }
+  if (pcln_is_special(t, fid, PCLN_FID_RUNCLEANUPS)) return !running_cleanups;
+  const char *name = pcln_name(t, &f);
+  return name && !strncmp(name, "runtime.", 8);
+}
+
+const char *gr_status_name(uint32_t status) {
+  /* runtime/traceback.go: gStatusStrings */
+  switch (status) {
+    case GR_GIDLE: return "idle";
+    case GR_GRUNNABLE: return "runnable";
+    case GR_GRUNNING: return "running";
+    case GR_GSYSCALL: return "syscall";
+    case GR_GWAITING: return "waiting";
+    case GR_GDEAD: return "dead";
+    case GR_GCOPYSTACK: return "copystack";
+    case GR_GPREEMPTED: return "preempted";
+    case GR_GLEAKED: return "leaked";
+    case GR_GDEADEXTRA: return "waiting for cgo callback";
+    default: return "???";
+  }
+}
+
+const char *gr_status_text(const gr_program *p, const gr_goroutine *g) {
+  if ((g->status == GR_GWAITING || g->status == GR_GLEAKED) && g->waitreason != 0)
+    return gr_waitreason(p, g->waitreason);
+  return gr_status_name(g->status);
+}
+
+/* Where the runtime's traceback of a non-running g starts (traceback1, initAt). */
+typedef struct {
+  uint64_t pc, sp, lo, hi;
+  int trap;
+} start_regs;
+
+/* Bytes of a g we need: up to the end of the last field we read. */
+static size_t g_need(const gr_layout *L) {
+  size_t need = 0;
+  for (int i = 0; i < GRL_COUNT_; i++) {
+    const gr_field_spec *s = gr_layout_spec((gr_field)i);
+    if (strcmp(s->st, "runtime.g") != 0 || L->off[i] < 0) continue;
+    size_t end = (size_t)L->off[i] + (size_t)L->fsize[i];
+    if (end > need) need = end;
+  }
+  return need;
+}
+
+/* For a g bound to an M (running or in a syscall): the M's vdso state and
+ * thread id. Few gs have an M, so these are single cached reads. */
+static int read_m(gr_program *p, uint64_t m, uint64_t *vdsosp, uint64_t *vdsopc, uint64_t *procid) {
+  const gr_layout *L = &p->layout;
+  int rc;
+  if ((rc = tgt_mem_read_u64(p->mem, m + (uint64_t)GR_OFF(L, M_VDSOSP), vdsosp)) ||
+      (rc = tgt_mem_read_u64(p->mem, m + (uint64_t)GR_OFF(L, M_VDSOPC), vdsopc)) ||
+      (rc = tgt_mem_read_u64(p->mem, m + (uint64_t)GR_OFF(L, M_PROCID), procid)))
+    return rc;
+  return 0;
+}
+
+static void start_of(gr_program *p, tgt_session *sess, const uint8_t *gb, gr_goroutine *g, start_regs *r) {
+  const gr_layout *L = &p->layout;
+  r->lo = rd64(gb, GR_OFF(L, G_STACK_LO));
+  r->hi = rd64(gb, GR_OFF(L, G_STACK_HI));
+  r->trap = 0;
+  uint64_t syscallsp = rd64(gb, GR_OFF(L, G_SYSCALLSP));
+  if (syscallsp != 0) {
+    r->pc = rd64(gb, GR_OFF(L, G_SYSCALLPC));
+    r->sp = syscallsp;
+  } else {
+    r->pc = rd64(gb, GR_OFF(L, G_SCHED_PC));
+    r->sp = rd64(gb, GR_OFF(L, G_SCHED_SP));
+  }
+  if (!g->m) return;
+  uint64_t vdsosp = 0, vdsopc = 0, procid = 0;
+  if (read_m(p, g->m, &vdsosp, &vdsopc, &procid) != 0) {
+    se_clear();
+    return;
+  }
+  if (vdsosp != 0) { /* traceback1: a g inside a vDSO call starts there */
+    r->pc = vdsopc;
+    r->sp = vdsosp;
+    return;
+  }
+  if (g->status != GR_GRUNNING || procid == 0 || procid > INT32_MAX) return;
+  g->tid = (int32_t)procid;
+  /* A running g's sched is stale: take the thread's registers, if the
+   * thread is on this g's stack (not on g0 or the signal stack). */
+  struct user_regs_struct regs;
+  if (!tgt_has_thread(sess, g->tid) || tgt_getregs(sess, g->tid, &regs) != 0) {
+    se_clear();
+    return;
+  }
+  if (regs.rsp >= r->lo && regs.rsp < r->hi) {
+    r->pc = regs.rip;
+    r->sp = regs.rsp;
+    r->trap = 1;
+  }
+}
+
+typedef struct {
+  gr_goroutine *g;
+  start_regs r;
+  uint8_t *buf;
+  size_t len;
+} pending_stack;
+
+static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, gr_rawframe *scratch) {
+  tgt_iov *iov = malloc(n * sizeof *iov);
+  if (!iov && n) return se_set(SE_NOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) iov[i] = (tgt_iov){ps[i].r.sp, ps[i].buf, ps[i].len, false};
+  int rc = tgt_mem_readv(p->mem, iov, n);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    gr_goroutine *g = ps[i].g;
+    s->stack_bytes_read += ps[i].len;
+    gr_stackcopy stk = {ps[i].buf, ps[i].r.sp, iov[i].ok ? ps[i].len : 0};
+    size_t nf = gr_unwind(&p->pcln, &stk, ps[i].r.pc, ps[i].r.sp, ps[i].r.trap, scratch, MAX_FRAMES, &g->end);
+    g->frames = arena_alloc(&s->a, nf * sizeof *g->frames);
+    if (!g->frames && nf) {
+      rc = se_set(SE_NOMEM, "out of memory storing stacks");
+      break;
+    }
+    memcpy(g->frames, scratch, nf * sizeof *scratch);
+    g->nframes = (uint32_t)nf;
+  }
+  free(iov);
+  return rc;
+}
+
+/* Reads and unwinds the stacks of gs[0..n), batching by byte budget. */
+static int read_stacks(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, gr_rawframe *scratch) {
+  uint8_t *pool = malloc(STACK_BATCH_BYTES);
+  if (!pool) return se_set(SE_NOMEM, "out of memory");
+  int rc = 0;
+  size_t i = 0;
+  while (i < n && rc == 0) {
+    size_t used = 0, j = i;
+    while (j < n && (used + ps[j].len <= STACK_BATCH_BYTES)) {
+      ps[j].buf = pool + used;
+      used += ps[j].len;
+      j++;
+    }
+    if (j == i) { /* one stack larger than the pool: read it alone */
+      uint8_t *big = malloc(ps[i].len);
+      if (!big) {
+        rc = se_set(SE_NOMEM, "out of memory for a %zu-byte stack", ps[i].len);
+        break;
+      }
+      ps[i].buf = big;
+      rc = unwind_batch(p, s, &ps[i], 1, scratch);
+      free(big);
+      i++;
+      continue;
+    }
+    rc = unwind_batch(p, s, ps + i, j - i, scratch);
+    i = j;
+  }
+  free(pool);
+  return rc;
+}
+
+int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o, gr_snapshot *s) {
+  memset(s, 0, sizeof *s);
+  arena_init(&s->a);
+  const gr_layout *L = &p->layout;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  s->nanotime = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+
+  uint64_t hdr[3];
+  int rc = tgt_mem_read(p->mem, gr_rt(p, p->globals.addr[GR_GLOBAL_ALLGS]), hdr, sizeof hdr);
+  if (rc) return se_wrap(rc, "reading runtime.allgs");
+  uint64_t gptr = hdr[0], glen = hdr[1], gcap = hdr[2];
+  if (glen > gcap || glen > MAX_ALLGS)
+    return se_set(SE_CORRUPT, "runtime.allgs has length %llu and capacity %llu: not a sane goroutine list",
+                  (unsigned long long)glen, (unsigned long long)gcap);
+  s->nallgs = (size_t)glen;
+  uint64_t *gaddrs = malloc((size_t)glen * 8 + 8);
+  size_t need = g_need(L);
+  uint8_t *gbuf = malloc(CHUNK * need);
+  tgt_iov *iov = malloc(CHUNK * sizeof *iov);
+  pending_stack *ps = malloc(CHUNK * sizeof *ps);
+  gr_rawframe *scratch = malloc(MAX_FRAMES * sizeof *scratch);
+  s->gs = arena_calloc(&s->a, (size_t)glen + 1, sizeof *s->gs);
+  if (!gaddrs || !gbuf || !iov || !ps || !scratch || !s->gs) {
+    rc = se_set(SE_NOMEM, "out of memory for %llu goroutines", (unsigned long long)glen);
+    goto out;
+  }
+  if (glen && (rc = tgt_mem_read(p->mem, gptr, gaddrs, (size_t)glen * 8))) {
+    rc = se_wrap(rc, "reading the array behind runtime.allgs");
+    goto out;
+  }
+  for (size_t base = 0; base < glen; base += CHUNK) {
+    size_t cnt = glen - base < CHUNK ? (size_t)(glen - base) : CHUNK;
+    for (size_t i = 0; i < cnt; i++) iov[i] = (tgt_iov){gaddrs[base + i], gbuf + i * need, need, false};
+    if ((rc = tgt_mem_readv(p->mem, iov, cnt))) goto out;
+    size_t npend = 0;
+    for (size_t i = 0; i < cnt; i++) {
+      if (!iov[i].ok) continue; /* a g we cannot read: skip it, as the runtime skips nil */
+      const uint8_t *gb = gbuf + i * need;
+      uint32_t st = rd32(gb, GR_OFF(L, G_ATOMICSTATUS));
+      uint32_t status = st & ~(uint32_t)GR_GSCAN;
+      if (status == GR_GDEAD || status == GR_GDEADEXTRA) continue;
+      gr_goroutine *g = &s->gs[s->n];
+      memset(g, 0, sizeof *g);
+      g->addr = gaddrs[base + i];
+      g->status = status;
+      g->scan = (st & GR_GSCAN) != 0;
+      g->goid = rd64(gb, GR_OFF(L, G_GOID));
+      g->parent_goid = GR_HAS(L, G_PARENTGOID) ? rd64(gb, GR_OFF(L, G_PARENTGOID)) : 0;
+      g->waitreason = gb[GR_OFF(L, G_WAITREASON)];
+      g->waitsince = (int64_t)rd64(gb, GR_OFF(L, G_WAITSINCE));
+      g->gopc = rd64(gb, GR_OFF(L, G_GOPC));
+      g->startpc = rd64(gb, GR_OFF(L, G_STARTPC));
+      g->lockedm = rd64(gb, GR_OFF(L, G_LOCKEDM));
+      g->m = rd64(gb, GR_OFF(L, G_M));
+      bool cleanups = GR_HAS(L, G_RUNNINGCLEANUPS) && gb[GR_OFF(L, G_RUNNINGCLEANUPS)];
+      g->system = gr_is_system(p, g->startpc, status, g->waitreason, cleanups);
+      if (g->system && !o->include_system) continue;
+      s->n++;
+      if (o->skip_stacks) continue;
+      pending_stack *q = &ps[npend];
+      q->g = g;
+      start_of(p, sess, gb, g, &q->r);
+      /* The stack runs from sp up to stack.hi; anything else is corrupt. */
+      if (q->r.sp < q->r.lo || q->r.sp > q->r.hi || q->r.hi - q->r.sp > MAX_STACK_BYTES) {
+        g->end = GR_UNWIND_BAD_STACK;
+        continue;
+      }
+      q->len = (size_t)(q->r.hi - q->r.sp);
+      npend++;
+    }
+    if ((rc = read_stacks(p, s, ps, npend, scratch))) goto out;
+  }
+out:
+  free(gaddrs);
+  free(gbuf);
+  free(iov);
+  free(ps);
+  free(scratch);
+  if (rc) gr_snapshot_free(s);
+  return rc;
+}
+
+void gr_snapshot_free(gr_snapshot *s) {
+  arena_free(&s->a);
+  memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,67 @@
+/* goroutines.h: a snapshot of every goroutine of a stopped Go process.
+ *
+ * gr_snapshot_take reads, while the process is stopped, only raw facts:
+ * each g's fields and its stack unwound to return PCs. Symbolizing and
+ * printing happen after the process runs again (symbolize.c), which keeps
+ * the stop short. All snapshot data lives in the snapshot's arena. */
+#ifndef SONDE_GORUNTIME_GOROUTINES_H
+#define SONDE_GORUNTIME_GOROUTINES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "goruntime/runtime.h"
+#include "goruntime/unwind.h"
+#include "target/ptrace.h"
+
+/* runtime2.go: g.atomicstatus values */
+enum {
+  GR_GIDLE = 0, GR_GRUNNABLE = 1, GR_GRUNNING = 2, GR_GSYSCALL = 3, GR_GWAITING = 4,
+  GR_GDEAD = 6, GR_GCOPYSTACK = 8, GR_GPREEMPTED = 9, GR_GLEAKED = 10, GR_GDEADEXTRA = 11,
+  GR_GSCAN = 0x1000,
+};
+
+typedef struct {
+  uint64_t addr; /* address of the g */
+  uint64_t goid, parent_goid;
+  uint32_t status; /* without the scan bit */
+  bool scan;
+  bool system;     /* what runtime.isSystemGoroutine says */
+  uint8_t waitreason;
+  int64_t waitsince;
+  uint64_t gopc, startpc, lockedm, m;
+  int32_t tid;      /* thread running it (status running), else 0 */
+  gr_rawframe *frames;
+  uint32_t nframes;
+  gr_unwind_end end;
+} gr_goroutine;
+
+typedef struct {
+  arena a;
+  gr_goroutine *gs;
+  size_t n;
+  size_t nallgs;      /* len(allgs), dead ones included */
+  int64_t nanotime;   /* CLOCK_MONOTONIC at the snapshot, for wait durations */
+  uint64_t stack_bytes_read;
+} gr_snapshot;
+
+typedef struct {
+  bool include_system;
+  bool skip_stacks; /* states only (sonde info) */
+} gr_snapshot_opts;
+
+/* Reads all goroutines. `sess` gives thread registers for running ones. */
+int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o, gr_snapshot *out);
+void gr_snapshot_free(gr_snapshot *s);
+
+/* runtime.isSystemGoroutine, for a g we have read. */
+bool gr_is_system(const gr_program *p, uint64_t startpc, uint32_t status, uint8_t waitreason, bool running_cleanups);
+
+/* Text of a status as Go prints it in a traceback header ("chan receive",
+ * "running", ...), without suffixes. */
+const char *gr_status_text(const gr_program *p, const gr_goroutine *g);
+const char *gr_status_name(uint32_t status);
+
+#endif

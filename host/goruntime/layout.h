@@ -1,0 +1,100 @@
+/* layout.h: where the fields of the Go runtime's structs are.
+ *
+ * Callers name fields (GR_OFF(L, G_GOID)), never offsets. The list below is
+ * the contract between sonde and the Go runtime: every field sonde reads,
+ * with the size and type it must have. A source (DWARF today; per-version
+ * tables for stripped binaries later) fills a gr_layout, and gr_layout_check
+ * verifies it against the contract, so a Go release that moves, resizes or
+ * drops a field is caught before anything is read. */
+#ifndef SONDE_GORUNTIME_LAYOUT_H
+#define SONDE_GORUNTIME_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "goruntime/elfimage.h"
+
+enum { LF_REQ = 0, LF_OPT = 1 };
+
+/* X(id, struct, field path, size, accepted type names ('|'-separated;
+ * matched on the name's end, so a package move inside the runtime is fine),
+ * LF_REQ or LF_OPT with the versions that have it) */
+#define GR_LAYOUT_FIELDS(X)                                                                    \
+  X(G_STACK_LO, "runtime.g", "stack.lo", 8, "uintptr", LF_REQ)                                 \
+  X(G_STACK_HI, "runtime.g", "stack.hi", 8, "uintptr", LF_REQ)                                 \
+  X(G_M, "runtime.g", "m", 8, "*runtime.m", LF_REQ)                                            \
+  X(G_SCHED_SP, "runtime.g", "sched.sp", 8, "uintptr", LF_REQ)                                 \
+  X(G_SCHED_PC, "runtime.g", "sched.pc", 8, "uintptr", LF_REQ)                                 \
+  X(G_SCHED_BP, "runtime.g", "sched.bp", 8, "uintptr", LF_REQ)                                 \
+  X(G_SYSCALLSP, "runtime.g", "syscallsp", 8, "uintptr", LF_REQ)                               \
+  X(G_SYSCALLPC, "runtime.g", "syscallpc", 8, "uintptr", LF_REQ)                               \
+  X(G_ATOMICSTATUS, "runtime.g", "atomicstatus", 4, "uint32|atomic.Uint32", LF_REQ)            \
+  X(G_GOID, "runtime.g", "goid", 8, "uint64|int64", LF_REQ)                                    \
+  X(G_WAITSINCE, "runtime.g", "waitsince", 8, "int64", LF_REQ)                                 \
+  X(G_WAITREASON, "runtime.g", "waitreason", 1, "runtime.waitReason", LF_REQ)                  \
+  X(G_LOCKEDM, "runtime.g", "lockedm", 8, "runtime.muintptr", LF_REQ)                          \
+  X(G_PARENTGOID, "runtime.g", "parentGoid", 8, "uint64", LF_OPT /* 1.21+ */)                  \
+  X(G_GOPC, "runtime.g", "gopc", 8, "uintptr", LF_REQ)                                         \
+  X(G_STARTPC, "runtime.g", "startpc", 8, "uintptr", LF_REQ)                                   \
+  X(G_RUNNINGCLEANUPS, "runtime.g", "runningCleanups", 1, "atomic.Bool", LF_OPT /* 1.25+ */)   \
+  X(M_PROCID, "runtime.m", "procid", 8, "uint64", LF_REQ)                                      \
+  X(M_CURG, "runtime.m", "curg", 8, "*runtime.g", LF_REQ)                                      \
+  X(M_VDSOSP, "runtime.m", "vdsoSP", 8, "uintptr", LF_REQ)                                     \
+  X(M_VDSOPC, "runtime.m", "vdsoPC", 8, "uintptr", LF_REQ)                                     \
+  X(MD_PCHEADER, "runtime.moduledata", "pcHeader", 8, "*runtime.pcHeader", LF_REQ)             \
+  X(MD_TEXT, "runtime.moduledata", "text", 8, "uintptr", LF_REQ)                               \
+  X(MD_MINPC, "runtime.moduledata", "minpc", 8, "uintptr", LF_REQ)                             \
+  X(MD_MAXPC, "runtime.moduledata", "maxpc", 8, "uintptr", LF_REQ)                             \
+  X(MD_GOFUNC, "runtime.moduledata", "gofunc", 8, "uintptr", LF_REQ)                           \
+  X(MD_NEXT, "runtime.moduledata", "next", 8, "*runtime.moduledata", LF_REQ)
+
+/* X(id, struct) : struct sizes sonde needs */
+#define GR_LAYOUT_SIZES(X)  \
+  X(SZ_G, "runtime.g")      \
+  X(SZ_M, "runtime.m")      \
+  X(SZ_MODULEDATA, "runtime.moduledata")
+
+typedef enum {
+#define GR_FIELD_ENUM_(id, st, path, size, types, flags) GRL_##id,
+  GR_LAYOUT_FIELDS(GR_FIELD_ENUM_)
+#undef GR_FIELD_ENUM_
+  GRL_COUNT_
+} gr_field;
+
+typedef enum {
+#define GR_SIZE_ENUM_(id, st) GRL_##id,
+  GR_LAYOUT_SIZES(GR_SIZE_ENUM_)
+#undef GR_SIZE_ENUM_
+  GRL_SIZE_COUNT_
+} gr_size;
+
+typedef struct {
+  int64_t off[GRL_COUNT_];       /* -1: absent */
+  uint64_t fsize[GRL_COUNT_];    /* byte size of the field's type as found */
+  char ftype[GRL_COUNT_][64];    /* type name as found */
+  uint64_t size[GRL_SIZE_COUNT_];
+  const char *source;            /* "DWARF", ... */
+} gr_layout;
+
+#define GR_OFF(L, id) ((L)->off[GRL_##id])
+#define GR_HAS(L, id) ((L)->off[GRL_##id] >= 0)
+#define GR_SIZE(L, id) ((L)->size[GRL_##id])
+
+typedef struct {
+  const char *st, *path, *types;
+  uint64_t size;
+  int flags;
+} gr_field_spec;
+
+const gr_field_spec *gr_layout_spec(gr_field f);
+const char *gr_layout_size_struct(gr_size s);
+void gr_layout_init(gr_layout *L);
+
+/* Every required field present, every present field of the expected size
+ * and type. The message names each violation. */
+int gr_layout_check(const gr_layout *L);
+
+/* The DWARF source (layout_dwarf.c). SE_NOTGO when the binary has no DWARF. */
+int gr_layout_from_dwarf(const gr_image *img, gr_layout *out);
+
+#endif

@@ -1,0 +1,115 @@
+/* runtime.c: opening a Go program and binding it to a live process. */
+#include "goruntime/runtime.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "target/proc.h"
+
+/* Finds the build info: the .go.buildinfo section, else writable segments. */
+static int read_buildinfo(gr_program *p) {
+  const gr_section *s = gr_image_section(&p->img, ".go.buildinfo");
+  const uint8_t *b = gr_image_section_bytes(&p->img, s);
+  if (b) return bi_parse(b, (size_t)s->size, &p->strings, &p->bi);
+  for (size_t i = 0; i < p->img.nsegs; i++) {
+    const gr_segment *sg = &p->img.segs[i];
+    if (!(sg->flags & 2 /* PF_W */)) continue;
+    if (bi_parse(p->img.map + sg->offset, (size_t)sg->filesz, &p->strings, &p->bi) == 0) return 0;
+  }
+  return se_set(SE_NOTGO, "%s is not a Go program (no Go build information)", p->img.path);
+}
+
+static const uint8_t *image_bytes(void *ctx, uint64_t addr, size_t n) {
+  gr_program *p = ctx;
+  return gr_image_bytes_at(&p->img, addr - p->bias, n);
+}
+
+int gr_program_open(gr_program *p, const char *path) {
+  memset(p, 0, sizeof *p);
+  arena_init(&p->strings);
+  int rc = gr_image_open(path, &p->img);
+  if (rc) return rc;
+  if ((rc = read_buildinfo(p))) return rc;
+  if (p->bi.go_major != 1 || p->bi.go_minor < 18)
+    return se_set(SE_NOTGO, "%s was built by %s; sonde supports Go 1.18 and newer", path, p->bi.go_version);
+  p->style.elide_inner_outer = p->bi.go_minor >= 21;
+  p->style.max_physical_frames = p->bi.go_minor >= 21 ? 0 : 100;
+  p->style.created_by_goroutine = p->bi.go_minor >= 21;
+
+  const gr_section *s = gr_image_section(&p->img, ".gopclntab");
+  if (!s) s = gr_image_section(&p->img, ".data.rel.ro.gopclntab");
+  const uint8_t *b = gr_image_section_bytes(&p->img, s);
+  if (!b) return se_set(SE_NOTGO, "%s has no .gopclntab section", path);
+  /* Parsed now, before any stop; the text address is set at bind time from
+   * the live moduledata (pcHeader.textStart is 0 from Go 1.26 on). */
+  rc = pcln_open(&p->pcln, b, (size_t)s->size);
+  if (rc) return se_wrap(rc, "%s", path);
+
+  return 0;
+}
+
+int gr_program_load_runtime(gr_program *p) {
+  int rc;
+  if ((rc = gr_layout_from_dwarf(&p->img, &p->layout))) return rc;
+  if ((rc = gr_layout_check(&p->layout))) return rc;
+  return gr_globals_from_symtab(&p->img, &p->globals);
+}
+
+void gr_program_close(gr_program *p) {
+  gr_image_close(&p->img);
+  arena_free(&p->strings);
+  memset(p, 0, sizeof *p);
+}
+
+const char *gr_waitreason(const gr_program *p, uint8_t wr) {
+  if (wr < p->nwaitreasons && p->waitreason[wr]) return p->waitreason[wr];
+  return "";
+}
+
+enum { MAX_WAITREASON_LEN = 256 };
+
+static int read_waitreasons(gr_program *p) {
+  uint64_t addr = gr_rt(p, p->globals.addr[GR_GLOBAL_WAITREASONSTRINGS]);
+  size_t n = (size_t)(p->globals.size[GR_GLOBAL_WAITREASONSTRINGS] / 16);
+  if (n == 0 || n > GR_MAX_WAITREASONS)
+    return se_set(SE_CORRUPT, "runtime.waitReasonStrings has %zu entries", n);
+  uint64_t hdr[GR_MAX_WAITREASONS * 2];
+  int rc = tgt_mem_read(p->mem, addr, hdr, n * 16);
+  if (rc) return se_wrap(rc, "reading runtime.waitReasonStrings");
+  for (size_t i = 0; i < n; i++) {
+    uint64_t sp = hdr[2 * i], sl = hdr[2 * i + 1];
+    char buf[MAX_WAITREASON_LEN];
+    if (sl == 0) {
+      p->waitreason[i] = "";
+    } else if (sl < MAX_WAITREASON_LEN && tgt_mem_read(p->mem, sp, buf, (size_t)sl) == 0) {
+      p->waitreason[i] = arena_strndup(&p->strings, buf, (size_t)sl);
+    } else {
+      se_clear();
+      p->waitreason[i] = "?";
+    }
+  }
+  p->nwaitreasons = n;
+  return 0;
+}
+
+int gr_program_bind(gr_program *p, pid_t pid, const char *mapped_path, tgt_mem *mem) {
+  p->bias = 0;
+  if (p->img.is_dyn) {
+    int rc = tgt_proc_load_bias(pid, mapped_path, p->img.first_vaddr, &p->bias);
+    if (rc) return rc;
+  }
+  int rc;
+  p->mem = mem;
+  /* moduledata: text and gofunc as the running program sees them */
+  uint64_t md = gr_rt(p, p->globals.addr[GR_GLOBAL_FIRSTMODULEDATA]);
+  uint64_t text, gofunc;
+  if ((rc = tgt_mem_read_u64(mem, md + (uint64_t)GR_OFF(&p->layout, MD_TEXT), &text)) ||
+      (rc = tgt_mem_read_u64(mem, md + (uint64_t)GR_OFF(&p->layout, MD_GOFUNC), &gofunc)))
+    return se_wrap(rc, "reading runtime.firstmoduledata");
+  p->md_text = text;
+  p->md_gofunc = gofunc;
+  pcln_set_text(&p->pcln, text);
+  pcln_set_funcdata(&p->pcln, gofunc, image_bytes, p);
+  return read_waitreasons(p);
+}

@@ -1,0 +1,54 @@
+/* symbolize.h: a goroutine's raw PCs turned into the frames Go would print.
+ *
+ * Applies the runtime's own display policy (showframe: runtime frames and
+ * wrappers hidden unless asked for) and its elision of deep stacks, per Go
+ * version, so that sonde's traceback agrees with runtime.Stack line by line.
+ * Symbolized PCs are cached: 100,000 goroutines share a few hundred PCs. */
+#ifndef SONDE_GORUNTIME_SYMBOLIZE_H
+#define SONDE_GORUNTIME_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/u64map.h"
+#include "goruntime/goroutines.h"
+#include "goruntime/runtime.h"
+
+typedef struct {
+  const char *func, *file; /* point into the pclntab */
+  int32_t line;
+  uint64_t pc;    /* the physical frame's pc */
+  uint64_t entry; /* its function's entry; pc - entry is Go's "+0x.." */
+  uint8_t funcid;
+  bool inlined;
+} gr_frame;
+
+typedef struct {
+  gr_frame *frames; /* to show, in order */
+  size_t n, cap;
+  size_t elide_at, elided; /* 1.21+: "...N frames elided..." before frames[elide_at] when elided > 0 */
+  bool elided_tail;        /* 1.19: "...additional frames elided..." after the last frame */
+  bool has_creator;
+  gr_frame creator;        /* "created by" function, file:line at gopc-1, pc = gopc */
+} gr_trace;
+
+typedef struct {
+  gr_program *p;
+  u64map cache;  /* symbolization key -> (pool index << 8 | count) */
+  gr_frame *pool;
+  size_t npool, cappool;
+} gr_symbolizer;
+
+void gr_sym_init(gr_symbolizer *s, gr_program *p);
+void gr_sym_free(gr_symbolizer *s);
+void gr_trace_free(gr_trace *t);
+
+/* Fills t (reused across calls) with what Go prints for g. all_frames shows
+ * runtime frames and wrappers, like GOTRACEBACK=system. */
+int gr_symbolize(gr_symbolizer *s, const gr_goroutine *g, bool all_frames, gr_trace *t);
+
+/* The name as Go prints it: runtime.gopanic -> panic, generic shapes -> [...]. */
+void gr_print_name(const char *name, char *out, size_t n);
+
+#endif

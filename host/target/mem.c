@@ -1,0 +1,163 @@
+/* mem.c: batched, cached reads of another process's memory.
+ *
+ * process_vm_readv stops at the first remote iovec it cannot read and
+ * reports a partial count; we then resolve that one element through
+ * /proc/PID/mem (which may still read it, e.g. a page process_vm_readv
+ * refuses) and resume the batch after it. */
+#include "target/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/error.h"
+
+enum { PAGE = 4096, CACHE_LINES = 512, BATCH = 1024 /* IOV_MAX on Linux */ };
+
+struct tgt_mem_cache {
+  uint64_t page[CACHE_LINES]; /* page address + 1; 0 = empty */
+  unsigned char data[CACHE_LINES][PAGE];
+};
+
+int tgt_mem_open(tgt_mem *m, pid_t pid) {
+  memset(m, 0, sizeof *m);
+  m->pid = pid;
+  m->memfd = -1;
+  m->cache = calloc(1, sizeof *m->cache);
+  if (!m->cache) return se_set(SE_NOMEM, "out of memory for the page cache");
+  return 0;
+}
+
+void tgt_mem_close(tgt_mem *m) {
+  if (m->memfd >= 0) close(m->memfd);
+  free(m->cache);
+  m->cache = NULL;
+  m->memfd = -1;
+}
+
+void tgt_mem_invalidate(tgt_mem *m) {
+  if (m->cache) memset(m->cache->page, 0, sizeof m->cache->page);
+}
+
+static int open_memfd(tgt_mem *m) {
+  if (m->memfd >= 0) return 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", (int)m->pid);
+  m->memfd = open(path, O_RDONLY | O_CLOEXEC);
+  if (m->memfd < 0) {
+    if (errno == ENOENT) return se_set(SE_EXITED, "process %d exited", (int)m->pid);
+    return se_set(SE_PERM, "cannot open %s: %s", path, strerror(errno));
+  }
+  return 0;
+}
+
+/* Reads what it can through /proc/PID/mem; returns bytes read or -1. */
+static ssize_t read_memfd(tgt_mem *m, uint64_t addr, void *dst, size_t n) {
+  if (open_memfd(m)) return -1;
+  size_t got = 0;
+  while (got < n) {
+    m->n_syscalls++;
+    ssize_t r = pread(m->memfd, (char *)dst + got, n - got, (off_t)(addr + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  m->n_bytes += got;
+  return (ssize_t)got;
+}
+
+int tgt_mem_readv(tgt_mem *m, tgt_iov *v, size_t n) {
+  struct iovec local[BATCH], remote[BATCH];
+  size_t i = 0;
+  for (size_t k = 0; k < n; k++) {
+    v[k].ok = false;
+    if (v[k].len > TGT_MEM_MAX_READ)
+      return se_set(SE_CORRUPT, "refusing a %zu-byte read at 0x%llx: longer than any sane object", v[k].len,
+                    (unsigned long long)v[k].addr);
+  }
+  while (i < n) {
+    if (v[i].len == 0) {
+      v[i++].ok = true;
+      continue;
+    }
+    if (m->no_vm_readv) {
+      v[i].ok = read_memfd(m, v[i].addr, v[i].dst, v[i].len) == (ssize_t)v[i].len;
+      i++;
+      continue;
+    }
+    size_t cnt = 0, want = 0;
+    while (i + cnt < n && cnt < BATCH && want < SSIZE_MAX / 2) {
+      local[cnt].iov_base = v[i + cnt].dst;
+      local[cnt].iov_len = v[i + cnt].len;
+      remote[cnt].iov_base = (void *)(uintptr_t)v[i + cnt].addr;
+      remote[cnt].iov_len = v[i + cnt].len;
+      want += v[i + cnt].len;
+      cnt++;
+    }
+    m->n_syscalls++;
+    ssize_t r = process_vm_readv(m->pid, local, cnt, remote, cnt, 0);
+    if (r < 0) {
+      if (errno == ESRCH) return se_set(SE_EXITED, "process %d exited while sonde was reading it", (int)m->pid);
+      if (errno == ENOSYS || errno == EPERM) {
+        m->no_vm_readv = true;
+        continue;
+      }
+      r = 0; /* EFAULT on the first element: resolved below */
+    }
+    m->n_bytes += (size_t)r;
+    /* Mark the fully read prefix, then resolve the element that stopped it. */
+    size_t done = (size_t)r;
+    while (cnt > 0 && done >= v[i].len) {
+      done -= v[i].len;
+      v[i].ok = true;
+      i++;
+      cnt--;
+    }
+    if (cnt > 0 && (size_t)r < want) {
+      size_t have = done;
+      ssize_t more = read_memfd(m, v[i].addr + have, (char *)v[i].dst + have, v[i].len - have);
+      v[i].ok = more >= 0 && (size_t)more == v[i].len - have;
+      i++;
+    }
+  }
+  return 0;
+}
+
+static int read_uncached(tgt_mem *m, uint64_t addr, void *dst, size_t n) {
+  tgt_iov iov = {addr, dst, n, false};
+  int rc = tgt_mem_readv(m, &iov, 1);
+  if (rc) return rc;
+  if (!iov.ok)
+    return se_set(SE_CORRUPT, "cannot read %zu bytes of target memory at 0x%llx", n, (unsigned long long)addr);
+  return 0;
+}
+
+int tgt_mem_read(tgt_mem *m, uint64_t addr, void *dst, size_t n) {
+  if (addr + n < addr) return se_set(SE_CORRUPT, "read at 0x%llx wraps around", (unsigned long long)addr);
+  uint64_t page = addr & ~(uint64_t)(PAGE - 1);
+  /* Small reads within one page go through the cache. */
+  if (m->cache && n <= PAGE && ((addr + n - 1) & ~(uint64_t)(PAGE - 1)) == page) {
+    size_t line = (size_t)((page / PAGE) % CACHE_LINES);
+    if (m->cache->page[line] != page + 1) {
+      if (read_uncached(m, page, m->cache->data[line], PAGE) != 0) {
+        se_clear(); /* the page may be only partly mapped: read exactly */
+        return read_uncached(m, addr, dst, n);
+      }
+      m->cache->page[line] = page + 1;
+    } else {
+      m->n_cache_hits++;
+    }
+    memcpy(dst, m->cache->data[line] + (addr - page), n);
+    return 0;
+  }
+  return read_uncached(m, addr, dst, n);
+}
+
+int tgt_mem_read_u64(tgt_mem *m, uint64_t addr, uint64_t *out) {
+  return tgt_mem_read(m, addr, out, sizeof *out);
+}

@@ -1,0 +1,137 @@
+/* proc.c: parsing of /proc/PID/{status,task,maps}. */
+#include "target/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/error.h"
+
+int tgt_proc_info(pid_t pid, tgt_procinfo *out) {
+  memset(out, 0, sizeof *out);
+  out->pid = pid;
+  if (pid <= 0) return se_set(SE_NOPROC, "%d is not a process id", (int)pid);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    if (errno == ENOENT)
+      return se_set(SE_NOPROC, "no process with pid %d (check the pid with `pgrep -a NAME` or `ps`)", (int)pid);
+    return se_set(SE_PERM, "cannot read %s: %s", path, strerror(errno));
+  }
+  char line[512];
+  while (fgets(line, sizeof line, f)) {
+    if (!strncmp(line, "Name:", 5)) {
+      char *s = line + 5;
+      while (*s == ' ' || *s == '\t') s++;
+      s[strcspn(s, "\n")] = '\0';
+      snprintf(out->comm, sizeof out->comm, "%s", s);
+    } else if (!strncmp(line, "State:", 6)) {
+      char *s = line + 6;
+      while (*s == ' ' || *s == '\t') s++;
+      out->state = *s;
+    } else if (!strncmp(line, "TracerPid:", 10)) {
+      out->tracer = (pid_t)strtol(line + 10, NULL, 10);
+    } else if (!strncmp(line, "Uid:", 4)) {
+      out->uid = (uid_t)strtoul(line + 4, NULL, 10);
+    }
+  }
+  fclose(f);
+  if (out->state == 'Z' || out->state == 'X')
+    return se_set(SE_NOPROC, "process %d (%s) has exited (it is a zombie waiting for its parent)", (int)pid,
+                  out->comm);
+  snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+  ssize_t n = readlink(path, out->exe, sizeof out->exe - 1);
+  out->exe[n > 0 ? n : 0] = '\0';
+  return 0;
+}
+
+void tgt_proc_describe(pid_t pid, char *out, size_t n) {
+  tgt_procinfo pi;
+  se_clear();
+  if (tgt_proc_info(pid, &pi) == 0 && pi.comm[0])
+    snprintf(out, n, "%s (pid %d)", pi.comm, (int)pid);
+  else
+    snprintf(out, n, "pid %d", (int)pid);
+  se_clear();
+}
+
+int tgt_proc_threads(pid_t pid, pid_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  DIR *d = opendir(path);
+  if (!d) {
+    if (errno == ENOENT) return se_set(SE_EXITED, "process %d exited", (int)pid);
+    return se_set(SE_PERM, "cannot list %s: %s", path, strerror(errno));
+  }
+  size_t cap = 0;
+  struct dirent *e;
+  int rc = 0;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 64;
+      pid_t *p = realloc(*out, cap * sizeof *p);
+      if (!p) {
+        rc = se_set(SE_NOMEM, "out of memory listing threads");
+        break;
+      }
+      *out = p;
+    }
+    (*out)[(*n)++] = (pid_t)strtol(e->d_name, NULL, 10);
+  }
+  closedir(d);
+  if (rc) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
+int tgt_proc_load_bias(pid_t pid, const char *exe, uint64_t first_vaddr, uint64_t *out) {
+  *out = 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return se_set(SE_PERM, "cannot read %s: %s", path, strerror(errno));
+  char line[4096 + 128];
+  int rc = se_set(SE_NOTGO, "the executable %s is not mapped in process %d", exe, (int)pid);
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, off;
+    int pathpos = 0;
+    if (sscanf(line, "%lx-%*x %*s %lx %*s %*s %n", &lo, &off, &pathpos) < 2 || !pathpos) continue;
+    char *p = line + pathpos;
+    p[strcspn(p, "\n")] = '\0';
+    /* The first mapping of the file is the one at file offset 0. */
+    if (off == 0 && !strcmp(p, exe)) {
+      *out = (uint64_t)lo - (first_vaddr & ~(uint64_t)0xfff);
+      rc = 0;
+      se_clear();
+      break;
+    }
+  }
+  fclose(f);
+  return rc;
+}
+
+int tgt_proc_ptrace_scope(void) {
+  FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+  if (!f) return -1;
+  int v = -1;
+  if (fscanf(f, "%d", &v) != 1) v = -1;
+  fclose(f);
+  return v;
+}
+
+void tgt_kernel_release(char *out, size_t n) {
+  struct utsname u;
+  if (uname(&u) == 0) snprintf(out, n, "%s", u.release);
+  else snprintf(out, n, "unknown");
+}

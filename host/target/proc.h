@@ -1,0 +1,44 @@
+/* proc.h: facts about a process from /proc: does it exist, who traces it,
+ * which threads it has, where its executable is mapped.
+ *
+ * Nothing here stops or touches the process. Every function fills a
+ * user-facing message (cause and fix) on failure. */
+#ifndef SONDE_TARGET_PROC_H
+#define SONDE_TARGET_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct {
+  pid_t pid;
+  char comm[64];
+  char state;     /* R, S, D, t, T, Z, ... */
+  pid_t tracer;   /* TracerPid; 0 when untraced */
+  uid_t uid;      /* real uid */
+  char exe[4096]; /* readlink of /proc/PID/exe; "" when unreadable */
+} tgt_procinfo;
+
+/* SE_NOPROC when there is no such process (or it is a zombie), SE_PERM when
+ * /proc hides it. */
+int tgt_proc_info(pid_t pid, tgt_procinfo *out);
+
+/* Name of a process for messages ("dlv (pid 123)"); writes "pid N" if unknown. */
+void tgt_proc_describe(pid_t pid, char *out, size_t n);
+
+/* Thread ids from /proc/PID/task into *out (malloc'd, caller frees). */
+int tgt_proc_threads(pid_t pid, pid_t **out, size_t *n);
+
+/* The runtime address at which the ELF file mapped at `exe` was loaded,
+ * minus its link address: 0 for a non-PIE executable. `first_vaddr` is the
+ * page-aligned vaddr of the file's first PT_LOAD. */
+int tgt_proc_load_bias(pid_t pid, const char *exe, uint64_t first_vaddr, uint64_t *out);
+
+/* /proc/sys/kernel/yama/ptrace_scope, or -1 when Yama is not present. */
+int tgt_proc_ptrace_scope(void);
+
+/* uname release string ("6.1.0-18-amd64"). */
+void tgt_kernel_release(char *out, size_t n);
+
+#endif

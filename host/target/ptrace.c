@@ -1,0 +1,301 @@
+/* ptrace.c: seize, interrupt and wait for every thread; detach.
+ *
+ * A thread can report several kinds of stop after PTRACE_INTERRUPT: the
+ * interrupt's own PTRACE_EVENT_STOP, a clone event, or a signal-delivery-stop
+ * for a signal that was already pending (Go sends SIGURG for preemption all
+ * the time). Any of these leaves the thread stopped; a signal we swallowed is
+ * re-injected by PTRACE_DETACH so the program never loses it. */
+#include "target/ptrace.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "target/proc.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+enum { STOP_TIMEOUT_MS = 5000, MAX_THREADS = 1 << 20 };
+
+/* The active session, for tgt_emergency_detach (signal handlers). */
+static tgt_session *volatile g_active;
+
+double tgt_ms_between(const struct timespec *a, const struct timespec *b) {
+  return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static tgt_thread *find_thread(tgt_session *s, pid_t tid) {
+  for (size_t i = 0; i < s->nthreads; i++)
+    if (s->threads[i].tid == tid) return &s->threads[i];
+  return NULL;
+}
+
+bool tgt_has_thread(const tgt_session *s, pid_t tid) { return find_thread((tgt_session *)s, tid) != NULL; }
+
+static tgt_thread *add_thread(tgt_session *s, pid_t tid) {
+  tgt_thread *t = find_thread(s, tid);
+  if (t) return t;
+  if (s->nthreads == s->cap) {
+    if (s->cap >= MAX_THREADS) return NULL;
+    size_t cap = s->cap ? s->cap * 2 : 64;
+    tgt_thread *p = realloc(s->threads, cap * sizeof *p);
+    if (!p) return NULL;
+    s->threads = p;
+    s->cap = cap;
+  }
+  t = &s->threads[s->nthreads++];
+  memset(t, 0, sizeof *t);
+  t->tid = tid;
+  return t;
+}
+
+static void remove_thread(tgt_session *s, pid_t tid) {
+  for (size_t i = 0; i < s->nthreads; i++)
+    if (s->threads[i].tid == tid) {
+      s->threads[i] = s->threads[--s->nthreads];
+      return;
+    }
+}
+
+/* A message for EPERM on the first PTRACE_SEIZE, naming what applies. */
+static int permission_error(pid_t pid) {
+  tgt_procinfo pi;
+  char who[128];
+  tgt_proc_describe(pid, who, sizeof who);
+  se_clear();
+  if (tgt_proc_info(pid, &pi) == 0 && pi.tracer != 0) {
+    char tracer[128];
+    tgt_proc_describe(pi.tracer, tracer, sizeof tracer);
+    return se_set(SE_TRACED,
+                  "%s is already traced by %s; a process can have only one debugger. "
+                  "Detach that debugger (or end it) and run sonde again",
+                  who, tracer);
+  }
+  se_clear();
+  uid_t me = geteuid();
+  if (me != 0 && tgt_proc_info(pid, &pi) == 0 && pi.uid != me)
+    return se_set(SE_PERM,
+                  "not allowed to attach to %s: it belongs to uid %u and you are uid %u. "
+                  "Run sonde as that user, or as root (or with CAP_SYS_PTRACE)",
+                  who, (unsigned)pi.uid, (unsigned)me);
+  se_clear();
+  int scope = tgt_proc_ptrace_scope();
+  if (scope >= 1 && me != 0)
+    return se_set(SE_PERM,
+                  "not allowed to attach to %s: /proc/sys/kernel/yama/ptrace_scope is %d, which lets only "
+                  "a parent trace its children. Run sonde with CAP_SYS_PTRACE (e.g. sudo), or lower the "
+                  "setting: echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope",
+                  who, scope);
+  if (scope == 3)
+    return se_set(SE_PERM,
+                  "not allowed to attach to %s: /proc/sys/kernel/yama/ptrace_scope is 3 (ptrace disabled "
+                  "until reboot)",
+                  who);
+  return se_set(SE_PERM,
+                "not allowed to attach to %s (ptrace: %s). In a container, the process needs "
+                "CAP_SYS_PTRACE (docker run --cap-add=SYS_PTRACE) and a seccomp profile that allows ptrace",
+                who, strerror(EPERM));
+}
+
+/* Seizes every thread listed in /proc not yet known. *added counts new ones. */
+static int seize_new_threads(tgt_session *s, size_t *added) {
+  pid_t *tids;
+  size_t n;
+  *added = 0;
+  int rc = tgt_proc_threads(s->pid, &tids, &n);
+  if (rc) return rc;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    if (find_thread(s, tids[i])) continue;
+    tgt_thread *t = add_thread(s, tids[i]);
+    if (!t) {
+      rc = se_set(SE_NOMEM, "too many threads in process %d", (int)s->pid);
+      break;
+    }
+    if (ptrace(PTRACE_SEIZE, tids[i], 0, (void *)(long)PTRACE_O_TRACECLONE) != 0) {
+      int e = errno;
+      if (e == ESRCH) { /* the thread exited between the listing and now */
+        remove_thread(s, tids[i]);
+        continue;
+      }
+      if (e == EPERM && s->nthreads > 1) {
+        /* Already ours: auto-attached through a clone event we have not
+         * read yet. It will report its own stop. */
+        t->seized = true;
+        continue;
+      }
+      remove_thread(s, tids[i]);
+      rc = (e == EPERM) ? permission_error(s->pid)
+                        : se_set(SE_ERR, "ptrace(PTRACE_SEIZE, %d): %s", (int)tids[i], strerror(e));
+      break;
+    }
+    t->seized = true;
+    (*added)++;
+    if (ptrace(PTRACE_INTERRUPT, tids[i], 0, 0) != 0 && errno != ESRCH)
+      rc = se_set(SE_ERR, "ptrace(PTRACE_INTERRUPT, %d): %s", (int)tids[i], strerror(errno));
+  }
+  free(tids);
+  return rc;
+}
+
+static size_t count_running(const tgt_session *s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->nthreads; i++) n += s->threads[i].seized && !s->threads[i].stopped;
+  return n;
+}
+
+/* Handles one wait status. Returns 0, or SE_EXITED when the whole process is gone. */
+static int on_wait_status(tgt_session *s, pid_t tid, int st) {
+  if (WIFEXITED(st) || WIFSIGNALED(st)) {
+    remove_thread(s, tid);
+    if (tid == s->pid)
+      return se_set(SE_EXITED, "process %d exited while sonde was attaching (%s %d)", (int)s->pid,
+                    WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    return 0;
+  }
+  if (!WIFSTOPPED(st)) return 0;
+  tgt_thread *t = add_thread(s, tid); /* a new thread may report before its parent's clone event */
+  if (!t) return se_set(SE_NOMEM, "too many threads in process %d", (int)s->pid);
+  t->seized = true;
+  t->stopped = true;
+  int event = st >> 16;
+  int sig = WSTOPSIG(st);
+  if (event == PTRACE_EVENT_CLONE) {
+    unsigned long child = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child) {
+      tgt_thread *c = add_thread(s, (pid_t)child);
+      if (c) c->seized = true;
+    }
+  } else if (event == 0 && sig != SIGTRAP) {
+    /* signal-delivery-stop: hand the signal back at detach, so that the
+     * program sees it exactly as if sonde had not been there. */
+    t->pending_sig = sig;
+  }
+  return 0;
+}
+
+static int wait_all_stopped(tgt_session *s) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  unsigned spins = 0;
+  while (count_running(s) > 0) {
+    int st;
+    pid_t tid = waitpid(-1, &st, __WALL | WNOHANG);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) return se_set(SE_EXITED, "process %d exited while sonde was attaching", (int)s->pid);
+      return se_set(SE_ERR, "waitpid: %s", strerror(errno));
+    }
+    if (tid > 0) {
+      int rc = on_wait_status(s, tid, st);
+      if (rc) return rc;
+      spins = 0;
+      continue;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (tgt_ms_between(&start, &now) > STOP_TIMEOUT_MS) {
+      for (size_t i = 0; i < s->nthreads; i++)
+        if (s->threads[i].seized && !s->threads[i].stopped)
+          return se_set(SE_ERR,
+                        "thread %d of process %d did not stop within %d ms (it may be in uninterruptible "
+                        "sleep, state D); try again in a moment",
+                        (int)s->threads[i].tid, (int)s->pid, STOP_TIMEOUT_MS);
+    }
+    /* Most threads stop within microseconds: yield first, then sleep briefly. */
+    if (++spins < 64) {
+      sched_yield();
+    } else {
+      struct timespec ts = {0, 50 * 1000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  return 0;
+}
+
+int tgt_attach(pid_t pid, tgt_session *s) {
+  memset(s, 0, sizeof *s);
+  s->pid = pid;
+  tgt_procinfo pi;
+  int rc = tgt_proc_info(pid, &pi);
+  if (rc) return rc;
+  if (pi.tracer != 0) return permission_error(pid);
+  if (pid == getpid()) return se_set(SE_USAGE, "sonde cannot attach to itself");
+
+  clock_gettime(CLOCK_MONOTONIC, &s->t_attach);
+  g_active = s;
+  s->attached = true;
+  /* Seize until a pass over /proc/PID/task finds no new thread; threads
+   * cloned by seized threads are auto-attached by PTRACE_O_TRACECLONE. */
+  for (int pass = 0; pass < 100; pass++) {
+    size_t added;
+    rc = seize_new_threads(s, &added);
+    if (rc) goto fail;
+    if (s->nthreads == 0) {
+      rc = se_set(SE_EXITED, "process %d exited while sonde was attaching", (int)pid);
+      goto fail;
+    }
+    rc = wait_all_stopped(s);
+    if (rc) goto fail;
+    if (added == 0) break;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &s->t_all_stopped);
+  return 0;
+fail: {
+  int code = rc;
+  char saved[1024];
+  snprintf(saved, sizeof saved, "%s", se_msg());
+  tgt_detach(s);
+  return se_set(code, "%s", saved);
+}
+}
+
+int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out) {
+  tgt_thread *t = find_thread(s, tid);
+  if (!t || !t->stopped) return se_set(SE_ERR, "thread %d is not stopped by sonde", (int)tid);
+  if (ptrace(PTRACE_GETREGS, tid, 0, out) != 0)
+    return se_set(SE_ERR, "ptrace(PTRACE_GETREGS, %d): %s", (int)tid, strerror(errno));
+  return 0;
+}
+
+int tgt_detach(tgt_session *s) {
+  int rc = 0;
+  if (s->attached) {
+    /* A thread seized but not yet stopped cannot be detached; give it a
+     * moment to report (it was interrupted), then detach everyone. */
+    if (count_running(s) > 0) {
+      se_clear();
+      (void)wait_all_stopped(s);
+    }
+    for (size_t i = 0; i < s->nthreads; i++) {
+      tgt_thread *t = &s->threads[i];
+      if (!t->seized) continue;
+      if (ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)t->pending_sig) != 0 && errno != ESRCH && !rc)
+        rc = se_set(SE_ERR, "ptrace(PTRACE_DETACH, %d): %s", (int)t->tid, strerror(errno));
+    }
+    clock_gettime(CLOCK_MONOTONIC, &s->t_detached);
+  }
+  g_active = NULL;
+  s->attached = false;
+  free(s->threads);
+  s->threads = NULL;
+  s->nthreads = s->cap = 0;
+  return rc;
+}
+
+void tgt_emergency_detach(void) {
+  tgt_session *s = g_active;
+  if (!s || !s->attached) return;
+  for (size_t i = 0; i < s->nthreads; i++)
+    if (s->threads[i].seized)
+      ptrace(PTRACE_DETACH, s->threads[i].tid, 0, (void *)(long)s->threads[i].pending_sig);
+  s->attached = false;
+  g_active = NULL;
+}

@@ -1,0 +1,45 @@
+/* ptrace.h: stopping every thread of a process and letting it go again.
+ *
+ * tgt_attach seizes every thread (PTRACE_SEIZE + PTRACE_INTERRUPT, with
+ * PTRACE_O_TRACECLONE so threads born during the attach are caught) and
+ * returns once all are stopped; tgt_detach lets them all run again, handing
+ * back any signal that arrived while they were stopped. All ptrace calls must
+ * come from the thread that attached: sonde is single-threaded.
+ *
+ * One session may be active at a time; tgt_emergency_detach() is
+ * async-signal-safe so that a crash handler can release the target. */
+#ifndef SONDE_TARGET_PTRACE_H
+#define SONDE_TARGET_PTRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+#include <time.h>
+
+typedef struct {
+  pid_t tid;
+  int pending_sig; /* delivered back at detach */
+  bool seized, stopped;
+} tgt_thread;
+
+typedef struct {
+  pid_t pid;
+  tgt_thread *threads;
+  size_t nthreads, cap;
+  bool attached;
+  struct timespec t_attach, t_all_stopped, t_detached; /* CLOCK_MONOTONIC */
+} tgt_session;
+
+int tgt_attach(pid_t pid, tgt_session *out);
+/* Always safe to call; frees the session. Returns the first error seen. */
+int tgt_detach(tgt_session *s);
+int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out);
+bool tgt_has_thread(const tgt_session *s, pid_t tid);
+void tgt_emergency_detach(void);
+
+/* Milliseconds between two CLOCK_MONOTONIC times. */
+double tgt_ms_between(const struct timespec *a, const struct timespec *b);
+
+#endif
