@@ -39,6 +39,7 @@ double cli_peak_rss_mb(void);
 
 int cmd_goroutines(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_layout(int argc, char **argv);
 
 /* --group (group.c): members are indexes into t->snap.gs, in allgs order;
  * groups come largest first. */

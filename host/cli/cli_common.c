@@ -43,11 +43,8 @@ static int open_program(cli_target *t) {
   char who[160], why[1024];
   snprintf(why, sizeof why, "%s", se_msg()); /* describing the process clears it */
   tgt_proc_describe(t->pid, who, sizeof who);
-  if (rc == SE_PERM || (rc == SE_IO && !t->info.exe[0]))
-    return se_set(SE_PERM,
-                  "cannot read the executable of %s: permission denied. Run sonde as the same user as the "
-                  "process, or as root",
-                  who);
+  /* /proc/PID/exe is guarded by the same check as ptrace: say why */
+  if (rc == SE_PERM || (rc == SE_IO && !t->info.exe[0])) return tgt_permission_error(t->pid);
   return se_set(rc, "%s: %s", who, why);
 }
 

@@ -21,6 +21,7 @@ static void usage(FILE *f) {
         "Commands:\n"
         "  goroutines   every goroutine and its stack, in Go's own traceback format\n"
         "  info         Go version and build information of a process or a binary\n"
+        "  layout       the runtime struct fields sonde reads, as a binary has them\n"
         "  help [CMD]   this text, or a command's help\n"
         "\n"
         "Options:\n"
@@ -68,6 +69,7 @@ int main(int argc, char **argv) {
     char *help_argv[] = {argv[2], "--help", NULL};
     if (!strcmp(argv[2], "goroutines")) return cmd_goroutines(2, help_argv);
     if (!strcmp(argv[2], "info")) return cmd_info(2, help_argv);
+    if (!strcmp(argv[2], "layout")) return cmd_layout(2, help_argv);
     fprintf(stderr, "sonde: no command '%s'; run 'sonde --help' for the list\n", argv[2]);
     return se_exit_status(SE_USAGE);
   }
@@ -77,6 +79,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "goroutines") || !strcmp(cmd, "gr")) return cmd_goroutines(argc - 1, argv + 1);
   if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
+  if (!strcmp(cmd, "layout")) return cmd_layout(argc - 1, argv + 1);
   fprintf(stderr, "sonde: no command '%s'; run 'sonde --help' for the list\n", cmd);
   return se_exit_status(SE_USAGE);
 }

@@ -66,8 +66,7 @@ static void remove_thread(tgt_session *s, pid_t tid) {
     }
 }
 
-/* A message for EPERM on the first PTRACE_SEIZE, naming what applies. */
-static int permission_error(pid_t pid) {
+int tgt_permission_error(pid_t pid) {
   tgt_procinfo pi;
   char who[128];
   tgt_proc_describe(pid, who, sizeof who);
@@ -133,7 +132,7 @@ static int seize_new_threads(tgt_session *s, size_t *added) {
         continue;
       }
       remove_thread(s, tids[i]);
-      rc = (e == EPERM) ? permission_error(s->pid)
+      rc = (e == EPERM) ? tgt_permission_error(s->pid)
                         : se_set(SE_ERR, "ptrace(PTRACE_SEIZE, %d): %s", (int)tids[i], strerror(e));
       break;
     }
@@ -226,7 +225,7 @@ int tgt_attach(pid_t pid, tgt_session *s) {
   tgt_procinfo pi;
   int rc = tgt_proc_info(pid, &pi);
   if (rc) return rc;
-  if (pi.tracer != 0) return permission_error(pid);
+  if (pi.tracer != 0) return tgt_permission_error(pid);
   if (pid == getpid()) return se_set(SE_USAGE, "sonde cannot attach to itself");
 
   clock_gettime(CLOCK_MONOTONIC, &s->t_attach);

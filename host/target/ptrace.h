@@ -39,6 +39,11 @@ int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out);
 bool tgt_has_thread(const tgt_session *s, pid_t tid);
 void tgt_emergency_detach(void);
 
+/* Why this process may not be traced, as a message naming what applies:
+ * another tracer, another user, Yama's ptrace_scope, a container. Returns
+ * SE_TRACED or SE_PERM. */
+int tgt_permission_error(pid_t pid);
+
 /* Milliseconds between two CLOCK_MONOTONIC times. */
 double tgt_ms_between(const struct timespec *a, const struct timespec *b);
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# test.sh: the test command (README). Installs what is missing (via
+# bootstrap.sh), configures a -Werror AddressSanitizer+UBSan build, builds,
+# and runs every test through ctest: unit tests, the layout contract and the
+# agreement tests against every installed Go toolchain.
+#   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -R unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have_deps() {
+  command -v cmake >/dev/null && command -v cc >/dev/null && command -v python3 >/dev/null &&
+    pkg-config --exists libdw libelf cmocka 2>/dev/null && [ -x /usr/lib/go-1.27/bin/go ]
+}
+if ! have_deps; then
+  echo "test.sh: dependencies missing; running scripts/bootstrap.sh" >&2
+  if [ "$(id -u)" -eq 0 ]; then bash scripts/bootstrap.sh; else sudo bash scripts/bootstrap.sh; fi
+fi
+
+build=${SONDE_TEST_BUILD:-build-test}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DSONDE_WERROR=ON -DSONDE_SANITIZE=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+# detect_leaks stays on; ptrace and process_vm_readv are fine under ASan.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+ctest --test-dir "$build" --output-on-failure -j2 "$@"
