@@ -7,10 +7,18 @@
 #include "cli/cli.h"
 #include "goruntime/symbolize.h"
 
+/* Function names as Go prints them (generic shapes as [...]), so that the
+ * JSON and the traceback name frames alike. */
+static void func_name(json_w *w, const char *func) {
+  char name[1024];
+  gr_print_name(func, name, sizeof name);
+  json_str(w, name);
+}
+
 static void frame_obj(json_w *w, const gr_frame *f) {
   json_obj_begin(w);
   json_key(w, "function");
-  json_str(w, f->func);
+  func_name(w, f->func);
   json_key(w, "file");
   json_str(w, f->file);
   json_key(w, "line");
@@ -41,7 +49,7 @@ static void state_fields(json_w *w, const cli_target *t, const gr_goroutine *g, 
   if (tr->has_creator) {
     json_obj_begin(w);
     json_key(w, "function");
-    json_str(w, tr->creator.func);
+    func_name(w, tr->creator.func);
     json_key(w, "file");
     json_str(w, tr->creator.file);
     json_key(w, "line");
@@ -78,8 +86,8 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
   json_i64(&w, t->pid);
   json_key(&w, "go_version");
   json_str(&w, t->prog.bi.go_version);
-  json_key(&w, "stopped_ms");
-  json_i64(&w, (int64_t)(t->stop_ms * 1000) / 1000);
+  json_key(&w, "stopped_us"); /* how long the target was stopped */
+  json_i64(&w, (int64_t)(t->stop_ms * 1000));
   if (!o->group) {
     json_key(&w, "goroutines");
     json_arr_begin(&w);
@@ -91,6 +99,15 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
       json_u64(&w, g->goid);
       json_key(&w, "parent_id");
       json_u64(&w, g->parent_goid);
+      json_key(&w, "labels"); /* pprof labels, read on Go 1.24+ whatever GODEBUG says */
+      json_obj_begin(&w);
+      for (uint32_t k = 0; k < g->nlabels; k++) {
+        json_strn(&w, g->labels[k].key, g->labels[k].klen);
+        sb_putc(&b, ':');
+        w.after_key = true;
+        json_strn(&w, g->labels[k].value, g->labels[k].vlen);
+      }
+      json_obj_end(&w);
       state_fields(&w, t, g, &tr);
       json_obj_end(&w);
       if (b.len > FLUSH_AT) rc = sb_flush(&b, f);

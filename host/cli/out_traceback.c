@@ -10,7 +10,81 @@
 #include "cli/cli.h"
 #include "goruntime/symbolize.h"
 
-static void header(strbuf *b, const cli_target *t, const gr_goroutine *g) {
+/* Decodes one UTF-8 rune like Go's decoderune; *n is its length, 1 for an
+ * invalid byte (returned as U+FFFD). */
+static uint32_t decode_rune(const unsigned char *s, size_t len, size_t *n) {
+  unsigned c = s[0];
+  size_t need = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+  uint32_t min = need == 2 ? 0x80 : need == 3 ? 0x800 : 0x10000;
+  *n = 1;
+  if (need == 1) return c;
+  if (need == 0 || need > len) return 0xfffd;
+  uint32_t r = c & (0x7fu >> need);
+  for (size_t i = 1; i < need; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0xfffd;
+    r = r << 6 | (s[i] & 0x3fu);
+  }
+  if (r < min || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) return 0xfffd;
+  *n = need;
+  return r;
+}
+
+/* runtime/print.go printquoted. Go 1.26 prints an invalid byte as \ufffd,
+ * 1.27 as \xNN. */
+static void go_quote(strbuf *b, const char *str, size_t len, bool invalid_as_hex) {
+  const unsigned char *s = (const unsigned char *)str;
+  sb_putc(b, '"');
+  for (size_t i = 0; i < len;) {
+    size_t n;
+    uint32_t r = decode_rune(s + i, len - i, &n);
+    if (r == '\n') sb_puts(b, "\\n");
+    else if (r == '\r') sb_puts(b, "\\r");
+    else if (r == '\t') sb_puts(b, "\\t");
+    else if (r == '\\' || r == '"') {
+      sb_putc(b, '\\');
+      sb_putc(b, (char)r);
+    } else if (r == 0xfffd && n == 1 && invalid_as_hex) sb_printf(b, "\\x%02x", s[i]);
+    else if (r >= ' ' && r <= '~') sb_putc(b, (char)r);
+    else if (r < 127) sb_printf(b, "\\x%02x", (unsigned)r);
+    else if (r < 0x10000) sb_printf(b, "\\u%04x", (unsigned)r);
+    else sb_printf(b, "\\U%08x", (unsigned)r);
+    i += n;
+  }
+  sb_putc(b, '"');
+}
+
+/* runtime/traceback.go tracebackStringNeedsQuoting (1.27) */
+static bool needs_quoting(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '/' ||
+          c == '_'))
+      return true;
+  }
+  return false;
+}
+
+/* pprof labels as the target's own traceback shows them (Go 1.26+ with
+ * GODEBUG tracebacklabels=1): 1.26 inside the brackets, 1.27 after them. */
+static void labels(strbuf *b, const cli_target *t, const gr_goroutine *g, int format) {
+  if (!g->nlabels || !t->prog.tracebacklabels || t->prog.style.labels_format != format) return;
+  sb_puts(b, format == 126 ? " labels:{" : " {");
+  for (uint32_t i = 0; i < g->nlabels; i++) {
+    const gr_label *l = &g->labels[i];
+    const char *str[2] = {l->key, l->value};
+    uint32_t len[2] = {l->klen, l->vlen};
+    for (int k = 0; k < 2; k++) {
+      if (format == 126 || needs_quoting(str[k], len[k])) go_quote(b, str[k], len[k], format != 126);
+      else sb_putn(b, str[k], len[k]);
+      if (k == 0) sb_puts(b, ": ");
+    }
+    if (i + 1 < g->nlabels) sb_puts(b, ", ");
+  }
+  sb_putc(b, '}');
+}
+
+/* show_labels is off for --group: members may carry different labels. */
+static void header(strbuf *b, const cli_target *t, const gr_goroutine *g, bool show_labels) {
   const gr_program *p = &t->prog;
   sb_puts(b, gr_status_text(p, g));
   if (g->status == GR_GLEAKED) sb_puts(b, " (leaked)");
@@ -25,6 +99,7 @@ static void header(strbuf *b, const cli_target *t, const gr_goroutine *g) {
     }
   }
   if (g->lockedm) sb_puts(b, ", locked to thread");
+  if (show_labels) labels(b, t, g, 126);
 }
 
 static void frame_line(strbuf *b, const gr_frame *f, bool created_by, uint64_t parent, bool style_in_goroutine) {
@@ -88,8 +163,10 @@ int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
       sb_puts(&b, "goroutine ");
       sb_put_u64(&b, g->goid);
       sb_puts(&b, " [");
-      header(&b, t, g);
-      sb_puts(&b, "]:\n");
+      header(&b, t, g, true);
+      sb_putc(&b, ']');
+      labels(&b, t, g, 127);
+      sb_puts(&b, ":\n");
       stack(&b, t, g, &tr);
       if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
     }
@@ -103,7 +180,7 @@ int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
       if (k) sb_putc(&b, '\n');
       sb_put_u64(&b, grp->n);
       sb_puts(&b, grp->n == 1 ? " goroutine [" : " goroutines [");
-      header(&b, t, g);
+      header(&b, t, g, false);
       sb_puts(&b, "]: ");
       for (size_t j = 0; j < grp->n && j < MAX_IDS_SHOWN; j++) {
         if (j) sb_putc(&b, ' ');

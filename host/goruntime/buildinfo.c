@@ -130,8 +130,8 @@ int bi_parse(const uint8_t *data, size_t n, arena *a, bi_info *out) {
     return se_set(SE_NOTGO, "built by Go older than 1.18 (pointer-format build info); sonde supports Go 1.18+");
   if (flags & 1) return se_set(SE_NOTGO, "big-endian Go binary; sonde supports linux/amd64 only");
   if (ptrsize != 8) return se_set(SE_NOTGO, "%u-byte pointers; sonde supports linux/amd64 only", ptrsize);
-  const uint8_t *p = blob + HDR, *s;
-  size_t len;
+  const uint8_t *p = blob + HDR, *s = NULL;
+  size_t len = 0;
   int rc = read_string(&p, end, &s, &len);
   if (rc) return rc;
   out->go_version = arena_strndup(a, (const char *)s, len);

@@ -14,7 +14,8 @@
 #define GR_GLOBALS(X)                                     \
   X(ALLGS, "runtime.allgs", 1)                            \
   X(FIRSTMODULEDATA, "runtime.firstmoduledata", 1)        \
-  X(WAITREASONSTRINGS, "runtime.waitReasonStrings", 1)
+  X(WAITREASONSTRINGS, "runtime.waitReasonStrings", 1)   \
+  X(DEBUG, "runtime.debug", 0 /* GODEBUG settings; read for tracebacklabels */)
 
 typedef enum {
 #define GR_GLOBAL_ENUM_(id, sym, req) GR_GLOBAL_##id,

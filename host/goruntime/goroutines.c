@@ -18,6 +18,8 @@ enum {
   STACK_BATCH_BYTES = 8 * 1024 * 1024,    /* stack bytes held at once */
   MAX_STACK_BYTES = 256 * 1024 * 1024,    /* Go's limit is 1 GB; we read at most this */
   MAX_FRAMES = 100000,                    /* per goroutine */
+  MAX_LABELS = 64,                        /* pprof labels of one goroutine */
+  MAX_LABEL_LEN = 4096,                   /* bytes of one key or value */
 };
 
 static uint64_t rd64(const uint8_t *p, int64_t off) {
@@ -146,6 +148,37 @@ static void start_of(gr_program *p, tgt_session *sess, const uint8_t *gb, gr_gor
   }
 }
 
+/* g.labels (Go 1.24+) points at a struct whose first field is a slice of
+ * {key, value string}: runtime/pprof.labelMap (1.24, 1.25) and
+ * internal/runtime/pprof/label.Set (1.26+). */
+static int read_labels(gr_program *p, gr_snapshot *s, gr_goroutine *g, uint64_t labels) {
+  uint64_t sl[3], kv[MAX_LABELS * 4];
+  if (tgt_mem_read(p->mem, labels, sl, sizeof sl) != 0) goto unreadable;
+  uint64_t n = sl[1];
+  if (n == 0) return 0;
+  if (n > MAX_LABELS || n > sl[2] || tgt_mem_read(p->mem, sl[0], kv, (size_t)n * 32) != 0) goto unreadable;
+  gr_label *out = arena_calloc(&s->a, (size_t)n, sizeof *out);
+  if (!out) return se_set(SE_NOMEM, "out of memory for labels");
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t len[2] = {kv[4 * i + 1], kv[4 * i + 3]};
+    char *str[2];
+    for (int k = 0; k < 2; k++) {
+      if (len[k] > MAX_LABEL_LEN) goto unreadable;
+      str[k] = arena_alloc(&s->a, (size_t)len[k] + 1);
+      if (!str[k]) return se_set(SE_NOMEM, "out of memory for labels");
+      if (len[k] && tgt_mem_read(p->mem, kv[4 * i + 2 * (uint64_t)k], str[k], (size_t)len[k]) != 0) goto unreadable;
+      str[k][len[k]] = '\0';
+    }
+    out[i] = (gr_label){str[0], str[1], (uint32_t)len[0], (uint32_t)len[1]};
+  }
+  g->labels = out;
+  g->nlabels = (uint32_t)n;
+  return 0;
+unreadable: /* labels are an extra: a g whose labels cannot be read shows none */
+  se_clear();
+  return 0;
+}
+
 typedef struct {
   gr_goroutine *g;
   start_regs r;
@@ -266,6 +299,8 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
       g->system = gr_is_system(p, g->startpc, status, g->waitreason, cleanups);
       if (g->system && !o->include_system) continue;
       s->n++;
+      uint64_t labels = rd64(gb, GR_OFF(L, G_LABELS));
+      if (labels && p->style.labels_readable && (rc = read_labels(p, s, g, labels))) goto out;
       if (o->skip_stacks) continue;
       pending_stack *q = &ps[npend];
       q->g = g;

@@ -23,6 +23,12 @@ enum {
   GR_GSCAN = 0x1000,
 };
 
+/* A pprof label; Go strings may hold any bytes, so lengths are explicit. */
+typedef struct {
+  const char *key, *value;
+  uint32_t klen, vlen;
+} gr_label;
+
 typedef struct {
   uint64_t addr; /* address of the g */
   uint64_t goid, parent_goid;
@@ -36,6 +42,8 @@ typedef struct {
   gr_rawframe *frames;
   uint32_t nframes;
   gr_unwind_end end;
+  gr_label *labels; /* pprof labels (Go 1.24+), in the runtime's order */
+  uint32_t nlabels;
 } gr_goroutine;
 
 typedef struct {

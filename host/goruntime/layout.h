@@ -16,7 +16,8 @@
 
 enum { LF_REQ = 0, LF_OPT = 1 };
 
-/* X(id, struct, field path, size, accepted type names ('|'-separated;
+/* X(id, struct, field path, size, accepted type names
+ * A struct named "@runtime.x" means the (unnamed) type of variable runtime.x. ('|'-separated;
  * matched on the name's end, so a package move inside the runtime is fine),
  * LF_REQ or LF_OPT with the versions that have it) */
 #define GR_LAYOUT_FIELDS(X)                                                                    \
@@ -37,6 +38,7 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(G_GOPC, "runtime.g", "gopc", 8, "uintptr", LF_REQ)                                         \
   X(G_STARTPC, "runtime.g", "startpc", 8, "uintptr", LF_REQ)                                   \
   X(G_RUNNINGCLEANUPS, "runtime.g", "runningCleanups", 1, "atomic.Bool", LF_OPT /* 1.25+ */)   \
+  X(G_LABELS, "runtime.g", "labels", 8, "unsafe.Pointer", LF_REQ)                              \
   X(M_PROCID, "runtime.m", "procid", 8, "uint64", LF_REQ)                                      \
   X(M_CURG, "runtime.m", "curg", 8, "*runtime.g", LF_REQ)                                      \
   X(M_VDSOSP, "runtime.m", "vdsoSP", 8, "uintptr", LF_REQ)                                     \
@@ -46,7 +48,8 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(MD_MINPC, "runtime.moduledata", "minpc", 8, "uintptr", LF_REQ)                             \
   X(MD_MAXPC, "runtime.moduledata", "maxpc", 8, "uintptr", LF_REQ)                             \
   X(MD_GOFUNC, "runtime.moduledata", "gofunc", 8, "uintptr", LF_REQ)                           \
-  X(MD_NEXT, "runtime.moduledata", "next", 8, "*runtime.moduledata", LF_REQ)
+  X(MD_NEXT, "runtime.moduledata", "next", 8, "*runtime.moduledata", LF_REQ)                   \
+  X(DBG_TRACEBACKLABELS, "@runtime.debug", "tracebacklabels", 4, "atomic.Int32", LF_OPT /* 1.26+ */)
 
 /* X(id, struct) : struct sizes sonde needs */
 #define GR_LAYOUT_SIZES(X)  \

@@ -106,14 +106,28 @@ int gr_layout_from_dwarf(const gr_image *img, gr_layout *L) {
     Dwarf_Die cu, child;
     if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &child) == 0) {
       do {
-        if (dwarf_tag(&child) != DW_TAG_structure_type) continue;
+        int tag = dwarf_tag(&child);
+        if (tag != DW_TAG_structure_type && tag != DW_TAG_variable) continue;
         const char *n = dwarf_diename(&child);
-        want_struct *w = n ? find_want(want, nwant, n) : NULL;
-        if (w && !w->found) {
-          w->die = child;
-          w->found = true;
-          nfound++;
+        if (!n) continue;
+        /* a variable is wanted for its type, as "@name" */
+        char vname[256];
+        if (tag == DW_TAG_variable) {
+          if (strncmp(n, "runtime.", 8) != 0) continue;
+          snprintf(vname, sizeof vname, "@%s", n);
+          n = vname;
         }
+        want_struct *w = find_want(want, nwant, n);
+        if (!w || w->found) continue;
+        Dwarf_Die die = child;
+        if (tag == DW_TAG_variable) {
+          if (!type_of(&child, &die)) continue;
+          for (int k = 0; k < 8 && dwarf_tag(&die) == DW_TAG_typedef; k++)
+            if (!type_of(&die, &die)) break;
+        }
+        w->die = die;
+        w->found = true;
+        nfound++;
       } while (dwarf_siblingof(&child, &child) == 0);
     }
     off = next;

@@ -36,6 +36,8 @@ int gr_program_open(gr_program *p, const char *path) {
   p->style.elide_inner_outer = p->bi.go_minor >= 21;
   p->style.max_physical_frames = p->bi.go_minor >= 21 ? 0 : 100;
   p->style.created_by_goroutine = p->bi.go_minor >= 21;
+  p->style.labels_readable = p->bi.go_minor >= 24;
+  p->style.labels_format = p->bi.go_minor >= 27 ? 127 : p->bi.go_minor == 26 ? 126 : 0;
 
   const gr_section *s = gr_image_section(&p->img, ".gopclntab");
   if (!s) s = gr_image_section(&p->img, ".data.rel.ro.gopclntab");
@@ -111,5 +113,14 @@ int gr_program_bind(gr_program *p, pid_t pid, const char *mapped_path, tgt_mem *
   p->md_gofunc = gofunc;
   pcln_set_text(&p->pcln, text);
   pcln_set_funcdata(&p->pcln, gofunc, image_bytes, p);
+  /* runtime.debug.tracebacklabels: does the target print labels in tracebacks? */
+  p->tracebacklabels = false;
+  if (p->globals.addr[GR_GLOBAL_DEBUG] && GR_HAS(&p->layout, DBG_TRACEBACKLABELS)) {
+    int32_t v = 0;
+    if (tgt_mem_read(mem, gr_rt(p, p->globals.addr[GR_GLOBAL_DEBUG]) + (uint64_t)GR_OFF(&p->layout, DBG_TRACEBACKLABELS),
+                     &v, sizeof v) == 0)
+      p->tracebacklabels = v == 1;
+    se_clear();
+  }
   return read_waitreasons(p);
 }

@@ -27,6 +27,10 @@ typedef struct {
   bool elide_inner_outer;  /* 1.21+: first 50 + "...N frames elided..." + last 50 */
   int max_physical_frames; /* 1.19: 100 physical frames, then "...additional frames elided..." */
   bool created_by_goroutine; /* 1.21+: "created by F in goroutine N" */
+  bool labels_readable;      /* 1.24+: g.labels points at a {[]{key, value string}} */
+  int labels_format;         /* how the header shows pprof labels: 0 never (<= 1.25),
+                                126: " labels:{"k": "v"}" inside [...], always quoted,
+                                127: " {k: v}" after [...], quoted when needed */
 } gr_tbstyle;
 
 typedef struct {
@@ -43,6 +47,7 @@ typedef struct {
   uint64_t md_text, md_gofunc; /* from the live firstmoduledata */
   const char *waitreason[GR_MAX_WAITREASONS];
   size_t nwaitreasons;
+  bool tracebacklabels; /* the target's GODEBUG tracebacklabels=1 (1.26+) */
 } gr_program;
 
 /* Opens the executable at path (for a process: /proc/PID/exe): build info

@@ -123,15 +123,15 @@ int gr_symbolize(gr_symbolizer *s, const gr_goroutine *g, bool all_frames, gr_tr
   t->elide_at = t->elided = 0;
   t->elided_tail = false;
   t->has_creator = false;
+  /* Go 1.19's gentraceback walks at most 100 physical frames but returns
+   * the number it printed, and prints the marker only when that is 100. */
   size_t nphys = g->nframes;
-  if (st->max_physical_frames && nphys >= (size_t)st->max_physical_frames) {
-    nphys = (size_t)st->max_physical_frames;
-    t->elided_tail = true;
-  }
+  if (st->max_physical_frames && nphys > (size_t)st->max_physical_frames) nphys = (size_t)st->max_physical_frames;
   int rc = collect(s, g, nphys, all_frames, t);
   /* traceback1: if hiding runtime frames leaves nothing, show them all */
-  if (rc == 0 && t->n == 0 && !all_frames && st->elide_inner_outer) rc = collect(s, g, nphys, true, t);
+  if (rc == 0 && t->n == 0 && !all_frames) rc = collect(s, g, nphys, true, t);
   if (rc) return rc;
+  if (st->max_physical_frames && t->n == (size_t)st->max_physical_frames) t->elided_tail = true;
   if (st->elide_inner_outer && t->n > INNER_FRAMES + OUTER_FRAMES) {
     size_t drop = t->n - INNER_FRAMES - OUTER_FRAMES;
     memmove(t->frames + INNER_FRAMES, t->frames + INNER_FRAMES + drop, OUTER_FRAMES * sizeof *t->frames);

@@ -28,8 +28,10 @@ int tgt_proc_info(pid_t pid, tgt_procinfo *out) {
     if (!strncmp(line, "Name:", 5)) {
       char *s = line + 5;
       while (*s == ' ' || *s == '\t') s++;
-      s[strcspn(s, "\n")] = '\0';
-      snprintf(out->comm, sizeof out->comm, "%s", s);
+      size_t n = strcspn(s, "\n");
+      if (n > sizeof out->comm - 1) n = sizeof out->comm - 1; /* comm is at most 15 bytes anyway */
+      memcpy(out->comm, s, n);
+      out->comm[n] = '\0';
     } else if (!strncmp(line, "State:", 6)) {
       char *s = line + 6;
       while (*s == ' ' || *s == '\t') s++;

@@ -1,0 +1,3 @@
+module sonde.example/waitsvc
+
+go 1.19

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# demo.sh: build sonde and the example Go service (examples/waitsvc), start
+# the service, show its goroutines with sonde, prove the service still
+# answers, and stop it. Run as root on Debian 12 the first time (it installs
+# dependencies through scripts/bootstrap.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! { command -v cmake >/dev/null && pkg-config --exists libdw libelf 2>/dev/null && [ -x /usr/lib/go-1.27/bin/go ]; }; then
+  echo "demo: installing dependencies (scripts/bootstrap.sh)..."
+  if [ "$(id -u)" -eq 0 ]; then bash scripts/bootstrap.sh; else sudo bash scripts/bootstrap.sh; fi
+fi
+
+echo "demo: building sonde..."
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+sonde=build/host/sonde
+
+echo "demo: building examples/waitsvc with Go 1.27..."
+out=build/demo
+mkdir -p "$out"
+(cd examples/waitsvc &&
+  GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOCACHE="$PWD/../../$out/gocache" \
+    /usr/lib/go-1.27/bin/go build -o "../../$out/waitsvc" .)
+
+addr=127.0.0.1:8077
+"$out/waitsvc" -addr "$addr" >"$out/waitsvc.log" 2>&1 &
+svc=$!
+trap 'kill $svc 2>/dev/null; wait $svc 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q listening "$out/waitsvc.log" && break; sleep 0.1; done
+sleep 0.5 # let its goroutines settle into their waits
+echo "demo: waitsvc is running as pid $svc"
+echo
+
+run() { printf '\n$ %s\n' "$*"; "$@"; }
+run "$sonde" info -p "$svc"
+run "$sonde" goroutines -p "$svc" --group
+run "$sonde" goroutines -p "$svc" --stats >/dev/null
+
+echo
+printf 'demo: the service still answers: '
+if command -v curl >/dev/null; then curl -s "http://$addr/" | head -c 200; else
+  python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://$addr/').read()[:200].decode())"; fi
+echo
+echo "demo: full traceback: $sonde goroutines -p $svc   (JSON: add --json)"
+echo "demo: stopping waitsvc"

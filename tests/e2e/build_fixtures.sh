@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# build_fixtures.sh OUTDIR: build the agreement fixture (tests/fixtures/agree)
+# with every installed Go toolchain (/usr/lib/go-1.NN), into
+#   OUTDIR/agree-go1.NN           normal build
+#   OUTDIR/agree-go1.NN-stripped  -ldflags='-s -w' (no symbol table, no DWARF)
+#
+# Toolchains that are not installed are skipped with a message. Binaries are
+# rebuilt only when a fixture source or the toolchain is newer than them.
+# Offline and HOME-independent: no proxy, no toolchain switching, build cache
+# and GOPATH under OUTDIR.
+set -euo pipefail
+
+usage() { echo "usage: $0 OUTDIR" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../fixtures/agree" && pwd)
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+
+export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOWORK=off
+export GOCACHE="$out/.cache/go-build" GOPATH="$out/.cache/gopath"
+export GOMODCACHE="$GOPATH/pkg/mod"
+export CGO_ENABLED=0 # the fixture is pure Go; no C compiler needed
+# Nothing under HOME: no user go env file, and telemetry counters (Go >= 1.23
+# writes them to the user config dir) go under OUTDIR too.
+export GOENV=off XDG_CONFIG_HOME="$out/.cache/config"
+
+# The versions sonde supports, plus whatever else is installed.
+versions="1.19 1.21 1.22 1.23 1.24 1.25 1.26 1.27"
+for go in /usr/lib/go-1.*/bin/go; do
+  [ -x "$go" ] || continue
+  v=${go#/usr/lib/go-}; v=${v%/bin/go}
+  case " $versions " in *" $v "*) ;; *) versions="$versions $v" ;; esac
+done
+
+# up_to_date BIN GO: BIN exists and is newer than every fixture source and GO.
+up_to_date() {
+  [ -e "$1" ] && [ ! "$2" -nt "$1" ] &&
+    [ -z "$(find "$src" -newer "$1" \( -name '*.go' -o -name go.mod -o -name go.sum \) -print -quit)" ]
+}
+
+built=0 fresh=0 skipped=0
+for v in $versions; do
+  go=/usr/lib/go-$v/bin/go
+  if [ ! -x "$go" ]; then
+    echo "build_fixtures: go$v not installed ($go); skipped" >&2
+    skipped=$((skipped + 1))
+    continue
+  fi
+  for variant in normal stripped; do
+    bin="$out/agree-go$v"
+    flags=()
+    if [ "$variant" = stripped ]; then
+      bin="$bin-stripped"
+      flags=(-ldflags='-s -w')
+    fi
+    if up_to_date "$bin" "$go"; then
+      fresh=$((fresh + 1))
+      continue
+    fi
+    echo "build_fixtures: go$v -> $bin" >&2
+    # -buildvcs=false: the fixture lives in sonde's git tree, whose state has
+    # nothing to do with the fixture (and may have no commit at all).
+    (cd "$src" && "$go" build -buildvcs=false "${flags[@]}" -o "$bin.tmp.$$" .) || { rm -f "$bin.tmp.$$"; exit 1; }
+    mv -f "$bin.tmp.$$" "$bin" # atomic: a concurrent run never sees half a binary
+    built=$((built + 1))
+  done
+done
+echo "build_fixtures: $built built, $fresh up to date, $skipped toolchains skipped, in $out" >&2
