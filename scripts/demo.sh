@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! { command -v cmake >/dev/null && pkg-config --exists libdw libelf 2>/dev/null && [ -x /usr/lib/go-1.27/bin/go ]; }; then
+if ! { command -v cmake >/dev/null && pkg-config --exists libdw libelf yaml-0.1 2>/dev/null && [ -f /usr/include/Zydis/Zydis.h ] && [ -x /usr/lib/go-1.27/bin/go ]; }; then
   echo "demo: installing dependencies (scripts/bootstrap.sh)..."
   if [ "$(id -u)" -eq 0 ]; then bash scripts/bootstrap.sh; else sudo bash scripts/bootstrap.sh; fi
 fi

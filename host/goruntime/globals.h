@@ -9,10 +9,14 @@
 #include <stdint.h>
 
 #include "goruntime/elfimage.h"
+#include "goruntime/layout.h"
+#include "goruntime/pclntab.h"
 
-/* X(id, symbol, required) */
+/* X(id, symbol, required). allglen/allgptr are the pair the runtime's own
+ * lock-free readers use (forEachGRace); they mirror allgs. */
 #define GR_GLOBALS(X)                                     \
-  X(ALLGS, "runtime.allgs", 1)                            \
+  X(ALLGLEN, "runtime.allglen", 1)                        \
+  X(ALLGPTR, "runtime.allgptr", 1)                        \
   X(FIRSTMODULEDATA, "runtime.firstmoduledata", 1)        \
   X(WAITREASONSTRINGS, "runtime.waitReasonStrings", 1)   \
   X(DEBUG, "runtime.debug", 0 /* GODEBUG settings; read for tracebacklabels */)
@@ -34,5 +38,12 @@ typedef struct {
  * required global it could not find. */
 int gr_globals_from_symtab(const gr_image *img, gr_globals *out);
 const char *gr_global_name(gr_global g);
+
+/* The source for binaries without a symbol table (-ldflags=-s): moduledata
+ * from .go.module (1.26+) or a pcHeader-pointer scan; allglen/allgptr from
+ * the RIP-relative operands of runtime.forEachGRace; waitReasonStrings from
+ * a data pattern. Every candidate is validated; one that fails is an error
+ * naming the global, never a guess. (globals_code.c) */
+int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out);
 
 #endif

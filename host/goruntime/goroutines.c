@@ -248,13 +248,13 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
   clock_gettime(CLOCK_MONOTONIC, &now);
   s->nanotime = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 
-  uint64_t hdr[3];
-  int rc = tgt_mem_read(p->mem, gr_rt(p, p->globals.addr[GR_GLOBAL_ALLGS]), hdr, sizeof hdr);
-  if (rc) return se_wrap(rc, "reading runtime.allgs");
-  uint64_t gptr = hdr[0], glen = hdr[1], gcap = hdr[2];
-  if (glen > gcap || glen > MAX_ALLGS)
-    return se_set(SE_CORRUPT, "runtime.allgs has length %llu and capacity %llu: not a sane goroutine list",
-                  (unsigned long long)glen, (unsigned long long)gcap);
+  /* mirrors runtime.forEachGRace: allglen, then allgptr (the process is stopped) */
+  uint64_t glen, gptr;
+  int rc = tgt_mem_read_u64(p->mem, gr_rt(p, p->globals.addr[GR_GLOBAL_ALLGLEN]), &glen);
+  if (rc == 0) rc = tgt_mem_read_u64(p->mem, gr_rt(p, p->globals.addr[GR_GLOBAL_ALLGPTR]), &gptr);
+  if (rc) return se_wrap(rc, "reading runtime.allglen and runtime.allgptr");
+  if (glen > MAX_ALLGS)
+    return se_set(SE_CORRUPT, "runtime.allglen is %llu: not a sane number of goroutines", (unsigned long long)glen);
   s->nallgs = (size_t)glen;
   uint64_t *gaddrs = malloc((size_t)glen * 8 + 8);
   size_t need = g_need(L);
@@ -268,7 +268,7 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
     goto out;
   }
   if (glen && (rc = tgt_mem_read(p->mem, gptr, gaddrs, (size_t)glen * 8))) {
-    rc = se_wrap(rc, "reading the array behind runtime.allgs");
+    rc = se_wrap(rc, "reading the array behind runtime.allgptr");
     goto out;
   }
   for (size_t base = 0; base < glen; base += CHUNK) {

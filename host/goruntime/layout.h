@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "goruntime/elfimage.h"
 
 enum { LF_REQ = 0, LF_OPT = 1 };
@@ -99,5 +101,10 @@ int gr_layout_check(const gr_layout *L);
 
 /* The DWARF source (layout_dwarf.c). SE_NOTGO when the binary has no DWARF. */
 int gr_layout_from_dwarf(const gr_image *img, gr_layout *out);
+
+/* The table source (layout_table.c): index/layouts/go1.NN.yaml for Go 1.minor. */
+int gr_layout_from_table(const char *path, int minor, gr_layout *out);
+/* Writes L as such a table. */
+int gr_layout_emit_yaml(const gr_layout *L, const char *go_version, int minor, FILE *f);
 
 #endif

@@ -165,6 +165,16 @@ int pcln_find(const pcln_table *t, uint64_t pc, pcln_func *out) {
   return pcln_func_at(t, lo, out);
 }
 
+int pcln_find_name(const pcln_table *t, const char *name, pcln_func *out) {
+  for (uint64_t i = 0; i < t->nfunc; i++) {
+    if (pcln_func_at(t, i, out) != 0) continue;
+    const char *n = pcln_name(t, out);
+    if (n && !strcmp(n, name)) return 0;
+  }
+  se_clear();
+  return se_set(SE_NOTGO, "no function %s in the pclntab", name);
+}
+
 static uint32_t fld32(const pcln_table *t, const pcln_func *f, size_t at) { return le32(t->data + f->off + at); }
 
 const char *pcln_name(const pcln_table *t, const pcln_func *f) {

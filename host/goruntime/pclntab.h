@@ -78,6 +78,8 @@ void pcln_set_funcdata(pcln_table *t, uint64_t gofunc, pcln_bytes_fn fn, void *c
 
 /* 0 when pc is inside a function, else a negative code. */
 int pcln_find(const pcln_table *t, uint64_t pc, pcln_func *out);
+/* The function named `name` (a linear scan: for start-up, not hot paths). */
+int pcln_find_name(const pcln_table *t, const char *name, pcln_func *out);
 /* Function at functab index i (0 <= i < nfunc). */
 int pcln_func_at(const pcln_table *t, uint64_t i, pcln_func *out);
 const char *pcln_name(const pcln_table *t, const pcln_func *f);

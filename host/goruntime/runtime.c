@@ -2,7 +2,9 @@
 #include "goruntime/runtime.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "target/proc.h"
@@ -38,6 +40,7 @@ int gr_program_open(gr_program *p, const char *path) {
   p->style.created_by_goroutine = p->bi.go_minor >= 21;
   p->style.labels_readable = p->bi.go_minor >= 24;
   p->style.labels_format = p->bi.go_minor >= 27 ? 127 : p->bi.go_minor == 26 ? 126 : 0;
+  p->style.tracebacklabels_default = p->bi.go_minor >= 27 ? 1 : 0;
 
   const gr_section *s = gr_image_section(&p->img, ".gopclntab");
   if (!s) s = gr_image_section(&p->img, ".data.rel.ro.gopclntab");
@@ -51,11 +54,60 @@ int gr_program_open(gr_program *p, const char *path) {
   return 0;
 }
 
+/* Directories that may hold go1.NN.yaml layout tables, in search order. */
+static const char *layout_dirs(int i) {
+  switch (i) {
+    case 0: return getenv("SONDE_LAYOUT_DIR");
+    case 1: return SONDE_LAYOUT_DIR_INSTALLED;
+    case 2: return SONDE_LAYOUT_DIR_SOURCE; /* running from a build tree */
+    default: return NULL;
+  }
+}
+
+/* "1.19, 1.21-1.27"-style list of the tables found in dir. */
+static void known_versions(const char *dir, char *out, size_t n) {
+  out[0] = '\0';
+  size_t used = 0;
+  for (int minor = 1; minor < 100; minor++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/go1.%d.yaml", dir, minor);
+    if (access(path, R_OK) != 0) continue;
+    int w = snprintf(out + used, n - used, "%s1.%d", used ? ", " : "", minor);
+    if (w < 0 || (size_t)w >= n - used) break;
+    used += (size_t)w;
+  }
+}
+
+static int load_layout_table(gr_program *p) {
+  int minor = p->bi.go_minor;
+  for (int i = 0; i < 3; i++) {
+    const char *dir = layout_dirs(i);
+    if (!dir || !*dir) continue;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/go1.%d.yaml", dir, minor);
+    if (access(path, R_OK) == 0) return gr_layout_from_table(path, minor, &p->layout);
+  }
+  for (int i = 0; i < 3; i++) {
+    const char *dir = layout_dirs(i);
+    char known[256];
+    if (!dir || !*dir) continue;
+    known_versions(dir, known, sizeof known);
+    if (known[0])
+      return se_set(SE_NOTGO,
+                    "%s has no DWARF and sonde has no layout table for Go 1.%d (it has tables for Go %s, in %s). "
+                    "Rebuild the program without -w, or add a table: scripts/gen-layouts.sh",
+                    p->img.path, minor, known, dir);
+  }
+  return se_set(SE_NOTGO,
+                "%s has no DWARF and no layout tables were found (looked in $SONDE_LAYOUT_DIR, %s and %s)",
+                p->img.path, SONDE_LAYOUT_DIR_INSTALLED, SONDE_LAYOUT_DIR_SOURCE);
+}
+
 int gr_program_load_runtime(gr_program *p) {
-  int rc;
-  if ((rc = gr_layout_from_dwarf(&p->img, &p->layout))) return rc;
+  int rc = p->img.has_dwarf ? gr_layout_from_dwarf(&p->img, &p->layout) : load_layout_table(p);
+  if (rc) return rc;
   if ((rc = gr_layout_check(&p->layout))) return rc;
-  return gr_globals_from_symtab(&p->img, &p->globals);
+  return p->img.has_symtab ? gr_globals_from_symtab(&p->img, &p->globals) : gr_globals_from_code(&p->img, &p->pcln, &p->layout, &p->globals);
 }
 
 void gr_program_close(gr_program *p) {
@@ -95,6 +147,44 @@ static int read_waitreasons(gr_program *p) {
   return 0;
 }
 
+/* The last "key=N" in a GODEBUG-style list, or -1. */
+static int godebug_value(const char *list, const char *key) {
+  int v = -1;
+  size_t kl = strlen(key);
+  for (const char *q = list; q && *q;) {
+    const char *comma = strchr(q, ',');
+    size_t len = comma ? (size_t)(comma - q) : strlen(q);
+    if (len > kl && !strncmp(q, key, kl) && q[kl] == '=') v = atoi(q + kl + 1);
+    q = comma ? comma + 1 : NULL;
+  }
+  return v;
+}
+
+/* Does the target print pprof labels in tracebacks (Go 1.26+)? The
+ * runtime's own runtime.debug.tracebacklabels when we can find it; else
+ * computed as the runtime computes it (runtime1.go parsedebugvars): the
+ * toolchain's default, then the binary's DefaultGODEBUG, then the GODEBUG
+ * the process started with, later settings winning. */
+static bool read_tracebacklabels(gr_program *p, pid_t pid) {
+  if (!p->style.labels_format) return false;
+  if (p->globals.addr[GR_GLOBAL_DEBUG] && GR_HAS(&p->layout, DBG_TRACEBACKLABELS)) {
+    int32_t v = 0;
+    uint64_t at = gr_rt(p, p->globals.addr[GR_GLOBAL_DEBUG]) + (uint64_t)GR_OFF(&p->layout, DBG_TRACEBACKLABELS);
+    if (tgt_mem_read(p->mem, at, &v, sizeof v) == 0) return v == 1;
+    se_clear();
+  }
+  int v = p->style.tracebacklabels_default;
+  int d = godebug_value(bi_setting_get(&p->bi, "DefaultGODEBUG"), "tracebacklabels");
+  if (d >= 0) v = d;
+  char env[4096];
+  if (tgt_proc_getenv(pid, "GODEBUG", env, sizeof env) == 0) {
+    int e = godebug_value(env, "tracebacklabels");
+    if (e >= 0) v = e;
+  }
+  se_clear();
+  return v == 1;
+}
+
 int gr_program_bind(gr_program *p, pid_t pid, const char *mapped_path, tgt_mem *mem) {
   p->bias = 0;
   if (p->img.is_dyn) {
@@ -113,14 +203,6 @@ int gr_program_bind(gr_program *p, pid_t pid, const char *mapped_path, tgt_mem *
   p->md_gofunc = gofunc;
   pcln_set_text(&p->pcln, text);
   pcln_set_funcdata(&p->pcln, gofunc, image_bytes, p);
-  /* runtime.debug.tracebacklabels: does the target print labels in tracebacks? */
-  p->tracebacklabels = false;
-  if (p->globals.addr[GR_GLOBAL_DEBUG] && GR_HAS(&p->layout, DBG_TRACEBACKLABELS)) {
-    int32_t v = 0;
-    if (tgt_mem_read(mem, gr_rt(p, p->globals.addr[GR_GLOBAL_DEBUG]) + (uint64_t)GR_OFF(&p->layout, DBG_TRACEBACKLABELS),
-                     &v, sizeof v) == 0)
-      p->tracebacklabels = v == 1;
-    se_clear();
-  }
+  p->tracebacklabels = read_tracebacklabels(p, pid);
   return read_waitreasons(p);
 }

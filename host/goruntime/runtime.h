@@ -28,6 +28,7 @@ typedef struct {
   int max_physical_frames; /* 1.19: 100 physical frames, then "...additional frames elided..." */
   bool created_by_goroutine; /* 1.21+: "created by F in goroutine N" */
   bool labels_readable;      /* 1.24+: g.labels points at a {[]{key, value string}} */
+  int tracebacklabels_default; /* runtime1.go dbgvars default: 0 in 1.26, 1 in 1.27 */
   int labels_format;         /* how the header shows pprof labels: 0 never (<= 1.25),
                                 126: " labels:{"k": "v"}" inside [...], always quoted,
                                 127: " {k: v}" after [...], quoted when needed */

@@ -123,6 +123,27 @@ int tgt_proc_load_bias(pid_t pid, const char *exe, uint64_t first_vaddr, uint64_
   return rc;
 }
 
+int tgt_proc_getenv(pid_t pid, const char *name, char *out, size_t n) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return se_set(SE_IO, "cannot read %s: %s", path, strerror(errno));
+  size_t nl = strlen(name);
+  int rc = SE_IO;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  while ((len = getdelim(&line, &cap, '\0', f)) > 0) {
+    if ((size_t)len > nl && !strncmp(line, name, nl) && line[nl] == '=') {
+      snprintf(out, n, "%s", line + nl + 1);
+      rc = 0;
+    }
+  }
+  free(line);
+  fclose(f);
+  return rc == 0 ? 0 : se_set(SE_IO, "%s is not set in process %d", name, (int)pid);
+}
+
 int tgt_proc_ptrace_scope(void) {
   FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
   if (!f) return -1;

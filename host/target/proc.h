@@ -35,6 +35,10 @@ int tgt_proc_threads(pid_t pid, pid_t **out, size_t *n);
  * page-aligned vaddr of the file's first PT_LOAD. */
 int tgt_proc_load_bias(pid_t pid, const char *exe, uint64_t first_vaddr, uint64_t *out);
 
+/* The value of environment variable `name` the process started with, from
+ * /proc/PID/environ, into out (NUL-terminated); SE_IO when absent. */
+int tgt_proc_getenv(pid_t pid, const char *name, char *out, size_t n);
+
 /* /proc/sys/kernel/yama/ptrace_scope, or -1 when Yama is not present. */
 int tgt_proc_ptrace_scope(void);
 

@@ -1,0 +1,138 @@
+/* globals_code.c: finding runtime globals in a stripped binary.
+ *
+ * Mirrors go-runtime-notes section 8: the pclntab survives -s -w, so runtime
+ * functions are found by name and their RIP-relative operands decoded (Zydis)
+ * to the addresses of the globals they load. All addresses here are link-time
+ * addresses, like the symbol table's; the load bias is added at bind time. */
+#include <Zydis/Zydis.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "goruntime/globals.h"
+
+enum { MAX_DECODE = 1024, MAX_WAITREASONS = 256, MAX_WAITREASON_LEN = 128 };
+
+static bool seg_has(const gr_image *img, uint64_t addr, uint64_t n, uint32_t flag) {
+  for (size_t i = 0; i < img->nsegs; i++) {
+    const gr_segment *s = &img->segs[i];
+    if ((s->flags & flag) && addr >= s->vaddr && addr - s->vaddr <= s->memsz && n <= s->memsz - (addr - s->vaddr))
+      return true;
+  }
+  return false;
+}
+
+static bool rd64(const gr_image *img, uint64_t addr, uint64_t *out) {
+  const uint8_t *b = gr_image_bytes_at(img, addr, 8);
+  if (!b) return false;
+  memcpy(out, b, 8);
+  return true;
+}
+
+/* firstmoduledata: 1.26+ is exactly the .go.module section; before, a
+ * word in .noptrdata equal to the pclntab address, whose next word is
+ * funcnametab's address (pcHeader + funcnameOffset). */
+static int find_moduledata(const gr_image *img, const pcln_table *t, const gr_layout *L, uint64_t *out) {
+  const gr_section *pcs = gr_image_section(img, ".gopclntab");
+  if (!pcs) return se_set(SE_NOTGO, "no .gopclntab section to anchor runtime.firstmoduledata");
+  uint64_t pch = pcs->addr;
+  const gr_section *gm = gr_image_section(img, ".go.module");
+  const gr_section *nd = gr_image_section(img, ".noptrdata");
+  /* .go.module holds only moduledata: its start is the one candidate */
+  uint64_t lo = gm ? gm->addr : nd ? nd->addr : 0, hi = gm ? gm->addr + 16 : nd ? nd->addr + nd->size : 0;
+  if (!lo) return se_set(SE_NOTGO, "no .go.module or .noptrdata section to search for runtime.firstmoduledata");
+  for (uint64_t c = lo; c + 16 <= hi; c += 8) {
+    uint64_t w0, w1, text, minpc, maxpc;
+    if (!rd64(img, c, &w0) || w0 != pch) continue;
+    if (!rd64(img, c + 8, &w1) || w1 != pch + t->funcname_off) continue;
+    /* text <= minpc < maxpc, all in executable memory */
+    if (!rd64(img, c + (uint64_t)GR_OFF(L, MD_TEXT), &text) || !rd64(img, c + (uint64_t)GR_OFF(L, MD_MINPC), &minpc) ||
+        !rd64(img, c + (uint64_t)GR_OFF(L, MD_MAXPC), &maxpc))
+      continue;
+    if (text > minpc || minpc >= maxpc || !seg_has(img, minpc, maxpc - minpc, 1 /* PF_X */)) continue;
+    *out = c;
+    return 0;
+  }
+  return se_set(SE_NOTGO, "cannot find runtime.firstmoduledata (no %s word points at the pclntab at 0x%llx)",
+                gm ? ".go.module" : ".noptrdata", (unsigned long long)pch);
+}
+
+/* The first `want` RIP-relative memory operands of function `name`. */
+static int rip_operands(const gr_image *img, const pcln_table *t, uint64_t text, const char *name, uint64_t *out,
+                        int want) {
+  pcln_func f;
+  if (pcln_find_name(t, name, &f) != 0)
+    return se_set(SE_NOTGO, "the pclntab has no %s, which sonde needs to find runtime variables", name);
+  /* entries are text-relative until pcln_set_text: make them link-time */
+  uint64_t entry = text + (f.entry - t->text), len = f.end - f.entry;
+  if (len > MAX_DECODE) len = MAX_DECODE;
+  const uint8_t *code = gr_image_bytes_at(img, entry, (size_t)len);
+  if (!code) return se_set(SE_NOTGO, "the code of %s is not in the file", name);
+  ZydisDecoder dec;
+  ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecodedInstruction ins;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  int n = 0;
+  for (uint64_t off = 0; off < len && n < want;) {
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, code + off, (ZyanUSize)(len - off), &ins, ops)))
+      return se_set(SE_NOTGO, "cannot decode %s at +0x%llx", name, (unsigned long long)off);
+    for (int k = 0; k < ins.operand_count_visible && n < want; k++) {
+      ZyanU64 abs;
+      if (ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[k].mem.base == ZYDIS_REGISTER_RIP &&
+          ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &ops[k], entry + off, &abs)))
+        out[n++] = abs;
+    }
+    off += ins.length;
+  }
+  if (n < want) return se_set(SE_NOTGO, "%s does not load the runtime variables sonde expects", name);
+  return 0;
+}
+
+/* waitReasonStrings: a [N]string in .data whose entry 0 is "" and entry 1
+ * is "GC assist marking" (every version since Go 1.13). */
+static int find_waitreasons(const gr_image *img, uint64_t *addr, uint64_t *size) {
+  const gr_section *d = gr_image_section(img, ".data");
+  const uint8_t *b = gr_image_section_bytes(img, d);
+  if (!b) return se_set(SE_NOTGO, "no .data section to search for runtime.waitReasonStrings");
+  static const char k_first[] = "GC assist marking";
+  for (uint64_t off = 0; off + 48 <= d->size; off += 8) {
+    uint64_t e[4];
+    memcpy(e, b + off, sizeof e);
+    if (e[0] || e[1] || e[3] != sizeof k_first - 1) continue;
+    const uint8_t *s = gr_image_bytes_at(img, e[2], sizeof k_first - 1);
+    if (!s || memcmp(s, k_first, sizeof k_first - 1)) continue;
+    /* count entries: each a readable string of sane length */
+    uint64_t n = 2;
+    while (n < MAX_WAITREASONS && off + (n + 1) * 16 <= d->size) {
+      uint64_t p, l;
+      memcpy(&p, b + off + n * 16, 8);
+      memcpy(&l, b + off + n * 16 + 8, 8);
+      if (l == 0 || l > MAX_WAITREASON_LEN || !gr_image_bytes_at(img, p, (size_t)l)) break;
+      n++;
+    }
+    *addr = d->addr + off;
+    *size = n * 16;
+    return 0;
+  }
+  return se_set(SE_NOTGO, "cannot find runtime.waitReasonStrings in .data");
+}
+
+int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out) {
+  memset(out, 0, sizeof *out);
+  out->source = "code and data patterns";
+  uint64_t md = 0, text = 0, ops[2] = {0, 0};
+  int rc = find_moduledata(img, t, L, &md);
+  if (rc) return rc;
+  out->addr[GR_GLOBAL_FIRSTMODULEDATA] = md;
+  out->size[GR_GLOBAL_FIRSTMODULEDATA] = GR_SIZE(L, SZ_MODULEDATA);
+  if (!rd64(img, md + (uint64_t)GR_OFF(L, MD_TEXT), &text)) return se_set(SE_NOTGO, "cannot read moduledata.text");
+  /* forEachGRace: MOVQ runtime.allglen(SB), CX; MOVQ runtime.allgptr(SB), BX */
+  if ((rc = rip_operands(img, t, text, "runtime.forEachGRace", ops, 2))) return rc;
+  for (int i = 0; i < 2; i++)
+    if (!seg_has(img, ops[i], 8, 2 /* PF_W */))
+      return se_set(SE_NOTGO, "runtime.forEachGRace's operand %d (0x%llx) is not writable data: not %s", i + 1,
+                    (unsigned long long)ops[i], i ? "runtime.allgptr" : "runtime.allglen");
+  out->addr[GR_GLOBAL_ALLGLEN] = ops[0];
+  out->addr[GR_GLOBAL_ALLGPTR] = ops[1];
+  out->size[GR_GLOBAL_ALLGLEN] = out->size[GR_GLOBAL_ALLGPTR] = 8;
+  return find_waitreasons(img, &out->addr[GR_GLOBAL_WAITREASONSTRINGS], &out->size[GR_GLOBAL_WAITREASONSTRINGS]);
+}
