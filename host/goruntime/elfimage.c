@@ -122,6 +122,11 @@ const gr_section *gr_image_section(const gr_image *img, const char *name) {
   return NULL;
 }
 
+const gr_section *gr_image_gopclntab(const gr_image *img) {
+  const gr_section *s = gr_image_section(img, ".gopclntab");
+  return s ? s : gr_image_section(img, ".data.rel.ro.gopclntab");
+}
+
 const uint8_t *gr_image_section_bytes(const gr_image *img, const gr_section *s) {
   if (!s || s->type == SHT_NOBITS || !fits(s->offset, s->size, img->size)) return NULL;
   return img->map + s->offset;

@@ -41,6 +41,9 @@ typedef struct gr_image {
 int gr_image_open(const char *path, gr_image *out);
 void gr_image_close(gr_image *img);
 const gr_section *gr_image_section(const gr_image *img, const char *name);
+/* The Go pclntab section: .gopclntab, or .data.rel.ro.gopclntab in PIE
+ * builds before Go 1.26; NULL when neither exists. */
+const gr_section *gr_image_gopclntab(const gr_image *img);
 /* File bytes backing [addr, addr+n) (link-time address), or NULL. */
 const uint8_t *gr_image_bytes_at(const gr_image *img, uint64_t addr, size_t n);
 /* Section contents, or NULL for NOBITS / out-of-file. */

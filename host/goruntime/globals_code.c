@@ -32,7 +32,7 @@ static bool rd64(const gr_image *img, uint64_t addr, uint64_t *out) {
  * word in .noptrdata equal to the pclntab address, whose next word is
  * funcnametab's address (pcHeader + funcnameOffset). */
 static int find_moduledata(const gr_image *img, const pcln_table *t, const gr_layout *L, uint64_t *out) {
-  const gr_section *pcs = gr_image_section(img, ".gopclntab");
+  const gr_section *pcs = gr_image_gopclntab(img);
   if (!pcs) return se_set(SE_NOTGO, "no .gopclntab section to anchor runtime.firstmoduledata");
   uint64_t pch = pcs->addr;
   const gr_section *gm = gr_image_section(img, ".go.module");

@@ -42,8 +42,7 @@ int gr_program_open(gr_program *p, const char *path) {
   p->style.labels_format = p->bi.go_minor >= 27 ? 127 : p->bi.go_minor == 26 ? 126 : 0;
   p->style.tracebacklabels_default = p->bi.go_minor >= 27 ? 1 : 0;
 
-  const gr_section *s = gr_image_section(&p->img, ".gopclntab");
-  if (!s) s = gr_image_section(&p->img, ".data.rel.ro.gopclntab");
+  const gr_section *s = gr_image_gopclntab(&p->img);
   const uint8_t *b = gr_image_section_bytes(&p->img, s);
   if (!b) return se_set(SE_NOTGO, "%s has no .gopclntab section", path);
   /* Parsed now, before any stop; the text address is set at bind time from

@@ -3,6 +3,11 @@
 # with every installed Go toolchain (/usr/lib/go-1.NN), into
 #   OUTDIR/agree-go1.NN           normal build
 #   OUTDIR/agree-go1.NN-stripped  -ldflags='-s -w' (no symbol table, no DWARF)
+# and, for the oldest 1.2x and the newest toolchain only (each variant
+# rebuilds the standard library, and the build time adds up):
+#   OUTDIR/agree-go1.NN-pie-stripped  -buildmode=pie -ldflags='-s -w'
+#   OUTDIR/agree-go1.NN-cgo[-stripped] CGO_ENABLED=1, external linking, with a
+#                                      C thread-local that shifts the TLS slot
 #
 # Toolchains that are not installed are skipped with a message. Binaries are
 # rebuilt only when a fixture source or the toolchain is newer than them.
@@ -21,7 +26,7 @@ out=$(cd "$1" && pwd)
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOWORK=off
 export GOCACHE="$out/.cache/go-build" GOPATH="$out/.cache/gopath"
 export GOMODCACHE="$GOPATH/pkg/mod"
-export CGO_ENABLED=0 # the fixture is pure Go; no C compiler needed
+export CGO_ENABLED=0 # pure Go unless a variant says cgo (then gcc links it)
 # Nothing under HOME: no user go env file, and telemetry counters (Go >= 1.23
 # writes them to the user config dir) go under OUTDIR too.
 export GOENV=off XDG_CONFIG_HOME="$out/.cache/config"
@@ -40,6 +45,11 @@ up_to_date() {
     [ -z "$(find "$src" -newer "$1" \( -name '*.go' -o -name go.mod -o -name go.sum \) -print -quit)" ]
 }
 
+# PIE and cgo variants: the oldest 1.2x (pre-1.26 pclntab and moduledata
+# placement) and the newest toolchain.
+installed=$(for v in $versions; do [ -x /usr/lib/go-$v/bin/go ] && echo "$v"; done)
+extra_versions="$(echo "$installed" | grep '^1\.2' | head -n 1) $(echo "$installed" | tail -n 1)"
+
 built=0 fresh=0 skipped=0
 for v in $versions; do
   go=/usr/lib/go-$v/bin/go
@@ -48,13 +58,18 @@ for v in $versions; do
     skipped=$((skipped + 1))
     continue
   fi
-  for variant in normal stripped; do
+  variants="normal stripped"
+  case " $extra_versions " in *" $v "*) variants="$variants pie-stripped cgo cgo-stripped" ;; esac
+  for variant in $variants; do
     bin="$out/agree-go$v"
     flags=()
-    if [ "$variant" = stripped ]; then
-      bin="$bin-stripped"
-      flags=(-ldflags='-s -w')
-    fi
+    cgo=0
+    case $variant in
+      stripped) bin="$bin-stripped"; flags=(-ldflags='-s -w') ;;
+      pie-stripped) bin="$bin-pie-stripped"; flags=(-buildmode=pie -ldflags='-s -w') ;;
+      cgo) bin="$bin-cgo"; cgo=1 ;;
+      cgo-stripped) bin="$bin-cgo-stripped"; cgo=1; flags=(-ldflags='-s -w') ;;
+    esac
     if up_to_date "$bin" "$go"; then
       fresh=$((fresh + 1))
       continue
@@ -62,7 +77,8 @@ for v in $versions; do
     echo "build_fixtures: go$v -> $bin" >&2
     # -buildvcs=false: the fixture lives in sonde's git tree, whose state has
     # nothing to do with the fixture (and may have no commit at all).
-    (cd "$src" && "$go" build -buildvcs=false "${flags[@]}" -o "$bin.tmp.$$" .) || { rm -f "$bin.tmp.$$"; exit 1; }
+    (cd "$src" && CGO_ENABLED=$cgo "$go" build -buildvcs=false "${flags[@]}" -o "$bin.tmp.$$" .) ||
+      { rm -f "$bin.tmp.$$"; exit 1; }
     mv -f "$bin.tmp.$$" "$bin" # atomic: a concurrent run never sees half a binary
     built=$((built + 1))
   done
