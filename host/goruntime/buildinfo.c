@@ -14,6 +14,7 @@ enum { HDR = 32, MAX_STRING = 16 * 1024 * 1024 };
 static size_t uvarint(const uint8_t *p, size_t n, uint64_t *out) {
   uint64_t v = 0;
   for (size_t i = 0; i < n && i < 10; i++) {
+    if (i == 9 && p[i] > 1) return 0; /* overflows 64 bits: binary.Uvarint rejects it */
     v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
     if (!(p[i] & 0x80)) {
       *out = v;

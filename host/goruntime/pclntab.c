@@ -111,7 +111,7 @@ int pcln_open(pcln_table *t, const uint8_t *data, size_t size) {
   t->pc_len = (size_t)(offs[4] - offs[3]);
   t->pcln_off = (size_t)offs[4];
   t->pcln_len = size - (size_t)offs[4];
-  if (t->nfunc == 0 || t->nfunc > t->pcln_len / 8 - 1)
+  if (t->nfunc == 0 || t->pcln_len < 16 || t->nfunc > t->pcln_len / 8 - 1)
     return se_set(SE_CORRUPT, "pclntab claims %llu functions, more than its %zu-byte function table holds",
                   (unsigned long long)t->nfunc, t->pcln_len);
   t->func_size = t->go118 ? 40 : 44;
@@ -191,7 +191,7 @@ bool pcln_is_special(const pcln_table *t, uint8_t funcid, pcln_special which) {
 
 int32_t pcln_pcvalue(const pcln_table *t, uint32_t tab_off, uint64_t entry, uint64_t pc, bool *ok) {
   *ok = false;
-  if (tab_off == 0 || tab_off >= t->pc_len) return -1;
+  if (tab_off == 0 || tab_off >= t->pc_len || pc < entry) return -1;
   const uint8_t *p = t->data + t->pc_off + tab_off;
   size_t left = t->pc_len - tab_off;
   uint64_t cur = entry;
@@ -205,7 +205,7 @@ int32_t pcln_pcvalue(const pcln_table *t, uint32_t tab_off, uint64_t entry, uint
     if (uv == 0 && cur != entry) return -1;
     p += n;
     left -= n;
-    val += (int32_t)(-(uv & 1) ^ (uv >> 1));
+    val = (int32_t)((uint32_t)val + (-(uv & 1) ^ (uv >> 1))); /* Go's int32 wraps */
     uint32_t pcd;
     n = pcln_uvarint32(p, left, &pcd);
     if (!n) return -1;

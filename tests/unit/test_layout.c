@@ -1,0 +1,152 @@
+/* test_layout.c: gr_layout_check, the gate between a layout source (DWARF)
+ * and every read of a runtime struct. A layout that breaks the contract must
+ * be refused with SE_NOTGO and a message naming the field. */
+#include "unit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "goruntime/layout.h"
+
+/* A layout that satisfies the contract: every field, required or optional,
+ * at a distinct offset with its size and its first accepted type name,
+ * written the way DWARF names it (package path included). */
+static void complete_layout(gr_layout *L) {
+  gr_layout_init(L);
+  L->source = "test";
+  for (int i = 0; i < GRL_COUNT_; i++) {
+    const gr_field_spec *s = gr_layout_spec((gr_field)i);
+    L->off[i] = 8 * i;
+    L->fsize[i] = s->size;
+    size_t n = strcspn(s->types, "|");
+    snprintf(L->ftype[i], sizeof L->ftype[i], "%.*s", (int)n, s->types);
+  }
+  for (int i = 0; i < GRL_SIZE_COUNT_; i++) L->size[i] = 400 + 8 * (uint64_t)i;
+}
+
+static void assert_refused_naming(const gr_layout *L, const char *part) {
+  se_clear();
+  assert_se_error(gr_layout_check(L), SE_NOTGO);
+  if (!strstr(se_msg(), part)) fail_msg("message \"%s\" does not name \"%s\"", se_msg(), part);
+}
+
+static void test_layout_complete_and_correct_passes(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  se_clear();
+  assert_int_equal(gr_layout_check(&L), 0);
+}
+
+static void test_layout_spec_rows_are_well_formed(void **state) {
+  (void)state;
+  for (int i = 0; i < GRL_COUNT_; i++) {
+    const gr_field_spec *s = gr_layout_spec((gr_field)i);
+    assert_non_null(s->st);
+    /* "runtime.x" is a struct type; "@runtime.x" the type of variable runtime.x */
+    const char *st = s->st[0] == '@' ? s->st + 1 : s->st;
+    assert_memory_equal(st, "runtime.", 8);
+    assert_true(strlen(s->path) > 0);
+    assert_true(strlen(s->types) > 0);
+    assert_true(s->size == 1 || s->size == 4 || s->size == 8);
+    assert_true(s->flags == LF_REQ || s->flags == LF_OPT);
+  }
+  assert_string_equal(gr_layout_size_struct(GRL_SZ_G), "runtime.g");
+}
+
+static void test_layout_missing_required_field_is_refused_and_named(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  L.off[GRL_G_GOID] = -1;
+  assert_refused_naming(&L, "runtime.g.goid is missing");
+  complete_layout(&L);
+  L.off[GRL_MD_PCHEADER] = -1;
+  assert_refused_naming(&L, "runtime.moduledata.pcHeader");
+}
+
+static void test_layout_missing_optional_field_passes(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  L.off[GRL_G_PARENTGOID] = -1;     /* Go 1.21+ */
+  L.off[GRL_G_RUNNINGCLEANUPS] = -1; /* Go 1.25+ */
+  se_clear();
+  assert_int_equal(gr_layout_check(&L), 0);
+}
+
+static void test_layout_wrong_size_is_refused_and_named(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  L.fsize[GRL_G_ATOMICSTATUS] = 8;
+  assert_refused_naming(&L, "runtime.g.atomicstatus is 8 bytes, expected 4");
+  /* an optional field, when present, must still have its size */
+  complete_layout(&L);
+  L.fsize[GRL_G_PARENTGOID] = 4;
+  assert_refused_naming(&L, "runtime.g.parentGoid");
+}
+
+static void test_layout_wrong_type_name_is_refused_and_named(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  snprintf(L.ftype[GRL_M_CURG], sizeof L.ftype[0], "*runtime.p");
+  assert_refused_naming(&L, "runtime.m.curg has type *runtime.p");
+  /* a name that merely ends like the expected one is another type */
+  complete_layout(&L);
+  snprintf(L.ftype[GRL_G_STACK_LO], sizeof L.ftype[0], "myuintptr");
+  assert_refused_naming(&L, "runtime.g.stack.lo");
+}
+
+static void test_layout_type_names_match_across_package_moves(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  /* runtime/internal/atomic moved to internal/runtime/atomic in Go 1.23 */
+  snprintf(L.ftype[GRL_G_ATOMICSTATUS], sizeof L.ftype[0], "runtime/internal/atomic.Uint32");
+  snprintf(L.ftype[GRL_G_RUNNINGCLEANUPS], sizeof L.ftype[0], "internal/runtime/atomic.Bool");
+  snprintf(L.ftype[GRL_G_GOID], sizeof L.ftype[0], "int64"); /* the second alternative */
+  se_clear();
+  assert_int_equal(gr_layout_check(&L), 0);
+}
+
+static void test_layout_unknown_struct_size_is_refused_and_named(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  L.size[GRL_SZ_M] = 0;
+  assert_refused_naming(&L, "size of runtime.m unknown");
+}
+
+static void test_layout_every_violation_is_reported(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  L.off[GRL_G_GOID] = -1;
+  L.fsize[GRL_M_PROCID] = 4;
+  snprintf(L.ftype[GRL_MD_TEXT], sizeof L.ftype[0], "int");
+  assert_refused_naming(&L, "runtime.g.goid");
+  assert_non_null(strstr(se_msg(), "runtime.m.procid"));
+  assert_non_null(strstr(se_msg(), "runtime.moduledata.text"));
+  assert_non_null(strstr(se_msg(), "(test)")); /* the source is named */
+  /* an empty layout: every required field missing; the message is cut, not overflowed */
+  gr_layout_init(&L);
+  assert_refused_naming(&L, "runtime.g.stack.lo is missing");
+  assert_true(strlen(se_msg()) < 1024);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_layout_complete_and_correct_passes),
+    cmocka_unit_test(test_layout_spec_rows_are_well_formed),
+    cmocka_unit_test(test_layout_missing_required_field_is_refused_and_named),
+    cmocka_unit_test(test_layout_missing_optional_field_passes),
+    cmocka_unit_test(test_layout_wrong_size_is_refused_and_named),
+    cmocka_unit_test(test_layout_wrong_type_name_is_refused_and_named),
+    cmocka_unit_test(test_layout_type_names_match_across_package_moves),
+    cmocka_unit_test(test_layout_unknown_struct_size_is_refused_and_named),
+    cmocka_unit_test(test_layout_every_violation_is_reported),
+};
+
+UNIT_MAIN(tests)
