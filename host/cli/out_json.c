@@ -10,9 +10,8 @@
 /* Function names as Go prints them (generic shapes as [...]), so that the
  * JSON and the traceback name frames alike. */
 static void func_name(json_w *w, const char *func) {
-  char name[1024];
-  gr_print_name(func, name, sizeof name);
-  json_str(w, name);
+  char buf[1024];
+  json_str(w, gr_print_name(func, buf, sizeof buf));
 }
 
 static void frame_obj(json_w *w, const gr_frame *f) {

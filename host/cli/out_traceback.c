@@ -103,8 +103,8 @@ static void header(strbuf *b, const cli_target *t, const gr_goroutine *g, bool s
 }
 
 static void frame_line(strbuf *b, const gr_frame *f, bool created_by, uint64_t parent, bool style_in_goroutine) {
-  char name[1024];
-  gr_print_name(f->func, name, sizeof name);
+  char buf[1024];
+  const char *name = gr_print_name(f->func, buf, sizeof buf);
   if (created_by) {
     sb_puts(b, "created by ");
     sb_puts(b, name);

@@ -33,26 +33,42 @@ static uint32_t rd32(const uint8_t *p, int64_t off) {
   return v;
 }
 
-bool gr_is_system(const gr_program *p, uint64_t startpc, uint32_t status, uint8_t waitreason, bool running_cleanups) {
+/* What isSystemGoroutine decides from the start function alone. */
+typedef enum { START_USER = 1, START_SYSTEM, START_FINALIZERS, START_CLEANUPS } start_class;
+
+static start_class classify_start(const gr_program *p, uint64_t startpc) {
   const pcln_table *t = &p->pcln;
   pcln_func f;
   if (pcln_find(t, startpc, &f) != 0) {
     se_clear();
-    return false;
+    return START_USER;
   }
   uint8_t fid = pcln_funcid(t, &f);
   if (pcln_is_special(t, fid, PCLN_FID_RUNTIME_MAIN) || pcln_is_special(t, fid, PCLN_FID_COROSTART) ||
       pcln_is_special(t, fid, PCLN_FID_HANDLEASYNCEVENT))
-    return false;
-  if (pcln_is_special(t, fid, PCLN_FID_RUNFINQ) || pcln_is_special(t, fid, PCLN_FID_RUNFINALIZERS)) {
-    /* The runtime asks fingStatus whether a finalizer is running user code.
-     * Equivalent from outside: the goroutine is parked in runfinq's own
-     * wait ("finalizer wait") exactly when no finalizer is running. */
-    return status == GR_GWAITING && !strcmp(gr_waitreason(p, waitreason), "finalizer wait");
-  }
-  if (pcln_is_special(t, fid, PCLN_FID_RUNCLEANUPS)) return !running_cleanups;
+    return START_USER;
+  if (pcln_is_special(t, fid, PCLN_FID_RUNFINQ) || pcln_is_special(t, fid, PCLN_FID_RUNFINALIZERS))
+    return START_FINALIZERS;
+  if (pcln_is_special(t, fid, PCLN_FID_RUNCLEANUPS)) return START_CLEANUPS;
   const char *name = pcln_name(t, &f);
-  return name && !strncmp(name, "runtime.", 8);
+  return name && !strncmp(name, "runtime.", 8) ? START_SYSTEM : START_USER;
+}
+
+static bool is_system(const gr_program *p, start_class c, uint32_t status, uint8_t waitreason, bool running_cleanups) {
+  switch (c) {
+    case START_SYSTEM: return true;
+    case START_FINALIZERS:
+      /* The runtime asks fingStatus whether a finalizer is running user
+       * code. Equivalent from outside: the goroutine is parked in runfinq's
+       * own wait ("finalizer wait") exactly when no finalizer is running. */
+      return status == GR_GWAITING && !strcmp(gr_waitreason(p, waitreason), "finalizer wait");
+    case START_CLEANUPS: return !running_cleanups;
+    default: return false;
+  }
+}
+
+bool gr_is_system(const gr_program *p, uint64_t startpc, uint32_t status, uint8_t waitreason, bool running_cleanups) {
+  return is_system(p, classify_start(p, startpc), status, waitreason, running_cleanups);
 }
 
 const char *gr_status_name(uint32_t status) {
@@ -186,7 +202,13 @@ typedef struct {
   size_t len;
 } pending_stack;
 
-static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, gr_rawframe *scratch) {
+/* Per-snapshot caches: what each pc and each start function say. */
+typedef struct {
+  gr_rawframe *scratch;
+  u64map pcs, starts;
+} take_ctx;
+
+static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, take_ctx *cx) {
   tgt_iov *iov = malloc(n * sizeof *iov);
   if (!iov && n) return se_set(SE_NOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) iov[i] = (tgt_iov){ps[i].r.sp, ps[i].buf, ps[i].len, false};
@@ -195,13 +217,14 @@ static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t
     gr_goroutine *g = ps[i].g;
     s->stack_bytes_read += ps[i].len;
     gr_stackcopy stk = {ps[i].buf, ps[i].r.sp, iov[i].ok ? ps[i].len : 0};
-    size_t nf = gr_unwind(&p->pcln, &stk, ps[i].r.pc, ps[i].r.sp, ps[i].r.trap, scratch, MAX_FRAMES, &g->end);
+    size_t nf = gr_unwind(&p->pcln, &cx->pcs, &stk, ps[i].r.pc, ps[i].r.sp, ps[i].r.trap, cx->scratch, MAX_FRAMES,
+                          &g->end);
     g->frames = arena_alloc(&s->a, nf * sizeof *g->frames);
     if (!g->frames && nf) {
       rc = se_set(SE_NOMEM, "out of memory storing stacks");
       break;
     }
-    memcpy(g->frames, scratch, nf * sizeof *scratch);
+    memcpy(g->frames, cx->scratch, nf * sizeof *cx->scratch);
     g->nframes = (uint32_t)nf;
   }
   free(iov);
@@ -209,7 +232,7 @@ static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t
 }
 
 /* Reads and unwinds the stacks of gs[0..n), batching by byte budget. */
-static int read_stacks(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, gr_rawframe *scratch) {
+static int read_stacks(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, take_ctx *cx) {
   uint8_t *pool = malloc(STACK_BATCH_BYTES);
   if (!pool) return se_set(SE_NOMEM, "out of memory");
   int rc = 0;
@@ -228,12 +251,12 @@ static int read_stacks(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t 
         break;
       }
       ps[i].buf = big;
-      rc = unwind_batch(p, s, &ps[i], 1, scratch);
+      rc = unwind_batch(p, s, &ps[i], 1, cx);
       free(big);
       i++;
       continue;
     }
-    rc = unwind_batch(p, s, ps + i, j - i, scratch);
+    rc = unwind_batch(p, s, ps + i, j - i, cx);
     i = j;
   }
   free(pool);
@@ -261,9 +284,12 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
   uint8_t *gbuf = malloc(CHUNK * need);
   tgt_iov *iov = malloc(CHUNK * sizeof *iov);
   pending_stack *ps = malloc(CHUNK * sizeof *ps);
-  gr_rawframe *scratch = malloc(MAX_FRAMES * sizeof *scratch);
+  take_ctx cx;
+  cx.scratch = malloc(MAX_FRAMES * sizeof *cx.scratch);
+  u64map_init(&cx.pcs);
+  u64map_init(&cx.starts);
   s->gs = arena_calloc(&s->a, (size_t)glen + 1, sizeof *s->gs);
-  if (!gaddrs || !gbuf || !iov || !ps || !scratch || !s->gs) {
+  if (!gaddrs || !gbuf || !iov || !ps || !cx.scratch || !s->gs) {
     rc = se_set(SE_NOMEM, "out of memory for %llu goroutines", (unsigned long long)glen);
     goto out;
   }
@@ -296,7 +322,12 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
       g->lockedm = rd64(gb, GR_OFF(L, G_LOCKEDM));
       g->m = rd64(gb, GR_OFF(L, G_M));
       bool cleanups = GR_HAS(L, G_RUNNINGCLEANUPS) && gb[GR_OFF(L, G_RUNNINGCLEANUPS)];
-      g->system = gr_is_system(p, g->startpc, status, g->waitreason, cleanups);
+      uint64_t cls;
+      if (!u64map_get(&cx.starts, g->startpc + 1, &cls)) {
+        cls = classify_start(p, g->startpc);
+        (void)u64map_put(&cx.starts, g->startpc + 1, cls); /* a full cache only costs speed */
+      }
+      g->system = is_system(p, (start_class)cls, status, g->waitreason, cleanups);
       if (g->system && !o->include_system) continue;
       s->n++;
       uint64_t labels = rd64(gb, GR_OFF(L, G_LABELS));
@@ -313,14 +344,16 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
       q->len = (size_t)(q->r.hi - q->r.sp);
       npend++;
     }
-    if ((rc = read_stacks(p, s, ps, npend, scratch))) goto out;
+    if ((rc = read_stacks(p, s, ps, npend, &cx))) goto out;
   }
 out:
   free(gaddrs);
   free(gbuf);
   free(iov);
   free(ps);
-  free(scratch);
+  free(cx.scratch);
+  u64map_free(&cx.pcs);
+  u64map_free(&cx.starts);
   if (rc) gr_snapshot_free(s);
   return rc;
 }

@@ -18,10 +18,12 @@ void gr_sym_init(gr_symbolizer *s, gr_program *p) {
   memset(s, 0, sizeof *s);
   s->p = p;
   u64map_init(&s->cache);
+  u64map_init(&s->creators);
 }
 
 void gr_sym_free(gr_symbolizer *s) {
   u64map_free(&s->cache);
+  u64map_free(&s->creators);
   free(s->pool);
   memset(s, 0, sizeof *s);
 }
@@ -40,6 +42,17 @@ static int push(gr_trace *t, const gr_frame *f) {
     t->cap = cap;
   }
   t->frames[t->n++] = *f;
+  return 0;
+}
+
+static int pool_reserve(gr_symbolizer *s, size_t more) {
+  if (s->npool + more <= s->cappool) return 0;
+  size_t cap = s->cappool ? s->cappool * 2 : 1024;
+  while (cap < s->npool + more) cap *= 2;
+  gr_frame *p = realloc(s->pool, cap * sizeof *p);
+  if (!p) return se_set(SE_NOMEM, "out of memory");
+  s->pool = p;
+  s->cappool = cap;
   return 0;
 }
 
@@ -65,19 +78,13 @@ static int expand(gr_symbolizer *s, const gr_rawframe *rf, const gr_frame **out,
     cnt = pcln_expand(t, &f, sympc, lf, MAX_LOGICAL_PER_PC);
     if (cnt < 0) cnt = 0;
   }
-  if (s->npool + (size_t)cnt > s->cappool) {
-    size_t cap = s->cappool ? s->cappool * 2 : 1024;
-    while (cap < s->npool + (size_t)cnt) cap *= 2;
-    gr_frame *p = realloc(s->pool, cap * sizeof *p);
-    if (!p) return se_set(SE_NOMEM, "out of memory");
-    s->pool = p;
-    s->cappool = cap;
-  }
+  int rc = pool_reserve(s, (size_t)cnt);
+  if (rc) return rc;
   size_t at = s->npool;
   for (int i = 0; i < cnt; i++)
     s->pool[at + (size_t)i] = (gr_frame){lf[i].func, lf[i].file, lf[i].line, rf->pc, f.entry, lf[i].funcid, lf[i].inlined};
   s->npool += (size_t)cnt;
-  int rc = u64map_put(&s->cache, key, (uint64_t)at << 8 | (uint64_t)cnt);
+  rc = u64map_put(&s->cache, key, (uint64_t)at << 8 | (uint64_t)cnt);
   if (rc) return rc;
   *out = s->pool + at;
   *n = (size_t)cnt;
@@ -140,31 +147,44 @@ int gr_symbolize(gr_symbolizer *s, const gr_goroutine *g, bool all_frames, gr_tr
     t->elided = drop;
   }
   /* printcreatedby: not for goroutine 1, and only if showframe shows it */
-  pcln_func f;
-  if (g->goid != 1 && g->gopc && pcln_find(&s->p->pcln, g->gopc, &f) == 0) {
-    const char *name = pcln_name(&s->p->pcln, &f);
-    uint8_t fid = pcln_funcid(&s->p->pcln, &f);
-    if (name && (all_frames || showfuncinfo(&s->p->pcln, name, fid, false, 0))) {
-      uint64_t tracepc = g->gopc > f.entry ? g->gopc - 1 : g->gopc;
-      t->has_creator = true;
-      t->creator = (gr_frame){name, "?", 0, g->gopc, f.entry, fid, false};
-      pcln_fileline(&s->p->pcln, &f, tracepc, &t->creator.file, &t->creator.line);
+  if (g->goid == 1 || !g->gopc) return 0;
+  uint64_t v;
+  if (!u64map_get(&s->creators, g->gopc + 1, &v)) {
+    v = 0;
+    pcln_func f;
+    if (pcln_find(&s->p->pcln, g->gopc, &f) == 0) {
+      const char *name = pcln_name(&s->p->pcln, &f);
+      uint8_t fid = pcln_funcid(&s->p->pcln, &f);
+      if (name && (all_frames || showfuncinfo(&s->p->pcln, name, fid, false, 0))) {
+        if ((rc = pool_reserve(s, 1))) return rc;
+        gr_frame *c = &s->pool[s->npool];
+        *c = (gr_frame){name, "?", 0, g->gopc, f.entry, fid, false};
+        pcln_fileline(&s->p->pcln, &f, g->gopc > f.entry ? g->gopc - 1 : g->gopc, &c->file, &c->line);
+        v = ++s->npool; /* index + 1 */
+      }
     }
+    se_clear();
+    /* all_frames changes the answer: do not cache across modes */
+    if (!all_frames && (rc = u64map_put(&s->creators, g->gopc + 1, v))) return rc;
   }
-  se_clear();
+  if (v) {
+    t->has_creator = true;
+    t->creator = s->pool[v - 1];
+  }
   return 0;
 }
 
-void gr_print_name(const char *name, char *out, size_t n) {
-  if (!strcmp(name, "runtime.gopanic")) {
-    snprintf(out, n, "panic");
-    return;
-  }
+const char *gr_print_name(const char *name, char *out, size_t n) {
   /* funcNamePiecesForPrint: the shape between the first '[' and the last ']' */
-  const char *i = strchr(name, '['), *j = strrchr(name, ']');
-  if (!i || !j || j <= i) {
-    snprintf(out, n, "%s", name);
-    return;
+  const char *i = strchr(name, '[');
+  bool panic = name[0] == 'r' && !strcmp(name, "runtime.gopanic");
+  if (!i && !panic) return name;
+  if (panic) {
+    snprintf(out, n, "panic");
+    return out;
   }
+  const char *j = strrchr(name, ']');
+  if (!j || j <= i) return name;
   snprintf(out, n, "%.*s[...]%s", (int)(i - name), name, j + 1);
+  return out;
 }

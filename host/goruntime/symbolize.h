@@ -36,6 +36,7 @@ typedef struct {
 typedef struct {
   gr_program *p;
   u64map cache;  /* symbolization key -> (pool index << 8 | count) */
+  u64map creators; /* gopc + 1 -> pool index + 1 of its "created by" frame, 0 = none shown */
   gr_frame *pool;
   size_t npool, cappool;
 } gr_symbolizer;
@@ -48,7 +49,8 @@ void gr_trace_free(gr_trace *t);
  * runtime frames and wrappers, like GOTRACEBACK=system. */
 int gr_symbolize(gr_symbolizer *s, const gr_goroutine *g, bool all_frames, gr_trace *t);
 
-/* The name as Go prints it: runtime.gopanic -> panic, generic shapes -> [...]. */
-void gr_print_name(const char *name, char *out, size_t n);
+/* The name as Go prints it: runtime.gopanic -> panic, generic shapes ->
+ * [...]. Returns name itself when it prints unchanged, else out. */
+const char *gr_print_name(const char *name, char *out, size_t n);
 
 #endif

@@ -57,7 +57,7 @@ static unwound run(const unit_pcln *p, const stackbuf *s, size_t len, uint64_t p
   memset(&u, 0, sizeof u);
   assert_true(max <= 32);
   u.end = (gr_unwind_end)-1;
-  u.n = gr_unwind(&p->t, &stk, pc, sp, trap, u.fr, max, &u.end);
+  u.n = gr_unwind(&p->t, NULL, &stk, pc, sp, trap, u.fr, max, &u.end);
   unit_blob_free(&copy);
   return u;
 }
