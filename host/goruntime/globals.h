@@ -46,4 +46,10 @@ const char *gr_global_name(gr_global g);
  * naming the global, never a guess. (globals_code.c) */
 int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out);
 
+/* The first `want` RIP-relative memory operands of the code at [code,
+ * code+len), which runs at `addr`: their absolute addresses into out.
+ * Returns how many it found (0..want), or SE_NOTGO when an instruction
+ * cannot be decoded before that. Pure: bytes in, addresses out. */
+int gr_decode_rip_operands(const uint8_t *code, size_t len, uint64_t addr, uint64_t *out, int want);
+
 #endif

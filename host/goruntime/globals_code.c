@@ -67,24 +67,30 @@ static int rip_operands(const gr_image *img, const pcln_table *t, uint64_t text,
   if (len > MAX_DECODE) len = MAX_DECODE;
   const uint8_t *code = gr_image_bytes_at(img, entry, (size_t)len);
   if (!code) return se_set(SE_NOTGO, "the code of %s is not in the file", name);
+  int n = gr_decode_rip_operands(code, (size_t)len, entry, out, want);
+  if (n < 0) return se_wrap(n, "%s", name);
+  if (n < want) return se_set(SE_NOTGO, "%s does not load the runtime variables sonde expects", name);
+  return 0;
+}
+
+int gr_decode_rip_operands(const uint8_t *code, size_t len, uint64_t addr, uint64_t *out, int want) {
   ZydisDecoder dec;
   ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
   ZydisDecodedInstruction ins;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   int n = 0;
-  for (uint64_t off = 0; off < len && n < want;) {
+  for (size_t off = 0; off < len && n < want;) {
     if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, code + off, (ZyanUSize)(len - off), &ins, ops)))
-      return se_set(SE_NOTGO, "cannot decode %s at +0x%llx", name, (unsigned long long)off);
+      return se_set(SE_NOTGO, "cannot decode the instruction at +0x%zx", off);
     for (int k = 0; k < ins.operand_count_visible && n < want; k++) {
       ZyanU64 abs;
       if (ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[k].mem.base == ZYDIS_REGISTER_RIP &&
-          ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &ops[k], entry + off, &abs)))
+          ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&ins, &ops[k], addr + off, &abs)))
         out[n++] = abs;
     }
     off += ins.length;
   }
-  if (n < want) return se_set(SE_NOTGO, "%s does not load the runtime variables sonde expects", name);
-  return 0;
+  return n;
 }
 
 /* waitReasonStrings: a [N]string in .data whose entry 0 is "" and entry 1

@@ -297,6 +297,17 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
     rc = se_wrap(rc, "reading the array behind runtime.allgptr");
     goto out;
   }
+  /* allgs[0] is the main goroutine: a cheap proof that allglen/allgptr (found
+   * by decoding code in a stripped binary) are what we think they are. */
+  if (glen) {
+    uint64_t goid1 = 0;
+    if (tgt_mem_read_u64(p->mem, gaddrs[0] + (uint64_t)GR_OFF(L, G_GOID), &goid1) != 0 || goid1 != 1) {
+      rc = se_set(SE_CORRUPT,
+                  "runtime.allgptr (0x%llx, from %s) fails validation: its first goroutine is not goroutine 1",
+                  (unsigned long long)p->globals.addr[GR_GLOBAL_ALLGPTR], p->globals.source);
+      goto out;
+    }
+  }
   for (size_t base = 0; base < glen; base += CHUNK) {
     size_t cnt = glen - base < CHUNK ? (size_t)(glen - base) : CHUNK;
     for (size_t i = 0; i < cnt; i++) iov[i] = (tgt_iov){gaddrs[base + i], gbuf + i * need, need, false};
