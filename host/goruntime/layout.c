@@ -40,6 +40,13 @@ static bool type_matches(const char *name, const char *alts) {
   return false;
 }
 
+/* The size of struct `st` when the layout knows it, else 0. */
+static uint64_t struct_size(const gr_layout *L, const char *st) {
+  for (int i = 0; i < GRL_SIZE_COUNT_; i++)
+    if (!strcmp(k_size_structs[i], st)) return L->size[i];
+  return 0;
+}
+
 int gr_layout_check(const gr_layout *L) {
   char msg[900] = "";
   size_t used = 0;
@@ -52,6 +59,9 @@ int gr_layout_check(const gr_layout *L) {
     } else if (L->fsize[i] != s->size) {
       snprintf(one, sizeof one, "%s.%s is %llu bytes, expected %llu; ", s->st, s->path,
                (unsigned long long)L->fsize[i], (unsigned long long)s->size);
+    } else if (struct_size(L, s->st) && (uint64_t)L->off[i] + L->fsize[i] > struct_size(L, s->st)) {
+      snprintf(one, sizeof one, "%s.%s at offset %lld runs past the end of the %llu-byte struct; ", s->st, s->path,
+               (long long)L->off[i], (unsigned long long)struct_size(L, s->st));
     } else if (L->ftype[i][0] && !type_matches(L->ftype[i], s->types)) {
       snprintf(one, sizeof one, "%s.%s has type %s, expected %s; ", s->st, s->path, L->ftype[i], s->types);
     }

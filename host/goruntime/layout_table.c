@@ -15,6 +15,18 @@
 #include "base/error.h"
 #include "goruntime/layout.h"
 
+/* A YAML double-quoted scalar: Go's DWARF names of anonymous structs carry
+ * struct tags, with quotes and backslashes. */
+static void emit_quoted(FILE *f, const char *str) {
+  fputc('"', f);
+  for (const unsigned char *c = (const unsigned char *)str; *c; c++) {
+    if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
+    else if (*c < 0x20 || *c == 0x7f) fprintf(f, "\\x%02x", *c);
+    else fputc(*c, f);
+  }
+  fputc('"', f);
+}
+
 int gr_layout_emit_yaml(const gr_layout *L, const char *go_version, int minor, FILE *f) {
   fprintf(f,
           "# Go 1.%d runtime struct layout for sonde (linux/amd64).\n"
@@ -25,11 +37,14 @@ int gr_layout_emit_yaml(const gr_layout *L, const char *go_version, int minor, F
           minor, go_version, minor);
   for (int i = 0; i < GRL_COUNT_; i++) {
     const gr_field_spec *s = gr_layout_spec((gr_field)i);
-    if (L->off[i] < 0)
+    if (L->off[i] < 0) {
       fprintf(f, "  - {struct: \"%s\", field: \"%s\", absent: true}\n", s->st, s->path);
-    else
-      fprintf(f, "  - {struct: \"%s\", field: \"%s\", offset: %lld, size: %llu, type: \"%s\"}\n", s->st, s->path,
-              (long long)L->off[i], (unsigned long long)L->fsize[i], L->ftype[i]);
+      continue;
+    }
+    fprintf(f, "  - {struct: \"%s\", field: \"%s\", offset: %lld, size: %llu, type: ", s->st, s->path,
+            (long long)L->off[i], (unsigned long long)L->fsize[i]);
+    emit_quoted(f, L->ftype[i]);
+    fputs("}\n", f);
   }
   fprintf(f, "sizes:\n");
   for (int i = 0; i < GRL_SIZE_COUNT_; i++)
@@ -81,8 +96,11 @@ int gr_layout_from_table(const char *path, int minor, gr_layout *L) {
   yaml_parser_initialize(&parser);
   yaml_parser_set_input_file(&parser, f);
   if (!yaml_parser_load(&parser, &doc)) {
-    rc = se_set(SE_CORRUPT, "%s:%zu: malformed YAML: %s", path, parser.problem_mark.line + 1,
-                parser.problem ? parser.problem : "?");
+    if (parser.error == YAML_READER_ERROR && ferror(f))
+      rc = se_set(SE_IO, "cannot read %s: %s", path, strerror(errno ? errno : EIO));
+    else
+      rc = se_set(SE_CORRUPT, "%s:%zu: malformed YAML: %s", path, parser.problem_mark.line + 1,
+                  parser.problem ? parser.problem : "?");
     yaml_parser_delete(&parser);
     fclose(f);
     return rc;

@@ -88,6 +88,20 @@ static void test_layout_wrong_size_is_refused_and_named(void **state) {
   assert_refused_naming(&L, "runtime.g.parentGoid");
 }
 
+static void test_layout_field_past_the_end_of_its_struct_is_refused_and_named(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  /* a table with goid far outside a 400-byte g would read someone else's memory */
+  L.off[GRL_G_GOID] = 1 << 20;
+  assert_refused_naming(&L, "runtime.g.goid at offset 1048576 runs past the end of the 400-byte struct");
+  /* the last byte inside still fits */
+  complete_layout(&L);
+  L.off[GRL_G_GOID] = (int64_t)L.size[GRL_SZ_G] - 8;
+  se_clear();
+  assert_int_equal(gr_layout_check(&L), 0);
+}
+
 static void test_layout_wrong_type_name_is_refused_and_named(void **state) {
   (void)state;
   gr_layout L;
@@ -143,6 +157,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_layout_missing_required_field_is_refused_and_named),
     cmocka_unit_test(test_layout_missing_optional_field_passes),
     cmocka_unit_test(test_layout_wrong_size_is_refused_and_named),
+    cmocka_unit_test(test_layout_field_past_the_end_of_its_struct_is_refused_and_named),
     cmocka_unit_test(test_layout_wrong_type_name_is_refused_and_named),
     cmocka_unit_test(test_layout_type_names_match_across_package_moves),
     cmocka_unit_test(test_layout_unknown_struct_size_is_refused_and_named),
