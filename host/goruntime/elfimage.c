@@ -140,26 +140,3 @@ const uint8_t *gr_image_bytes_at(const gr_image *img, uint64_t addr, size_t n) {
   }
   return NULL;
 }
-
-int gr_image_symbol(const gr_image *img, const char *name, uint64_t *addr, uint64_t *size) {
-  Elf *elf = img->elf;
-  for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
-    GElf_Shdr sh;
-    if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize) continue;
-    Elf_Data *d = elf_getdata(scn, NULL);
-    if (!d) continue;
-    size_t n = sh.sh_size / sh.sh_entsize;
-    for (size_t i = 0; i < n; i++) {
-      GElf_Sym sym;
-      if (!gelf_getsym(d, (int)i, &sym)) break;
-      const char *s = elf_strptr(elf, sh.sh_link, sym.st_name);
-      if (s && !strcmp(s, name)) {
-        *addr = sym.st_value;
-        if (size) *size = sym.st_size;
-        return 0;
-      }
-    }
-  }
-  return se_set(SE_NOTGO, "symbol %s not found in %s%s", name, img->path,
-                img->has_symtab ? "" : " (the binary has no symbol table: it was built with -ldflags=-s)");
-}

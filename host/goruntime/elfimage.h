@@ -2,6 +2,7 @@
  * segments and (when present) the symbol table, over one read-only mmap.
  *
  * Addresses here are link-time addresses; add the load bias for a PIE.
+ * Symbols are read by globals.c, in one pass for all it needs.
  * The image never trusts the file: section and segment ranges are checked
  * against the file size when the image is opened. */
 #ifndef SONDE_GORUNTIME_ELFIMAGE_H
@@ -48,7 +49,5 @@ const gr_section *gr_image_gopclntab(const gr_image *img);
 const uint8_t *gr_image_bytes_at(const gr_image *img, uint64_t addr, size_t n);
 /* Section contents, or NULL for NOBITS / out-of-file. */
 const uint8_t *gr_image_section_bytes(const gr_image *img, const gr_section *s);
-/* Looks a symbol up in .symtab; SE_NOTGO-style error naming it when absent. */
-int gr_image_symbol(const gr_image *img, const char *name, uint64_t *addr, uint64_t *size);
 
 #endif

@@ -67,10 +67,6 @@ static bool is_system(const gr_program *p, start_class c, uint32_t status, uint8
   }
 }
 
-bool gr_is_system(const gr_program *p, uint64_t startpc, uint32_t status, uint8_t waitreason, bool running_cleanups) {
-  return is_system(p, classify_start(p, startpc), status, waitreason, running_cleanups);
-}
-
 const char *gr_status_name(uint32_t status) {
   /* runtime/traceback.go: gStatusStrings */
   switch (status) {

@@ -64,8 +64,6 @@ typedef struct {
 int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o, gr_snapshot *out);
 void gr_snapshot_free(gr_snapshot *s);
 
-/* runtime.isSystemGoroutine, for a g we have read. */
-bool gr_is_system(const gr_program *p, uint64_t startpc, uint32_t status, uint8_t waitreason, bool running_cleanups);
 
 /* Text of a status as Go prints it in a traceback header ("chan receive",
  * "running", ...), without suffixes. */
