@@ -57,8 +57,13 @@ Pin: release n=forky
 Pin-Priority: 100
 "
 changed=0
-if [ "$(cat "$src" 2>/dev/null)" != "$want_src" ]; then printf '%s' "$want_src" >"$src"; changed=1; fi
-if [ "$(cat "$pin" 2>/dev/null)" != "$want_pin" ]; then printf '%s' "$want_pin" >"$pin"; changed=1; fi
+# write_if_changed FILE CONTENT: rewrite only when different (cmp, not $(cat),
+# which would drop trailing newlines and always differ)
+write_if_changed() {
+  if ! printf '%s' "$2" | cmp -s - "$1" 2>/dev/null; then printf '%s' "$2" >"$1"; changed=1; fi
+}
+write_if_changed "$src" "$want_src"
+write_if_changed "$pin" "$want_pin"
 
 stamp=/var/lib/apt/periodic/sonde-update-stamp
 if [ "$changed" -eq 1 ] || [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +720 2>/dev/null)" ]; then
