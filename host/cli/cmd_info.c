@@ -34,7 +34,7 @@ static void text(const gr_program *p, const cli_target *t, const char *kernel) {
   if (bi->path) printf("Package path:   %s\n", bi->path);
   if (bi->mod_path)
     printf("Main module:    %s %s%s%s\n", bi->mod_path, bi->mod_version ? bi->mod_version : "",
-           bi->mod_sum ? " " : "", bi->mod_sum ? bi->mod_sum : "");
+           bi->mod_sum && *bi->mod_sum ? " " : "", bi->mod_sum ? bi->mod_sum : "");
   if (bi->vcs_revision)
     printf("VCS:            %s %s%s%s%s\n", bi->vcs ? bi->vcs : "", bi->vcs_revision, bi->vcs_time ? " at " : "",
            bi->vcs_time ? bi->vcs_time : "",
