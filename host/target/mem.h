@@ -1,7 +1,8 @@
 /* mem.h: every read of target memory goes through here.
  *
  * Reads are batched (process_vm_readv with up to IOV_MAX iovecs per call,
- * /proc/PID/mem as the fallback) and small reads are served from a page cache
+ * split over two threads for large batches; /proc/PID/mem as the fallback)
+ * and small reads are served from a page cache
  * that lives for one stop: call tgt_mem_invalidate before the target runs
  * again. A read of unmapped memory is an error for that read only; target
  * memory is untrusted, so callers bound every length they pass here. */
@@ -16,12 +17,15 @@
 enum { TGT_MEM_MAX_READ = 64 * 1024 * 1024 }; /* one read: larger is a corrupt length */
 
 typedef struct tgt_mem_cache tgt_mem_cache;
+typedef struct tgt_mem_worker tgt_mem_worker;
 
 typedef struct {
   pid_t pid;
   int memfd;         /* /proc/PID/mem, opened on first need; -1 before */
   bool no_vm_readv;  /* process_vm_readv unavailable (ENOSYS/EPERM): use memfd */
   tgt_mem_cache *cache;
+  tgt_mem_worker *worker; /* second reader thread for large batches; NULL until needed */
+  bool no_worker;         /* it could not be started: read on one thread */
   /* statistics for --stats */
   uint64_t n_syscalls, n_bytes, n_cache_hits;
 } tgt_mem;
