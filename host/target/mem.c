@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +151,14 @@ static tgt_mem_worker *worker_get(tgt_mem *m) {
   tgt_mem_worker *w = calloc(1, sizeof *w);
   if (w && sem_init(&w->go, 0, 0) == 0 && sem_init(&w->done, 0, 0) == 0) {
     w->pid = m->pid;
-    if (pthread_create(&w->thread, NULL, worker_main, w) == 0) return m->worker = w;
+    /* The worker takes no signals: SIGINT and friends must reach the tracing
+     * thread, which blocks them while the target is stopped. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int prc = pthread_create(&w->thread, NULL, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc == 0) return m->worker = w;
   }
   free(w); /* no thread: read on one thread, as before */
   m->no_worker = true;
