@@ -68,16 +68,20 @@ expect goroutines_ok 0 '^goroutine 1 \[' -- "$sonde" goroutines -p "$gp"
 running_not_stopped goroutines_ok_target_runs "$gp"
 
 # Already traced by another debugger: name it.
-python3 - "$gp" <<'PY' & tp=$!
+seized=$(mktemp)
+python3 - "$gp" "$seized" <<'PY' & tp=$!
 import ctypes, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 PTRACE_SEIZE = 0x4206
 if libc.ptrace(PTRACE_SEIZE, int(sys.argv[1]), 0, 0) != 0:
     sys.exit("seize failed: errno %d" % ctypes.get_errno())
-time.sleep(5)
+open(sys.argv[2], "w").write("seized\n")
+time.sleep(30)
 PY
 pids+=($tp)
-sleep 0.5
+# wait until the tracer really holds the target (python starts slowly on a busy machine)
+for _ in $(seq 1 200); do [ -s "$seized" ] && break; sleep 0.05; done
+rm -f "$seized"
 expect already_traced 6 "already traced by python3 \\(pid $tp\\)" -- "$sonde" goroutines -p "$gp"
 kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
 sleep 0.2
