@@ -21,7 +21,9 @@
   X(SE_EXITED,      7, "the process exited while sonde was reading it")     \
   X(SE_CORRUPT,     8, "unexpected or corrupt data in the target")          \
   X(SE_IO,          9, "cannot read a file")                                \
-  X(SE_NOMEM,      10, "out of memory")
+  X(SE_NOMEM,      10, "out of memory")                                   \
+  X(SE_CONFIG,     11, "malformed configuration or plugin index")          \
+  X(SE_PLUGIN,     12, "a plugin was refused, or failed")
 
 typedef enum {
 #define SE_ENUM_(name, status, desc) name##_IDX_,
@@ -42,7 +44,7 @@ int se_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 const char *se_msg(void);
 int se_code(void);
 void se_clear(void);
-/* The process exit status documented for a code (0..10). */
+/* The process exit status documented for a code (0..12). */
 int se_exit_status(int code);
 const char *se_name(int code);
 const char *se_desc(int code);

@@ -28,6 +28,9 @@ typedef struct {
 /* Opens the program of pid (refusing non-Go targets before any stop), stops
  * it, takes a snapshot, and lets it run again, on every path. */
 int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *out);
+/* The same in two steps: reading the executable (no stop), then the stop. */
+int cli_open_target(pid_t pid, cli_target *out);
+int cli_capture(cli_target *t, const gr_snapshot_opts *o);
 void cli_target_free(cli_target *t);
 
 /* Parses a PID argument; SE_USAGE with a message when it is not one. */
@@ -40,6 +43,12 @@ double cli_peak_rss_mb(void);
 int cmd_goroutines(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
+int cmd_plugins(int argc, char **argv); /* sonde plugins */
+int cmd_index(int argc, char **argv);   /* sonde index check|update */
+int cmd_config(int argc, char **argv);  /* sonde config */
+/* sonde PLUGIN [COMMAND] ...: SE_USAGE with "no command" when no plugin
+ * has that name; *found tells the two apart. */
+int cmd_plugin(int argc, char **argv, bool *found);
 
 /* --group (group.c): members are indexes into t->snap.gs, in allgs order;
  * groups come largest first. */

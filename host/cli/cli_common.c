@@ -48,13 +48,23 @@ static int open_program(cli_target *t) {
   return se_set(rc, "%s: %s", who, why);
 }
 
-int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *t) {
+int cli_open_target(pid_t pid, cli_target *t) {
   memset(t, 0, sizeof *t);
   t->pid = pid;
   t->mem.memfd = -1;
   int rc = tgt_proc_info(pid, &t->info);
   if (rc) return rc;
-  if ((rc = open_program(t))) return rc;
+  return open_program(t);
+}
+
+int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *t) {
+  int rc = cli_open_target(pid, t);
+  return rc ? rc : cli_capture(t, o);
+}
+
+int cli_capture(cli_target *t, const gr_snapshot_opts *o) {
+  pid_t pid = t->pid;
+  int rc;
 
   /* Signals that would end sonde wait until the target runs again. */
   sigset_t block, old;

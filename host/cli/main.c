@@ -5,6 +5,7 @@
  * take effect the moment it runs again (cli_common.c); a crash of sonde
  * itself detaches before dying. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,10 @@ static void usage(FILE *f) {
         "  goroutines   every goroutine and its stack, in Go's own traceback format\n"
         "  info         Go version and build information of a process or a binary\n"
         "  layout       the runtime struct fields sonde reads, as a binary has them\n"
+        "  plugins      the plugins in the index, and whether each would load\n"
+        "  index        check a plugin index, or write built plugins into it\n"
+        "  config       the configuration in use (sonde.ini) and where each value comes from\n"
+        "  PLUGIN       a plugin's commands: sonde PLUGIN --help\n"
         "  help [CMD]   this text, or a command's help\n"
         "\n"
         "Options:\n"
@@ -70,8 +75,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[2], "goroutines")) return cmd_goroutines(2, help_argv);
     if (!strcmp(argv[2], "info")) return cmd_info(2, help_argv);
     if (!strcmp(argv[2], "layout")) return cmd_layout(2, help_argv);
-    fprintf(stderr, "sonde: no command '%s'; run 'sonde --help' for the list\n", argv[2]);
-    return se_exit_status(SE_USAGE);
+    if (!strcmp(argv[2], "plugins")) return cmd_plugins(2, help_argv);
+    if (!strcmp(argv[2], "index")) return cmd_index(2, help_argv);
+    if (!strcmp(argv[2], "config")) return cmd_config(2, help_argv);
+    bool found;
+    return cmd_plugin(2, help_argv, &found);
   }
   if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
     printf("sonde %s\n", SONDE_VERSION);
@@ -80,6 +88,9 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "goroutines") || !strcmp(cmd, "gr")) return cmd_goroutines(argc - 1, argv + 1);
   if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
   if (!strcmp(cmd, "layout")) return cmd_layout(argc - 1, argv + 1);
-  fprintf(stderr, "sonde: no command '%s'; run 'sonde --help' for the list\n", cmd);
-  return se_exit_status(SE_USAGE);
+  if (!strcmp(cmd, "plugins")) return cmd_plugins(argc - 1, argv + 1);
+  if (!strcmp(cmd, "index")) return cmd_index(argc - 1, argv + 1);
+  if (!strcmp(cmd, "config")) return cmd_config(argc - 1, argv + 1);
+  bool found; /* a plugin's name, or an unknown command */
+  return cmd_plugin(argc - 1, argv + 1, &found);
 }

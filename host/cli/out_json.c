@@ -34,12 +34,9 @@ static void state_fields(json_w *w, const cli_target *t, const gr_goroutine *g, 
   json_key(w, "status");
   json_str(w, gr_status_name(g->status));
   json_key(w, "wait_reason");
-  json_str(w, (g->status == GR_GWAITING || g->status == GR_GLEAKED) ? gr_waitreason(&t->prog, g->waitreason) : "");
+  json_str(w, gr_wait_reason_of(&t->prog, g));
   json_key(w, "wait_minutes");
-  int64_t minutes = 0;
-  if ((g->status == GR_GWAITING || g->status == GR_GSYSCALL) && g->waitsince != 0)
-    minutes = (t->snap.nanotime - g->waitsince) / 60000000000LL;
-  json_i64(w, minutes < 0 ? 0 : minutes);
+  json_i64(w, gr_wait_minutes(&t->snap, g));
   json_key(w, "locked_to_thread");
   json_bool(w, g->lockedm != 0);
   json_key(w, "system");

@@ -89,14 +89,11 @@ static void header(strbuf *b, const cli_target *t, const gr_goroutine *g, bool s
   sb_puts(b, gr_status_text(p, g));
   if (g->status == GR_GLEAKED) sb_puts(b, " (leaked)");
   if (g->scan) sb_puts(b, " (scan)");
-  /* runtime: (nanotime() - waitsince) / 60e9, for waiting and syscall */
-  if ((g->status == GR_GWAITING || g->status == GR_GSYSCALL) && g->waitsince != 0) {
-    int64_t minutes = (t->snap.nanotime - g->waitsince) / 60000000000LL;
-    if (minutes >= 1) {
-      sb_puts(b, ", ");
-      sb_put_u64(b, (uint64_t)minutes);
-      sb_puts(b, " minutes");
-    }
+  int64_t minutes = gr_wait_minutes(&t->snap, g);
+  if (minutes >= 1) {
+    sb_puts(b, ", ");
+    sb_put_u64(b, (uint64_t)minutes);
+    sb_puts(b, " minutes");
   }
   if (g->lockedm) sb_puts(b, ", locked to thread");
   if (show_labels) labels(b, t, g, 126);

@@ -90,6 +90,18 @@ const char *gr_status_text(const gr_program *p, const gr_goroutine *g) {
   return gr_status_name(g->status);
 }
 
+const char *gr_wait_reason_of(const gr_program *p, const gr_goroutine *g) {
+  return (g->status == GR_GWAITING || g->status == GR_GLEAKED) ? gr_waitreason(p, g->waitreason) : "";
+}
+
+/* mirrors runtime/traceback.go goroutineheader: (nanotime() - waitsince) / 60e9,
+ * for waiting and syscall */
+int64_t gr_wait_minutes(const gr_snapshot *s, const gr_goroutine *g) {
+  if ((g->status != GR_GWAITING && g->status != GR_GSYSCALL) || g->waitsince == 0) return 0;
+  int64_t minutes = (s->nanotime - g->waitsince) / 60000000000LL;
+  return minutes < 0 ? 0 : minutes;
+}
+
 /* Where the runtime's traceback of a non-running g starts (traceback1, initAt). */
 typedef struct {
   uint64_t pc, sp, lo, hi;

@@ -69,5 +69,9 @@ void gr_snapshot_free(gr_snapshot *s);
  * "running", ...), without suffixes. */
 const char *gr_status_text(const gr_program *p, const gr_goroutine *g);
 const char *gr_status_name(uint32_t status);
+/* The wait reason as the target spells it; "" unless waiting (or leaked). */
+const char *gr_wait_reason_of(const gr_program *p, const gr_goroutine *g);
+/* Whole minutes g has waited, as Go prints ", N minutes"; 0 when not waiting. */
+int64_t gr_wait_minutes(const gr_snapshot *s, const gr_goroutine *g);
 
 #endif

@@ -29,7 +29,8 @@ static const struct {
     {SE_OK, "SE_OK", 0},           {SE_ERR, "SE_ERR", 1},         {SE_USAGE, "SE_USAGE", 2},
     {SE_NOPROC, "SE_NOPROC", 3},   {SE_PERM, "SE_PERM", 4},       {SE_NOTGO, "SE_NOTGO", 5},
     {SE_TRACED, "SE_TRACED", 6},   {SE_EXITED, "SE_EXITED", 7},   {SE_CORRUPT, "SE_CORRUPT", 8},
-    {SE_IO, "SE_IO", 9},           {SE_NOMEM, "SE_NOMEM", 10},
+    {SE_IO, "SE_IO", 9},           {SE_NOMEM, "SE_NOMEM", 10},    {SE_CONFIG, "SE_CONFIG", 11},
+    {SE_PLUGIN, "SE_PLUGIN", 12},
 };
 
 static void test_error_exit_statuses_match_readme_and_are_distinct(void **state) {

@@ -1,0 +1,205 @@
+/* cmd_plugin.c: `sonde PLUGIN [COMMAND] [ARGS]`: a plugin's commands.
+ *
+ * Order, for the target's sake and the user's: the index verdict and the
+ * file checks (no plugin code yet); with -p, the target's executable is read
+ * for its Go version before the plugin is loaded; then on_load; then the
+ * stop, the snapshot and the detach; only then on_attach, the command and
+ * on_detach, with the target already running. A plugin that crashes can
+ * therefore never leave the target stopped. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "cli/cli.h"
+#include "cli/plugin_env.h"
+#include "plugins/loader.h"
+
+typedef struct {
+  penv_opts po;
+  const char *pidarg;
+  const char *output;
+  bool help;
+  int argc;    /* what is left for the plugin: argv[0] is the command */
+  char **argv;
+} plugin_args;
+
+/* Takes the host's options out of argv[2..]; everything after "--" is the
+ * plugin's, verbatim. */
+static int split_args(int argc, char **argv, plugin_args *a) {
+  memset(a, 0, sizeof *a);
+  a->argv = calloc((size_t)argc + 1, sizeof *a->argv);
+  if (!a->argv) return se_set(SE_NOMEM, "out of memory");
+  bool verbatim = false;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    const char *val = NULL;
+#define TAKES(opt) (!strcmp(s, opt) || (!strncmp(s, opt "=", sizeof opt) && (val = s + sizeof opt)))
+    if (verbatim || i == 1) {
+      if (i == 1 && (!strcmp(s, "-h") || !strcmp(s, "--help"))) {
+        a->help = true;
+        continue;
+      }
+      a->argv[a->argc++] = argv[i];
+      continue;
+    }
+    if (!strcmp(s, "--")) {
+      verbatim = true;
+      continue;
+    }
+    const char **slot = NULL;
+    if (!strcmp(s, "-p") || TAKES("--pid")) slot = &a->pidarg;
+    else if (TAKES("--config")) slot = &a->po.config;
+    else if (TAKES("--index")) slot = &a->po.index;
+    else if (TAKES("--plugin-dir")) slot = &a->po.plugin_dir;
+    else if (!strcmp(s, "--allow-unsafe-plugins")) {
+      a->po.allow_unsafe = true;
+      continue;
+    }
+#undef TAKES
+    if (!slot) {
+      a->argv[a->argc++] = argv[i];
+      continue;
+    }
+    if (!val) {
+      if (i + 1 >= argc) return se_set(SE_USAGE, "option '%s' needs a value", s);
+      val = argv[++i];
+    }
+    *slot = val;
+  }
+  return 0;
+}
+
+static void list_commands(const plg_plugin *p, const char *name, FILE *f) {
+  const sonde_plugin *d = p->desc;
+  fprintf(f, "Usage: sonde %s COMMAND [ARGS]\n\n%s %s: %s\n\nCommands:\n", name, d->name,
+          d->version ? d->version : "", d->description ? d->description : "");
+  for (uint32_t i = 0; i < d->ncommands; i++) {
+    const sonde_command *c = plg_command_at(p, i);
+    char head[256];
+    snprintf(head, sizeof head, "%s%s%s%s", c->name, (c->flags & SONDE_CMD_NEEDS_TARGET) ? " -p PID" : "",
+             c->usage && c->usage[0] ? " " : "", c->usage ? c->usage : "");
+    fprintf(f, "  %-28s %s\n", head, c->summary ? c->summary : "");
+  }
+  fprintf(f,
+          "\nRun 'sonde %s COMMAND --help' for a command's options. Host options, taken\n"
+          "before the plugin sees its arguments: -p/--pid PID, --config FILE, --index FILE,\n"
+          "--plugin-dir DIR, --allow-unsafe-plugins; '--' passes the rest verbatim.\n",
+          name);
+}
+
+static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
+  fprintf(f, "Usage: sonde %s %s%s %s\n\n%s\n", p->name, c->name, (c->flags & SONDE_CMD_NEEDS_TARGET) ? " -p PID" : "",
+          c->usage ? c->usage : "", c->summary ? c->summary : "");
+  if (c->help && c->help[0]) fprintf(f, "\n%s%s", c->help, c->help[strlen(c->help) - 1] == '\n' ? "" : "\n");
+}
+
+int cmd_plugin(int argc, char **argv, bool *found) {
+  const char *name = argv[0];
+  *found = false;
+  plugin_args a;
+  int rc = split_args(argc, argv, &a);
+  if (rc) {
+    free(a.argv);
+    return cli_fail(rc);
+  }
+  penv pe;
+  rc = penv_open(&pe, &a.po, true);
+  const idx_entry *e = rc == 0 ? idx_find(&pe.ix, name) : NULL;
+  if (!e) {
+    /* Not a plugin either: a plain unknown command (and why we could not tell). */
+    char why[1200] = "";
+    /* a missing index is normal for a typo; a broken one is worth saying */
+    if (rc && pe.index_path && access(pe.index_path, F_OK) == 0)
+      snprintf(why, sizeof why, " (the plugin index could not be read: %s)", se_msg());
+    penv_close(&pe);
+    free(a.argv);
+    se_set(SE_USAGE, "no command '%s'; run 'sonde --help' for the list, 'sonde plugins' for plugins%s", name, why);
+    return cli_fail(SE_USAGE);
+  }
+  *found = true;
+
+  idx_env env;
+  penv_host_env(&env);
+  cli_target t;
+  bool have_target;
+  plg_plugin p;
+  memset(&p, 0, sizeof p);
+  p.fd = -1;
+  char why[1024];
+  if ((rc = penv_open_target(a.pidarg, &t, &have_target, &env))) goto out;
+  if (!idx_verdict(e, &env, why, sizeof why)) {
+    rc = se_set(SE_PLUGIN, "plugin %s refused: %s", name, why);
+    goto out;
+  }
+  char path[PATH_MAX];
+  int fd;
+  if ((rc = penv_check_plugin(&pe, e, &fd, path, sizeof path))) goto out;
+  if ((rc = plg_load(&p, name, fd, &pe.cfg))) goto out;
+  p.output_dir = pe.output_dir;
+
+  if (a.help || a.argc == 0) {
+    list_commands(&p, name, a.help ? stdout : stderr);
+    rc = a.help ? 0 : se_set(SE_USAGE, "give a command; the list is above");
+    goto out;
+  }
+  const sonde_command *c = plg_command(&p, a.argv[0]);
+  if (!c) {
+    rc = se_set(SE_USAGE, "plugin %s has no command '%s'; run 'sonde %s --help' for its commands", name, a.argv[0],
+                name);
+    goto out;
+  }
+  for (int i = 1; i < a.argc; i++)
+    if (!strcmp(a.argv[i], "-h") || !strcmp(a.argv[i], "--help")) {
+      command_help(&p, c, stdout);
+      rc = 0;
+      goto out;
+    }
+  bool needs = c->flags & SONDE_CMD_NEEDS_TARGET;
+  if (needs && !have_target) {
+    rc = se_set(SE_USAGE, "'sonde %s %s' reads a process: give -p PID", name, c->name);
+    goto out;
+  }
+  if (!needs && have_target) {
+    rc = se_set(SE_USAGE, "'sonde %s %s' does not read a process: drop -p", name, c->name);
+    goto out;
+  }
+  struct utsname u;
+  plg_target pt;
+  if (needs) {
+    gr_snapshot_opts so = {0};
+    if ((rc = cli_capture(&t, &so))) goto out; /* the target runs again from here on */
+    uname(&u);
+    pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
+                      .mem = &t.mem};
+    p.target = &pt;
+    if ((rc = plg_attach(&p))) goto out;
+  }
+  rc = plg_run(&p, c, a.argc, a.argv);
+  if (fflush(stdout) != 0 && rc == 0) rc = se_set(SE_IO, "cannot write the output");
+  if (needs) {
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", se_msg());
+    int drc = plg_detach(&p);
+    if (rc) se_set(rc, "%s", saved);
+    else rc = drc;
+  }
+out:
+  if (p.desc || p.dl) {
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", se_msg());
+    int src = se_code();
+    if (p.attached) (void)plg_detach(&p);
+    plg_unload(&p);
+    if (rc) se_set(src, "%s", saved);
+  } else if (p.fd >= 0) {
+    close(p.fd);
+  }
+  if (have_target) cli_target_free(&t);
+  penv_close(&pe);
+  free(a.argv);
+  return rc ? cli_fail(rc) : 0;
+}

@@ -1,0 +1,735 @@
+/* index.c: the plugin compatibility index (index.h): load, check, write back,
+ * and decide whether an entry may load.
+ *
+ * The file is read with libyaml's event API into a small tree, not with its
+ * document API: that way an alias is refused when it appears (the document
+ * API would expand a "billion laughs" before we could look) and the depth,
+ * scalar and node limits hold while parsing, so no input costs more than
+ * O(its size). The tree is then checked against the schema. */
+#include "plugins/index.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "base/error.h"
+
+/* ---- the YAML tree ------------------------------------------------------ */
+
+typedef enum { YN_SCALAR, YN_SEQ, YN_MAP } yn_kind;
+
+typedef struct yn yn;
+struct yn {
+  yn_kind kind;
+  int line, col; /* 1-based */
+  bool plain;    /* a plain (unquoted) scalar: may be null */
+  char *s;       /* scalars: the text, NUL-terminated, no NUL inside */
+  size_t len;
+  yn **kid; /* sequences: items; mappings: key, value, key, value, ... */
+  size_t n, cap;
+};
+
+static void yn_free(yn *y) {
+  if (!y) return;
+  for (size_t i = 0; i < y->n; i++) yn_free(y->kid[i]); /* depth <= IDX_MAX_DEPTH */
+  free(y->kid);
+  free(y->s);
+  free(y);
+}
+
+static const char *yn_kind_name(const yn *y) {
+  return y->kind == YN_SEQ ? "a sequence" : y->kind == YN_MAP ? "a mapping" : "text";
+}
+
+/* YAML's null: an empty value ("key:"), "~" or "null", unquoted. */
+static bool yn_is_null(const yn *y) {
+  return y->kind == YN_SCALAR && y->plain &&
+         (!y->len || !strcmp(y->s, "~") || !strcmp(y->s, "null") || !strcmp(y->s, "Null") || !strcmp(y->s, "NULL"));
+}
+
+static int fail_at(const char *path, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail_at(const char *path, int line, int col, const char *fmt, ...) {
+  char msg[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return se_set(SE_CONFIG, "%s:%d:%d: %s", path, line, col, msg);
+}
+
+/* 1-based line and column (in bytes) of byte offset off of buf. */
+static void pos_of_offset(const char *buf, size_t len, size_t off, int *line, int *col) {
+  int l = 1, c = 1;
+  for (size_t i = 0; i < off && i < len; i++) {
+    if (buf[i] == '\n') {
+      l++;
+      c = 1;
+    } else if (c < INT32_MAX) {
+      c++;
+    }
+  }
+  *line = l;
+  *col = c;
+}
+
+static int mark_line(yaml_mark_t m) { return m.line < INT32_MAX ? (int)m.line + 1 : INT32_MAX; }
+static int mark_col(yaml_mark_t m) { return m.column < INT32_MAX ? (int)m.column + 1 : INT32_MAX; }
+
+static int yaml_fail(const char *path, const yaml_parser_t *ps, const char *buf, size_t len) {
+  const char *problem = ps->problem ? ps->problem : "unknown error";
+  if (ps->error == YAML_MEMORY_ERROR) return se_set(SE_NOMEM, "%s: out of memory reading the plugin index", path);
+  if (ps->error == YAML_READER_ERROR) {
+    /* The reader has no line/column, only a byte offset. */
+    int line, col;
+    pos_of_offset(buf, len, ps->problem_offset, &line, &col);
+    return fail_at(path, line, col, "not valid YAML: %s (the index must be UTF-8 text)", problem);
+  }
+  if (ps->context)
+    return fail_at(path, mark_line(ps->problem_mark), mark_col(ps->problem_mark), "not valid YAML: %s (%s at %d:%d)",
+                   problem, ps->context, mark_line(ps->context_mark), mark_col(ps->context_mark));
+  return fail_at(path, mark_line(ps->problem_mark), mark_col(ps->problem_mark), "not valid YAML: %s", problem);
+}
+
+static int nomem(const char *path) { return se_set(SE_NOMEM, "%s: out of memory reading the plugin index", path); }
+
+/* Adds a node for ev under the innermost open collection (or as the root). */
+static int tree_add(const char *path, const yaml_event_t *ev, yn **root, yn **stack, size_t depth, yn **out) {
+  yn *y = calloc(1, sizeof *y);
+  if (!y) return nomem(path);
+  y->line = mark_line(ev->start_mark);
+  y->col = mark_col(ev->start_mark);
+  if (ev->type == YAML_SCALAR_EVENT) {
+    y->kind = YN_SCALAR;
+    y->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    y->len = ev->data.scalar.length;
+    y->s = malloc(y->len + 1);
+    if (!y->s) {
+      free(y);
+      return nomem(path);
+    }
+    memcpy(y->s, ev->data.scalar.value, y->len);
+    y->s[y->len] = '\0';
+  } else {
+    y->kind = ev->type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP;
+  }
+  if (!depth) {
+    *root = y;
+  } else {
+    yn *p = stack[depth - 1];
+    if (p->n == p->cap) {
+      size_t cap = p->cap ? p->cap * 2 : 8;
+      yn **k = realloc(p->kid, cap * sizeof *k);
+      if (!k) {
+        yn_free(y);
+        return nomem(path);
+      }
+      p->kid = k;
+      p->cap = cap;
+    }
+    p->kid[p->n++] = y;
+  }
+  *out = y;
+  return 0;
+}
+
+/* Parses buf into a tree under the hostile-input limits; 0 and *out, or an
+ * SE_* code with the message set. */
+static int tree_build(const char *path, const char *buf, size_t len, yn **out) {
+  *out = NULL;
+  const char *nul = memchr(buf, '\0', len);
+  if (nul) {
+    int line, col;
+    pos_of_offset(buf, len, (size_t)(nul - buf), &line, &col);
+    return fail_at(path, line, col, "NUL byte in the plugin index (it must be UTF-8 text)");
+  }
+  yaml_parser_t ps;
+  if (!yaml_parser_initialize(&ps)) return nomem(path);
+  yaml_parser_set_input_string(&ps, (const unsigned char *)buf, len);
+  yn *root = NULL, *stack[IDX_MAX_DEPTH];
+  size_t depth = 0, nodes = 0;
+  int docs = 0, rc = 0;
+  for (bool done = false; !done && !rc;) {
+    yaml_event_t ev;
+    if (!yaml_parser_parse(&ps, &ev)) {
+      rc = yaml_fail(path, &ps, buf, len);
+      break;
+    }
+    int line = mark_line(ev.start_mark), col = mark_col(ev.start_mark);
+    switch (ev.type) {
+      case YAML_STREAM_END_EVENT: done = true; break;
+      case YAML_DOCUMENT_START_EVENT:
+        if (++docs > 1) rc = fail_at(path, line, col, "a second YAML document: the plugin index is one document");
+        break;
+      case YAML_ALIAS_EVENT:
+        rc = fail_at(path, line, col, "aliases are not allowed in the plugin index (write the value out)");
+        break;
+      case YAML_SCALAR_EVENT:
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT           ? ev.data.scalar.anchor
+                                    : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+                                                                           : ev.data.mapping_start.anchor;
+        yn *y = NULL;
+        if (anchor) {
+          rc = fail_at(path, line, col, "anchors and aliases are not allowed in the plugin index");
+        } else if (++nodes > IDX_MAX_NODES) {
+          rc = fail_at(path, line, col, "more than %d YAML values: too large for a plugin index", IDX_MAX_NODES);
+        } else if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.length > IDX_MAX_SCALAR) {
+          rc = fail_at(path, line, col, "a value of %zu bytes, longer than the %d-byte limit", ev.data.scalar.length,
+                       IDX_MAX_SCALAR);
+        } else if (ev.type == YAML_SCALAR_EVENT && memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
+          rc = fail_at(path, line, col, "a value holds a NUL byte (\"\\0\"), which no field allows");
+        } else if (ev.type != YAML_SCALAR_EVENT && depth == IDX_MAX_DEPTH) {
+          rc = fail_at(path, line, col, "nested deeper than %d levels (a valid index uses 4)", IDX_MAX_DEPTH);
+        } else if ((rc = tree_add(path, &ev, &root, stack, depth, &y)) == 0 && ev.type != YAML_SCALAR_EVENT) {
+          stack[depth++] = y;
+        }
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT:
+        if (depth) depth--;
+        break;
+      default: break;
+    }
+    yaml_event_delete(&ev);
+  }
+  yaml_parser_delete(&ps);
+  if (!rc && !root) rc = fail_at(path, 1, 1, "the plugin index is empty: it needs at least \"schema: %d\"", IDX_SCHEMA);
+  if (rc) {
+    yn_free(root);
+    return rc;
+  }
+  *out = root;
+  return 0;
+}
+
+/* ---- checking entries --------------------------------------------------- */
+
+typedef struct {
+  const char *path;
+  const char *plugin; /* the current entry's name when valid, for messages */
+  int rc;             /* SE_NOMEM once an allocation failed */
+} check;
+
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return NULL;
+  char *s = malloc((size_t)n + 1);
+  if (!s) return NULL;
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+static char *str_dup(check *c, const char *s) {
+  char *d = strdup(s);
+  if (!d) c->rc = SE_NOMEM;
+  return d;
+}
+
+/* Text from the index for a message: at most 40 bytes (cut on a UTF-8
+ * boundary, "..." added), control bytes shown as '?'. */
+static const char *show(const char *s, char *buf, size_t cap) {
+  size_t len = strlen(s), cut = len;
+  if (cut > 40) {
+    cut = 40;
+    while (cut && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+  }
+  if (cut + 4 > cap) cut = 0;
+  size_t i = 0;
+  for (; i < cut; i++) buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+  if (cut < len) {
+    memcpy(buf + i, "...", 3);
+    i += 3;
+  }
+  buf[i] = '\0';
+  return buf;
+}
+
+/* Records the entry's first problem, at node at. */
+static void entry_fail(check *c, idx_entry *e, const yn *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void entry_fail(check *c, idx_entry *e, const yn *at, const char *fmt, ...) {
+  if (e->error || c->rc) return;
+  char msg[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (c->plugin)
+    e->error = str_printf("%s:%d:%d: plugin '%s': %s", c->path, at->line, at->col, c->plugin, msg);
+  else
+    e->error = str_printf("%s:%d:%d: %s", c->path, at->line, at->col, msg);
+  if (!e->error) c->rc = SE_NOMEM;
+}
+
+static bool valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n < 1 || n > IDX_MAX_NAME) return false;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (i > 0 && (ch == '_' || ch == '-'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/* C0 and C1 controls, and the Unicode line and paragraph separators (YAML
+ * line breaks, which a "one line" field must not hold either). */
+static bool has_control(const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 || *p == 0x7f) return true;
+    if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) return true;
+    if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) return true;
+  }
+  return false;
+}
+
+/* "MAJOR.MINOR", each at most RNG_COMPONENT_MAX. */
+static bool parse_abi(const char *s, uint32_t *major, uint32_t *minor) {
+  uint32_t v[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    if (*s < '0' || *s > '9') return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+      v[i] = v[i] * 10 + (uint32_t)(*s - '0');
+      if (v[i] > RNG_COMPONENT_MAX) return false;
+    }
+    if (i == 0 && *s++ != '.') return false;
+  }
+  if (*s) return false;
+  *major = v[0];
+  *minor = v[1];
+  return true;
+}
+
+enum { K_NAME, K_FILE, K_VERSION, K_ABI, K_SHA256, K_DESCRIPTION, K_COMPAT, K_COUNT };
+static const char *const k_entry_keys[K_COUNT] = {"name", "file", "version", "abi", "sha256", "description", "compat"};
+#define ENTRY_KEYS "name, file, version, abi, sha256, description, compat"
+
+/* The text of a required or optional value, or NULL (absent, null, or
+ * refused with an entry error). */
+static const yn *text_of(check *c, idx_entry *e, const char *key, const yn *k, const yn *v, bool required) {
+  if (!v) return NULL;
+  if (yn_is_null(v)) {
+    if (required) entry_fail(c, e, k, "'%s' has no value", key);
+    return NULL;
+  }
+  if (v->kind != YN_SCALAR) {
+    entry_fail(c, e, v, "'%s' must be text, not %s", key, yn_kind_name(v));
+    return NULL;
+  }
+  return v;
+}
+
+static void check_compat(check *c, idx_entry *e, const yn *m) {
+  static const char *const keys[3] = {"go", "kernel", "sonde"};
+  rng_range *ranges[3] = {&e->go, &e->kernel, &e->host};
+  char **texts[3] = {&e->go_text, &e->kernel_text, &e->host_text};
+  const yn *seen[3] = {NULL, NULL, NULL};
+  char b[64];
+  if (yn_is_null(m)) return;
+  if (m->kind != YN_MAP) {
+    entry_fail(c, e, m, "'compat' must be a mapping of go, kernel and sonde version ranges, not %s", yn_kind_name(m));
+    return;
+  }
+  for (size_t i = 0; i + 1 < m->n; i += 2) {
+    const yn *kk = m->kid[i], *v = m->kid[i + 1];
+    if (kk->kind != YN_SCALAR) {
+      entry_fail(c, e, kk, "a key in 'compat' must be text, not %s", yn_kind_name(kk));
+      continue;
+    }
+    int j = 0;
+    while (j < 3 && strcmp(kk->s, keys[j])) j++;
+    if (j == 3) {
+      entry_fail(c, e, kk, "unknown key '%s' in 'compat' (allowed: go, kernel, sonde)", show(kk->s, b, sizeof b));
+      continue;
+    }
+    if (seen[j]) {
+      entry_fail(c, e, kk, "duplicate key 'compat.%s' (also at line %d)", keys[j], seen[j]->line);
+      continue;
+    }
+    seen[j] = kk;
+    const yn *t = text_of(c, e, keys[j], kk, v, false);
+    if (!t) continue;
+    char *text = str_dup(c, t->s);
+    if (!text) return;
+    free(*texts[j]);
+    *texts[j] = text;
+    if (rng_parse(t->s, ranges[j]) != 0) entry_fail(c, e, t, "compat.%s: %s", keys[j], se_msg());
+  }
+}
+
+static void check_entry(check *c, const yn *m, idx_entry *e) {
+  char b[64];
+  e->line = m->line;
+  e->col = m->col;
+  c->plugin = NULL;
+  if (!(e->go_text = str_dup(c, "*")) || !(e->kernel_text = str_dup(c, "*")) || !(e->host_text = str_dup(c, "*")))
+    return;
+  if (m->kind != YN_MAP) {
+    entry_fail(c, e, m, "a plugin entry must be a mapping (name: ..., file: ..., ...), not %s", yn_kind_name(m));
+    return;
+  }
+  /* Find the name first, so that every message can say which plugin. */
+  for (size_t i = 0; i + 1 < m->n; i += 2)
+    if (m->kid[i]->kind == YN_SCALAR && !strcmp(m->kid[i]->s, "name") && m->kid[i + 1]->kind == YN_SCALAR &&
+        valid_name(m->kid[i + 1]->s)) {
+      c->plugin = m->kid[i + 1]->s;
+      break;
+    }
+
+  const yn *key[K_COUNT] = {NULL}, *val[K_COUNT] = {NULL};
+  for (size_t i = 0; i + 1 < m->n; i += 2) {
+    const yn *k = m->kid[i];
+    if (k->kind != YN_SCALAR) {
+      entry_fail(c, e, k, "a key must be text, not %s", yn_kind_name(k));
+      continue;
+    }
+    int j = 0;
+    while (j < K_COUNT && strcmp(k->s, k_entry_keys[j])) j++;
+    if (j == K_COUNT) {
+      entry_fail(c, e, k, "unknown key '%s' (allowed: " ENTRY_KEYS ")", show(k->s, b, sizeof b));
+    } else if (key[j]) {
+      entry_fail(c, e, k, "duplicate key '%s' (also at line %d)", k_entry_keys[j], key[j]->line);
+    } else {
+      key[j] = k;
+      val[j] = m->kid[i + 1];
+    }
+  }
+
+  const yn *t;
+  if ((t = text_of(c, e, "name", key[K_NAME], val[K_NAME], true))) {
+    if (!(e->name = str_dup(c, t->s))) return;
+    if (!valid_name(t->s))
+      entry_fail(c, e, t,
+                 "bad plugin name '%s': use 1 to %d of a-z, 0-9, '_' and '-', starting with a letter or digit "
+                 "(it is the command `sonde NAME`)",
+                 show(t->s, b, sizeof b), IDX_MAX_NAME);
+  }
+  if ((t = text_of(c, e, "file", key[K_FILE], val[K_FILE], true))) {
+    if (!(e->file = str_dup(c, t->s))) return;
+    if (!t->len)
+      entry_fail(c, e, t, "'file' is empty: give the .so file, relative to the plugin directory");
+    else if (has_control(t->s))
+      entry_fail(c, e, t, "'file' holds a control character");
+  }
+  if ((t = text_of(c, e, "version", key[K_VERSION], val[K_VERSION], true))) {
+    if (!(e->version = str_dup(c, t->s))) return;
+    bool ok = t->len >= 1 && t->len <= IDX_MAX_VERSION;
+    for (size_t i = 0; ok && i < t->len; i++) ok = (unsigned char)t->s[i] > ' ' && t->s[i] != 0x7f;
+    if (!ok)
+      entry_fail(c, e, t, "'version' must be 1 to %d characters without whitespace, like 1.0.0; got \"%s\"",
+                 IDX_MAX_VERSION, show(t->s, b, sizeof b));
+  }
+  if ((t = text_of(c, e, "abi", key[K_ABI], val[K_ABI], true)) && !parse_abi(t->s, &e->abi_major, &e->abi_minor))
+    entry_fail(c, e, t, "'abi' must be the plugin ABI version as MAJOR.MINOR, like \"1.0\"; got \"%s\"",
+               show(t->s, b, sizeof b));
+  if ((t = text_of(c, e, "sha256", key[K_SHA256], val[K_SHA256], true))) {
+    if (!(e->sha256 = str_dup(c, t->s))) return;
+    bool ok = t->len == 64;
+    for (size_t i = 0; ok && i < t->len; i++)
+      ok = (t->s[i] >= '0' && t->s[i] <= '9') || (t->s[i] >= 'a' && t->s[i] <= 'f');
+    if (!ok)
+      entry_fail(c, e, t,
+                 "'sha256' must be the 64 lowercase hex digits that `sha256sum FILE` prints; got \"%s\" (%zu "
+                 "characters)",
+                 show(t->s, b, sizeof b), t->len);
+  }
+  if ((t = text_of(c, e, "description", key[K_DESCRIPTION], val[K_DESCRIPTION], false))) {
+    if (!(e->description = str_dup(c, t->s))) return;
+    size_t chars = 0;
+    for (size_t i = 0; i < t->len; i++) chars += ((unsigned char)t->s[i] & 0xC0) != 0x80;
+    if (has_control(t->s))
+      entry_fail(c, e, t, "'description' must be one line without control characters");
+    else if (chars > IDX_MAX_DESCRIPTION)
+      entry_fail(c, e, t, "'description' is %zu characters long, more than %d", chars, IDX_MAX_DESCRIPTION);
+  }
+  if (val[K_COMPAT]) check_compat(c, e, val[K_COMPAT]);
+
+  static const int required[] = {K_NAME, K_FILE, K_VERSION, K_ABI, K_SHA256};
+  for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+    if (!key[required[i]]) entry_fail(c, e, m, "missing required key '%s'", k_entry_keys[required[i]]);
+}
+
+static void entry_free(idx_entry *e) {
+  free(e->name);
+  free(e->file);
+  free(e->version);
+  free(e->description);
+  free(e->sha256);
+  free(e->go_text);
+  free(e->kernel_text);
+  free(e->host_text);
+  free(e->error);
+}
+
+void idx_free(idx_index *ix) {
+  if (!ix) return;
+  for (size_t i = 0; i < ix->n; i++) entry_free(&ix->e[i]);
+  free(ix->e);
+  free(ix->path);
+  memset(ix, 0, sizeof *ix);
+}
+
+/* Checks the top level and every entry of the tree into out. */
+static int check_index(const char *path, const yn *root, idx_index *out) {
+  char b[64];
+  if (root->kind != YN_MAP)
+    return fail_at(path, root->line, root->col,
+                   "the plugin index must be a mapping with \"schema: %d\" and \"plugins:\", not %s", IDX_SCHEMA,
+                   yn_kind_name(root));
+  const yn *schema_k = NULL, *schema = NULL, *plugins_k = NULL, *plugins = NULL;
+  for (size_t i = 0; i + 1 < root->n; i += 2) {
+    const yn *k = root->kid[i], *v = root->kid[i + 1];
+    if (k->kind != YN_SCALAR)
+      return fail_at(path, k->line, k->col, "a top-level key must be text, not %s", yn_kind_name(k));
+    const yn **kp = !strcmp(k->s, "schema") ? &schema_k : !strcmp(k->s, "plugins") ? &plugins_k : NULL;
+    if (!kp)
+      return fail_at(path, k->line, k->col, "unknown top-level key '%s' (allowed: schema, plugins)",
+                     show(k->s, b, sizeof b));
+    if (*kp) return fail_at(path, k->line, k->col, "duplicate top-level key '%s' (also at line %d)", k->s, (*kp)->line);
+    *kp = k;
+    if (kp == &schema_k)
+      schema = v;
+    else
+      plugins = v;
+  }
+  if (!schema)
+    return fail_at(path, root->line, root->col, "missing \"schema: %d\" (the version of this file's format)",
+                   IDX_SCHEMA);
+  if (schema->kind != YN_SCALAR || strcmp(schema->s, "1"))
+    return fail_at(path, schema->line, schema->col, "unsupported schema \"%s\": this sonde reads schema %d",
+                   schema->kind == YN_SCALAR ? show(schema->s, b, sizeof b) : yn_kind_name(schema), IDX_SCHEMA);
+  size_t n = 0;
+  if (plugins && !yn_is_null(plugins)) {
+    if (plugins->kind != YN_SEQ)
+      return fail_at(path, plugins->line, plugins->col,
+                     "'plugins' must be a sequence of plugin entries (\"- name: ...\"), not %s", yn_kind_name(plugins));
+    n = plugins->n;
+    if (n > IDX_MAX_PLUGINS)
+      return fail_at(path, plugins->kid[IDX_MAX_PLUGINS]->line, plugins->kid[IDX_MAX_PLUGINS]->col,
+                     "more than %d plugins", IDX_MAX_PLUGINS);
+  }
+
+  check c = {path, NULL, 0};
+  if (!(out->path = str_dup(&c, path)) || !(out->e = calloc(n ? n : 1, sizeof *out->e))) return nomem(path);
+  out->n = n;
+  for (size_t i = 0; i < n && !c.rc; i++) check_entry(&c, plugins->kid[i], &out->e[i]);
+  /* The same name twice: both refused, since which was meant is unknown. */
+  for (size_t i = 0; i < n && !c.rc; i++) {
+    idx_entry *e = &out->e[i];
+    if (e->error || !e->name || !valid_name(e->name)) continue;
+    for (size_t j = 0; j < n; j++) {
+      if (j == i || !out->e[j].name || strcmp(out->e[j].name, e->name)) continue;
+      c.plugin = NULL;
+      entry_fail(&c, e, plugins->kid[i], "duplicate plugin name '%s' (also at line %d): remove or rename one", e->name,
+                 out->e[j].line);
+      break;
+    }
+  }
+  return c.rc ? nomem(path) : 0;
+}
+
+int idx_load_buffer(const char *name, const char *buf, size_t len, idx_index *out) {
+  memset(out, 0, sizeof *out);
+  if (!name) name = "(plugin index)";
+  if (!buf) {
+    buf = "";
+    len = 0;
+  }
+  if (len > IDX_MAX_FILE)
+    return se_set(SE_CONFIG, "%s: the plugin index is %zu bytes, larger than the limit of %d (1 MiB)", name, len,
+                  IDX_MAX_FILE);
+  yn *root;
+  int rc = tree_build(name, buf, len, &root);
+  if (rc) return rc;
+  rc = check_index(name, root, out);
+  yn_free(root);
+  if (rc) idx_free(out);
+  return rc;
+}
+
+int idx_load_file(const char *path, idx_index *out) {
+  memset(out, 0, sizeof *out);
+  FILE *f = fopen(path, "rb");
+  if (!f) return se_set(SE_IO, "cannot open the plugin index %s: %s", path, strerror(errno));
+  struct stat st;
+  bool is_dir = false;
+  if (fstat(fileno(f), &st) == 0)
+    is_dir = S_ISDIR(st.st_mode);
+  else
+    memset(&st, 0, sizeof st);
+  if (S_ISREG(st.st_mode) && st.st_size > IDX_MAX_FILE) {
+    fclose(f);
+    return se_set(SE_CONFIG, "%s: the plugin index is %lld bytes, larger than the limit of %d (1 MiB)", path,
+                  (long long)st.st_size, IDX_MAX_FILE);
+  }
+  /* Read at most one byte past the limit: a file that grows, or a pipe. */
+  char *buf = malloc((size_t)IDX_MAX_FILE + 1);
+  if (!buf) {
+    fclose(f);
+    return nomem(path);
+  }
+  size_t len = fread(buf, 1, (size_t)IDX_MAX_FILE + 1, f);
+  int err = ferror(f) ? errno : 0;
+  fclose(f);
+  int rc;
+  if (err || is_dir)
+    rc = se_set(SE_IO, "cannot read the plugin index %s: %s", path, strerror(err ? err : EISDIR));
+  else
+    rc = idx_load_buffer(path, buf, len, out);
+  free(buf);
+  return rc;
+}
+
+const idx_entry *idx_find(const idx_index *ix, const char *name) {
+  if (!ix || !name) return NULL;
+  for (size_t i = 0; i < ix->n; i++)
+    if (ix->e[i].name && !strcmp(ix->e[i].name, name)) return &ix->e[i];
+  return NULL;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static bool emit_scalar(yaml_emitter_t *em, const char *s, yaml_scalar_style_t style) {
+  yaml_event_t ev;
+  size_t len = strlen(s);
+  if (len > INT32_MAX) return false;
+  return yaml_scalar_event_initialize(&ev, NULL, NULL, (const yaml_char_t *)s, (int)len, 1, 1, style) &&
+         yaml_emitter_emit(em, &ev);
+}
+
+static bool emit_mapping_start(yaml_emitter_t *em) {
+  yaml_event_t ev;
+  return yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) &&
+         yaml_emitter_emit(em, &ev);
+}
+
+static bool emit_mapping_end(yaml_emitter_t *em) {
+  yaml_event_t ev;
+  return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
+}
+
+/* The emitter would write "", "~" or "null" plain, which reads back as null
+ * (absent) rather than as that text. */
+static bool emit_pair(yaml_emitter_t *em, const char *k, const char *v, yaml_scalar_style_t style) {
+  bool null_like = !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
+  return emit_scalar(em, k, YAML_PLAIN_SCALAR_STYLE) &&
+         emit_scalar(em, v, null_like ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : style);
+}
+
+static bool emit_entry(yaml_emitter_t *em, const idx_entry *e) {
+  char abi[32];
+  snprintf(abi, sizeof abi, "%u.%u", e->abi_major, e->abi_minor);
+  const char *compat[3][2] = {{"go", e->go_text}, {"kernel", e->kernel_text}, {"sonde", e->host_text}};
+  bool any = false;
+  for (int i = 0; i < 3; i++) {
+    if (compat[i][1] && !strcmp(compat[i][1], "*")) compat[i][1] = NULL;
+    any = any || compat[i][1];
+  }
+  if (!emit_mapping_start(em) || !emit_pair(em, "name", e->name, YAML_ANY_SCALAR_STYLE) ||
+      !emit_pair(em, "file", e->file, YAML_ANY_SCALAR_STYLE) ||
+      !emit_pair(em, "version", e->version, YAML_DOUBLE_QUOTED_SCALAR_STYLE) ||
+      /* Quoted, so that other YAML readers do not see "1.10" as the number 1.1. */
+      !emit_pair(em, "abi", abi, YAML_DOUBLE_QUOTED_SCALAR_STYLE) ||
+      !emit_pair(em, "sha256", e->sha256, YAML_ANY_SCALAR_STYLE))
+    return false;
+  if (e->description && !emit_pair(em, "description", e->description, YAML_ANY_SCALAR_STYLE)) return false;
+  if (any) {
+    if (!emit_scalar(em, "compat", YAML_PLAIN_SCALAR_STYLE) || !emit_mapping_start(em)) return false;
+    for (int i = 0; i < 3; i++)
+      if (compat[i][1] && !emit_pair(em, compat[i][0], compat[i][1], YAML_DOUBLE_QUOTED_SCALAR_STYLE)) return false;
+    if (!emit_mapping_end(em)) return false;
+  }
+  return emit_mapping_end(em);
+}
+
+int idx_write(FILE *f, const idx_index *ix) {
+  for (size_t i = 0; i < ix->n; i++) {
+    const idx_entry *e = &ix->e[i];
+    if (e->error)
+      return se_set(SE_CONFIG, "cannot write the plugin index: entry %zu is invalid (%s); fix or remove it first",
+                    i + 1, e->error);
+    if (!e->name || !e->file || !e->version || !e->sha256)
+      return se_set(SE_CONFIG, "cannot write the plugin index: entry %zu (%s) lacks a name, file, version or sha256",
+                    i + 1, e->name ? e->name : "unnamed");
+  }
+  yaml_emitter_t em;
+  if (!yaml_emitter_initialize(&em)) return se_set(SE_NOMEM, "out of memory writing the plugin index");
+  yaml_emitter_set_output_file(&em, f);
+  yaml_emitter_set_unicode(&em, 1);
+  yaml_emitter_set_width(&em, -1); /* never fold a long description */
+  yaml_emitter_set_indent(&em, 2);
+  fputs("# sonde plugin compatibility index\n", f);
+  char schema[16];
+  snprintf(schema, sizeof schema, "%d", IDX_SCHEMA);
+  yaml_event_t ev;
+  bool ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && yaml_emitter_emit(&em, &ev) &&
+            yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) && yaml_emitter_emit(&em, &ev) &&
+            emit_mapping_start(&em) && emit_pair(&em, "schema", schema, YAML_PLAIN_SCALAR_STYLE) &&
+            emit_scalar(&em, "plugins", YAML_PLAIN_SCALAR_STYLE) &&
+            yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) &&
+            yaml_emitter_emit(&em, &ev);
+  for (size_t i = 0; ok && i < ix->n; i++) ok = emit_entry(&em, &ix->e[i]);
+  ok = ok && yaml_sequence_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) && emit_mapping_end(&em) &&
+       yaml_document_end_event_initialize(&ev, 1) && yaml_emitter_emit(&em, &ev) &&
+       yaml_stream_end_event_initialize(&ev) && yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
+  int rc = 0;
+  if (!ok) {
+    const char *problem = em.problem ? em.problem : "unknown error";
+    rc = em.error == YAML_MEMORY_ERROR   ? se_set(SE_NOMEM, "out of memory writing the plugin index")
+         : em.error == YAML_WRITER_ERROR ? se_set(SE_IO, "cannot write the plugin index: %s", problem)
+                                         : se_set(SE_CONFIG, "cannot write the plugin index: %s", problem);
+  }
+  yaml_emitter_delete(&em);
+  if (!rc && (fflush(f) != 0 || ferror(f))) rc = se_set(SE_IO, "cannot write the plugin index: %s", strerror(errno));
+  return rc;
+}
+
+/* ---- the verdict -------------------------------------------------------- */
+
+static bool refuse(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool refuse(char *why, size_t n, const char *fmt, ...) {
+  if (why && n) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, n, fmt, ap);
+    va_end(ap);
+  }
+  return false;
+}
+
+bool idx_verdict(const idx_entry *e, const idx_env *env, char *why, size_t n) {
+  char have[40];
+  if (e->error) return refuse(why, n, "%s", e->error);
+  if (e->abi_major != env->abi_major)
+    return refuse(why, n,
+                  "built for plugin ABI %u.%u, this sonde speaks %u.%u: rebuild the plugin against this sonde's SDK",
+                  e->abi_major, e->abi_minor, env->abi_major, env->abi_minor);
+  if (e->abi_minor > env->abi_minor)
+    return refuse(why, n, "built for plugin ABI %u.%u, newer than this sonde's %u.%u: upgrade sonde", e->abi_major,
+                  e->abi_minor, env->abi_major, env->abi_minor);
+  if (!rng_contains(&e->host, &env->host)) {
+    rng_version_format(&env->host, true, have, sizeof have);
+    return refuse(why, n, "needs sonde %s; this is %s", e->host_text ? e->host_text : "*", have);
+  }
+  if (!rng_contains(&e->kernel, &env->kernel)) {
+    rng_version_format(&env->kernel, true, have, sizeof have);
+    return refuse(why, n, "needs Linux kernel %s; this one is %s", e->kernel_text ? e->kernel_text : "*", have);
+  }
+  if (env->have_go && !rng_contains(&e->go, &env->go)) {
+    rng_version_format(&env->go, false, have, sizeof have);
+    return refuse(why, n, "needs Go %s; the target runs go%s", e->go_text ? e->go_text : "*", have);
+  }
+  if (why && n) why[0] = '\0';
+  return true;
+}

@@ -1,0 +1,106 @@
+/* loader.h: checking, loading and calling plugins.
+ *
+ * A plugin file is opened once, and every check (owner and permissions of
+ * the file and of each directory above it, sha256 against the index, the
+ * ELF note with its name and ABI) reads that one open file. dlopen then
+ * loads the same inode through /proc/PID/fd/N, so the file cannot be
+ * swapped between the checks and the load. No plugin code runs before the
+ * checks pass (dlopen runs constructors). Every call into a plugin goes
+ * through a guard: a crash inside it disables that plugin, not sonde. */
+#ifndef SONDE_PLUGINS_LOADER_H
+#define SONDE_PLUGINS_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <sonde/plugin.h>
+
+#include "goruntime/goroutines.h"
+#include "goruntime/runtime.h"
+#include "goruntime/symbolize.h"
+#include "plugins/config.h"
+#include "target/mem.h"
+
+/* What a plugin's note says, read from the file without running it. */
+typedef struct {
+  uint32_t abi_version;
+  char name[SONDE_NOTE_PLUGIN_NAME_MAX + 1];
+  char version[SONDE_NOTE_PLUGIN_VERSION_MAX + 1];
+} plg_note;
+
+/* The target as plugins see it: a snapshot taken while it was stopped,
+ * and its memory as it runs now. */
+typedef struct {
+  pid_t pid;
+  const char *exe, *kernel;
+  gr_program *prog;
+  gr_snapshot *snap;
+  tgt_mem *mem;
+} plg_target;
+
+typedef struct plg_plugin plg_plugin;
+
+/* The handle a plugin passes back to every service. */
+struct sonde_host {
+  plg_plugin *p;
+};
+
+struct plg_plugin {
+  struct sonde_host handle;
+  char name[SONDE_NOTE_PLUGIN_NAME_MAX + 1];
+  int fd;   /* the checked file, kept open until unload */
+  void *dl;
+  const sonde_plugin *desc;
+  void *state;
+  bool loaded;   /* on_load succeeded: on_unload is due */
+  bool attached; /* on_attach succeeded: on_detach is due */
+  bool disabled; /* crashed or failed: never called again */
+  bool crashed;
+  /* set by the caller */
+  const cfg_config *cfg;
+  plg_target *target;
+  FILE *out;
+  const char *output_dir;
+  /* services' state */
+  gr_symbolizer sym;
+  bool sym_ready;
+  gr_trace tr;
+  uint64_t tr_index; /* goroutine index + 1 that tr holds; 0 = none */
+  char **strings;    /* host-owned copies handed to the plugin */
+  size_t nstrings;
+  char err[1024]; /* the plugin's own message (api->fail) */
+};
+
+/* The file checks, in order; each refusal is SE_PLUGIN with a message.
+ * want_sha256 may be NULL (no index entry: `sonde index update`).
+ * allow_unsafe turns a permission refusal into a warning. On success *fd is
+ * the open file (O_RDONLY|O_CLOEXEC), and note holds its ELF note. */
+int plg_check_file(const char *path, const char *want_sha256, bool allow_unsafe,
+                   void (*warn)(void *payload, const char *msg), void *payload, int *fd, plg_note *note);
+/* The sha256 of an open file, as 64 lowercase hex digits. */
+int plg_sha256_fd(int fd, char out[65]);
+/* The plugin's ELF note, from an open file. SE_PLUGIN when it has none. */
+int plg_read_note(int fd, const char *path, plg_note *out);
+
+/* dlopen's the checked file (fd from plg_check_file, now owned by p), finds
+ * the entry, checks the descriptor against the note and this host's ABI,
+ * and runs on_load. `name` is the index entry's name. */
+int plg_load(plg_plugin *p, const char *name, int fd, const cfg_config *cfg);
+/* on_attach / on_detach with p->target set by the caller. */
+int plg_attach(plg_plugin *p);
+int plg_detach(plg_plugin *p);
+/* The command's descriptor, NULL when the plugin has none by that name. */
+const sonde_command *plg_command(const plg_plugin *p, const char *name);
+const sonde_command *plg_command_at(const plg_plugin *p, uint32_t i);
+int plg_run(plg_plugin *p, const sonde_command *c, int argc, char **argv);
+/* on_unload, then dlclose (not after a crash: its code may be broken). */
+void plg_unload(plg_plugin *p);
+
+/* The services table handed to on_load (services.c). */
+const sonde_host_api *plg_host_api(void);
+/* Frees what the services allocated for p (symbolizer, strings). */
+void plg_services_reset(plg_plugin *p);
+
+#endif

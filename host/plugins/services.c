@@ -1,0 +1,303 @@
+/* services.c: the host services table (sonde_host_api) handed to plugins.
+ *
+ * Every struct a plugin passes in declares its own size: the host fills a
+ * complete struct of its own and copies only the bytes the plugin's
+ * version has (fill_sized), so an older plugin's smaller struct is never
+ * overrun. Strings handed out are owned by the host (p->strings or the
+ * program's tables) and live until on_detach / on_unload. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "goruntime/layout.h"
+#include "plugins/loader.h"
+
+enum { MAX_READ = 64 << 20 };
+
+/* Copies the first min(*(uint32_t *)dst, n) bytes of src to dst, keeping
+ * dst's struct_size (the plugin's). */
+static int fill_sized(void *dst, const void *src, size_t n) {
+  uint32_t have;
+  memcpy(&have, dst, sizeof have);
+  if (have < sizeof have) return SONDE_EINVAL;
+  size_t k = have < n ? have : n;
+  memcpy((char *)dst + sizeof have, (const char *)src + sizeof have, k - sizeof have);
+  return SONDE_OK;
+}
+
+static int fail(sonde_host *h, int rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(h->p->err, sizeof h->p->err, fmt, ap);
+  va_end(ap);
+  return rc == SONDE_OK ? SONDE_ERROR : rc;
+}
+
+static void *h_alloc(sonde_host *h, size_t n) {
+  (void)h;
+  return malloc(n ? n : 1);
+}
+
+static void h_free(sonde_host *h, void *ptr) {
+  (void)h;
+  free(ptr);
+}
+
+static void h_log(sonde_host *h, sonde_log_level level, const char *fmt, ...) {
+  static const char *const names[] = {"error", "warning", "info", "debug"};
+  if (level > SONDE_LOG_INFO && !getenv("SONDE_DEBUG")) return;
+  const char *lv = (unsigned)level < 4 ? names[level] : "log";
+  char msg[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "sonde: %s: %s: %s\n", h->p->name, lv, msg);
+}
+
+static const char *h_config_get(sonde_host *h, const char *key) {
+  if (!h->p->cfg || !key) return NULL;
+  const cfg_entry *e = cfg_get(h->p->cfg, h->p->name, key);
+  return e ? e->value : NULL;
+}
+
+static const plg_target *target_of(sonde_host *h) { return h->p->target; }
+
+static int h_target_info(sonde_host *h, sonde_target_info *out) {
+  const plg_target *t = target_of(h);
+  if (!t) return fail(h, SONDE_ENOTARGET, "target_info: this command has no target");
+  if (!out) return SONDE_EINVAL;
+  sonde_target_info i = {.struct_size = sizeof i};
+  i.pid = (int32_t)t->pid;
+  i.exe = t->exe ? t->exe : "";
+  i.go_version = t->prog->bi.go_version ? t->prog->bi.go_version : "";
+  i.main_module = t->prog->bi.mod_path ? t->prog->bi.mod_path : "";
+  i.kernel = t->kernel ? t->kernel : "";
+  i.ngoroutines = t->snap ? t->snap->n : 0;
+  i.has_dwarf = t->prog->img.has_dwarf;
+  i.has_symtab = t->prog->img.has_symtab;
+  return fill_sized(out, &i, sizeof i);
+}
+
+static int h_read_memory(sonde_host *h, uint64_t addr, void *dst, size_t n) {
+  const plg_target *t = target_of(h);
+  if (!t) return fail(h, SONDE_ENOTARGET, "read_memory: this command has no target");
+  if (!dst || n > MAX_READ) return fail(h, SONDE_EINVAL, "read_memory: %zu bytes is more than %d", n, MAX_READ);
+  if (n == 0) return SONDE_OK;
+  if (tgt_mem_read(t->mem, addr, dst, n) != 0) {
+    se_clear();
+    return SONDE_EFAULT;
+  }
+  return SONDE_OK;
+}
+
+static uint64_t h_goroutine_count(sonde_host *h) {
+  const plg_target *t = target_of(h);
+  return t && t->snap ? t->snap->n : 0;
+}
+
+/* The symbolized trace of goroutine i, cached for frame-by-frame walks. */
+static int trace_of(sonde_host *h, uint64_t i, const gr_trace **out) {
+  plg_plugin *p = h->p;
+  const plg_target *t = target_of(h);
+  if (!t || !t->snap) return fail(h, SONDE_ENOTARGET, "goroutines: this command has no target");
+  if (i >= t->snap->n) return SONDE_ENOTFOUND;
+  if (!p->sym_ready) {
+    gr_sym_init(&p->sym, t->prog);
+    p->sym_ready = true;
+  }
+  if (p->tr_index != i + 1) {
+    p->tr_index = 0;
+    if (gr_symbolize(&p->sym, &t->snap->gs[i], false, &p->tr) != 0) {
+      se_clear();
+      return SONDE_ERROR;
+    }
+    p->tr_index = i + 1;
+  }
+  *out = &p->tr;
+  return SONDE_OK;
+}
+
+/* Function names as Go prints them; a copy owned by p when it differs. */
+static const char *print_name(plg_plugin *p, const char *func) {
+  char buf[1024];
+  const char *name = gr_print_name(func, buf, sizeof buf);
+  if (name != buf) return name;
+  char **grown = realloc(p->strings, (p->nstrings + 1) * sizeof *grown);
+  char *copy = strdup(buf);
+  if (!grown || !copy) {
+    free(copy);
+    if (grown) p->strings = grown;
+    return func;
+  }
+  p->strings = grown;
+  p->strings[p->nstrings++] = copy;
+  return copy;
+}
+
+static void frame_from(plg_plugin *p, const gr_frame *f, sonde_frame *out) {
+  *out = (sonde_frame){.struct_size = sizeof *out};
+  out->function = print_name(p, f->func);
+  out->file = f->file ? f->file : "";
+  out->line = f->line > 0 ? (uint32_t)f->line : 0;
+  out->inlined = f->inlined;
+  out->pc = f->pc;
+}
+
+static int h_goroutine_get(sonde_host *h, uint64_t i, sonde_goroutine *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_trace *tr = NULL;
+  int rc = trace_of(h, i, &tr);
+  if (rc) return rc;
+  const plg_target *t = target_of(h);
+  const gr_goroutine *g = &t->snap->gs[i];
+  sonde_goroutine o = {.struct_size = sizeof o};
+  o.nframes = (uint32_t)tr->n;
+  o.id = (int64_t)g->goid;
+  o.parent_id = (int64_t)g->parent_goid;
+  o.status = gr_status_name(g->status);
+  o.wait_reason = gr_wait_reason_of(t->prog, g);
+  o.wait_minutes = gr_wait_minutes(t->snap, g);
+  o.system = g->system;
+  o.locked_to_thread = g->lockedm != 0;
+  o.has_creator = tr->has_creator;
+  return fill_sized(out, &o, sizeof o);
+}
+
+static int h_creator_get(sonde_host *h, uint64_t gi, sonde_frame *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_trace *tr = NULL;
+  int rc = trace_of(h, gi, &tr);
+  if (rc) return rc;
+  if (!tr->has_creator) return SONDE_ENOTFOUND;
+  sonde_frame f;
+  frame_from(h->p, &tr->creator, &f);
+  return fill_sized(out, &f, sizeof f);
+}
+
+static int h_frame_get(sonde_host *h, uint64_t gi, uint32_t fi, sonde_frame *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_trace *tr = NULL;
+  int rc = trace_of(h, gi, &tr);
+  if (rc) return rc;
+  if (fi >= tr->n) return SONDE_ENOTFOUND;
+  sonde_frame f;
+  frame_from(h->p, &tr->frames[fi], &f);
+  return fill_sized(out, &f, sizeof f);
+}
+
+static int h_symbolize(sonde_host *h, uint64_t pc, sonde_frame *out) {
+  const plg_target *t = target_of(h);
+  if (!t) return fail(h, SONDE_ENOTARGET, "symbolize: this command has no target");
+  if (!out) return SONDE_EINVAL;
+  pcln_func f;
+  if (pcln_find(&t->prog->pcln, pc, &f) != 0) {
+    se_clear();
+    return SONDE_ENOTFOUND;
+  }
+  gr_frame g = {.func = pcln_name(&t->prog->pcln, &f), .pc = pc, .entry = f.entry};
+  if (!g.func) return SONDE_ENOTFOUND;
+  if (!pcln_fileline(&t->prog->pcln, &f, pc, &g.file, &g.line)) g.file = "?";
+  sonde_frame o;
+  frame_from(h->p, &g, &o);
+  return fill_sized(out, &o, sizeof o);
+}
+
+static int h_layout_field(sonde_host *h, const char *type, const char *field, sonde_field *out) {
+  const plg_target *t = target_of(h);
+  if (!t) return fail(h, SONDE_ENOTARGET, "layout_field: this command has no target");
+  if (!type || !field || !out) return SONDE_EINVAL;
+  for (int i = 0; i < GRL_COUNT_; i++) {
+    const gr_field_spec *s = gr_layout_spec((gr_field)i);
+    if (strcmp(s->st, type) != 0 || strcmp(s->path, field) != 0) continue;
+    if (t->prog->layout.off[i] < 0) return SONDE_ENOTFOUND;
+    sonde_field o = {.struct_size = sizeof o, .offset = (uint64_t)t->prog->layout.off[i],
+                     .size = t->prog->layout.fsize[i]};
+    return fill_sized(out, &o, sizeof o);
+  }
+  return SONDE_ENOTFOUND;
+}
+
+static int h_write_out(sonde_host *h, const void *data, size_t n) {
+  FILE *f = h->p->out ? h->p->out : stdout;
+  if (n && fwrite(data, 1, n, f) != n) return fail(h, SONDE_EIO, "cannot write the output: %s", strerror(errno));
+  return SONDE_OK;
+}
+
+static int h_open_output(sonde_host *h, const char *name, char **out_path) {
+  if (!name || !name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") || !out_path)
+    return fail(h, SONDE_EINVAL, "open_output: '%s' is not a plain file name", name ? name : "(null)");
+  const char *dir = h->p->output_dir && h->p->output_dir[0] ? h->p->output_dir : ".";
+  if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    return fail(h, SONDE_EIO, "cannot create the output directory %s: %s", dir, strerror(errno));
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *path = malloc(n);
+  if (!path) return SONDE_ENOMEM;
+  snprintf(path, n, "%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    int e = errno;
+    free(path);
+    return fail(h, SONDE_EIO, "cannot create %s/%s: %s", dir, name, strerror(e));
+  }
+  close(fd);
+  *out_path = path;
+  return SONDE_OK;
+}
+
+static int h_breakpoint_set(sonde_host *h, const char *location, uint64_t *out_id) {
+  (void)out_id;
+  return fail(h, SONDE_ENOTSUP, "breakpoint at '%s': this sonde cannot set breakpoints yet", location ? location : "");
+}
+
+static int h_breakpoint_clear(sonde_host *h, uint64_t id) {
+  (void)id;
+  return fail(h, SONDE_ENOTSUP, "this sonde cannot set breakpoints yet");
+}
+
+static const sonde_host_api k_api = {
+    .struct_size = sizeof(sonde_host_api),
+    .abi_version = SONDE_ABI_VERSION,
+    .host_version = SONDE_VERSION,
+    .alloc = h_alloc,
+    .free = h_free,
+    .message = h_log,
+    .fail = fail,
+    .config_get = h_config_get,
+    .target_info = h_target_info,
+    .read_memory = h_read_memory,
+    .goroutine_count = h_goroutine_count,
+    .goroutine_get = h_goroutine_get,
+    .frame_get = h_frame_get,
+    .creator_get = h_creator_get,
+    .symbolize = h_symbolize,
+    .layout_field = h_layout_field,
+    .write_out = h_write_out,
+    .open_output = h_open_output,
+    .breakpoint_set = h_breakpoint_set,
+    .breakpoint_clear = h_breakpoint_clear,
+};
+
+const sonde_host_api *plg_host_api(void) { return &k_api; }
+
+void plg_services_reset(plg_plugin *p) {
+  if (p->sym_ready) {
+    gr_trace_free(&p->tr);
+    gr_sym_free(&p->sym);
+    memset(&p->tr, 0, sizeof p->tr);
+    p->sym_ready = false;
+  }
+  p->tr_index = 0;
+  for (size_t i = 0; i < p->nstrings; i++) free(p->strings[i]);
+  free(p->strings);
+  p->strings = NULL;
+  p->nstrings = 0;
+}

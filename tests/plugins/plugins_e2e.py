@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""plugins_e2e.py SONDE PLUGIN_DIR FIXTURE: the plugin host end to end.
+
+Builds a private plugin directory and index from the test plugins (with
+`sonde index update`, as a user would), then checks, against a live Go
+fixture:
+- `sonde plugins` gives each plugin its verdict and each refusal its reason;
+- the hook order (on_load, on_attach, the command, on_detach, on_unload) and
+  what each hook saw (the target's pid, Go version, goroutine count);
+- a plugin built against the frozen ABI 1.0 header loads and works;
+- refusals, each with its own message and exit code 12: a future ABI major,
+  a missing entry symbol, a tampered file (sha256), a world-writable file,
+  an incompatible Go range;
+- a plugin that crashes (SIGSEGV, abort, SIGFPE; in a command or in
+  on_attach) is reported by name and hook, and the target runs on;
+- `sonde index check` reports a malformed index with line:column.
+"""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import agree  # noqa: E402
+
+PLUGINS = ("recorder", "crasher", "future", "noentry")
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, ok))
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+
+
+def run(sonde, args, env=None):
+    p = subprocess.run([sonde] + args, capture_output=True, text=True, env=env, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+def main():
+    sonde, built, fixture = sys.argv[1], sys.argv[2], sys.argv[3]
+    # Not under /tmp's siblings: a private directory in the build tree, mode 0755.
+    base = tempfile.mkdtemp(prefix="plugins-e2e-", dir=os.path.dirname(os.path.abspath(built)))
+    os.chmod(base, 0o755)
+    pdir = os.path.join(base, "plugins")
+    os.mkdir(pdir, 0o755)
+    for n in PLUGINS:
+        shutil.copy(os.path.join(built, n + ".so"), pdir)
+        os.chmod(os.path.join(pdir, n + ".so"), 0o644)
+    index = os.path.join(base, "plugins.yaml")
+    log = os.path.join(base, "hooks.log")
+    ini = os.path.join(base, "sonde.ini")
+    with open(ini, "w") as f:
+        f.write("[host]\nplugin_dir = plugins\nindex = plugins.yaml\n\n[recorder]\nlog = %s\n\n[crasher]\n" % log)
+    env = dict(os.environ, SONDE_CONFIG=ini)
+    proc = None
+    try:
+        rc, out, err = run(sonde, ["index", "update"] + [os.path.join(pdir, n + ".so") for n in PLUGINS], env)
+        check("index_update_writes_every_built_plugin", rc == 0 and os.path.exists(index), err + out)
+        rc, out, err = run(sonde, ["index", "check", index], env)
+        check("index_check_accepts_what_update_wrote", rc == 0 and "ok, 4 plugins" in out, err + out)
+
+        rc, out, err = run(sonde, ["plugins", "--json"], env)
+        doc = json.loads(out) if rc == 0 else {"plugins": []}
+        v = {p["name"]: p for p in doc["plugins"]}
+        check("plugins_lists_every_indexed_plugin", sorted(v) == sorted(PLUGINS), out + err)
+        check("plugins_recorder_loads", v.get("recorder", {}).get("loads") is True, str(v.get("recorder")))
+        fut = v.get("future", {})
+        check("plugins_future_major_refused_naming_both_versions",
+              fut.get("loads") is False and "ABI 2.0" in fut.get("reason", "") and "1.0" in fut.get("reason", ""),
+              str(fut))
+        rc, out, err = run(sonde, ["plugins"], env)
+        check("plugins_text_says_refused_and_why", rc == 0 and "REFUSED" in out and "why:" in out, out + err)
+
+        rc, out, err = run(sonde, ["future", "--help"], env)
+        check("future_major_plugin_never_runs", rc == 12 and "ABI 2.0" in err and "speaks 1.0" in err, err)
+        rc, out, err = run(sonde, ["noentry", "--help"], env)
+        check("missing_entry_symbol_refused", rc == 12 and "does not export sonde_plugin_v1" in err, err)
+
+        rc, out, err = run(sonde, ["recorder", "--help"], env)
+        check("plugin_help_lists_commands", rc == 0 and "record -p PID" in out and "echo" in out, out + err)
+        rc, out, err = run(sonde, ["recorder", "echo", "a", "b c"], env)
+        check("command_without_target_runs", rc == 0 and out == "a\nb c\n", repr(out) + err)
+        rc, out, err = run(sonde, ["recorder", "fail"], env)
+        check("plugin_error_is_reported_with_its_message", rc == 12 and "recorder: fail: failing on purpose" in err,
+              err)
+        rc, out, err = run(sonde, ["recorder", "record"], env)
+        check("target_command_without_pid_is_a_usage_error", rc == 2 and "give -p PID" in err, err)
+        rc, out, err = run(sonde, ["recorder", "nosuch"], env)
+        check("unknown_plugin_command_is_a_usage_error", rc == 2 and "has no command 'nosuch'" in err, err)
+
+        # A live target.
+        proc, _dump, _port = agree.start_fixture(fixture, base, 50, "")
+        pid = agree.wait_ready(proc, base, 120)
+        open(log, "w").close()
+        rc, out, err = run(sonde, ["recorder", "record", "-p", str(pid)], env)
+        lines = out.splitlines()
+        count = int(lines[-1].split()[0]) if lines and lines[-1].endswith(" goroutines") else -1
+        gj = json.loads(run(sonde, ["goroutines", "-p", str(pid), "--json"])[1])
+        check("record_sees_every_goroutine", rc == 0 and count == len(gj["goroutines"]) and count >= 50,
+              "%d vs %d: %s" % (count, len(gj["goroutines"]), err))
+        check("record_sees_wait_reasons_and_frames",
+              any("[chan receive]" in l and "main." in l for l in lines), "\n".join(lines[:5]))
+        with open(log) as f:
+            hooks = [l.split()[0] for l in f.read().splitlines()]
+        check("hooks_run_in_order", hooks == ["on_load", "on_attach", "on_attach", "run", "on_detach", "on_unload"],
+              str(hooks))
+        with open(log) as f:
+            text = f.read()
+        go = gj["go_version"]
+        check("on_attach_sees_the_target", "go=%s pid=%d" % (go, pid) in text and "goroutines=%d" % count in text,
+              text)
+        for p in agree.thread_states(pid):
+            check("target_untraced_after_plugin", False, p)
+
+        # Crashes: reported by plugin and hook, target unharmed.
+        for cmd, sig in (("segv", "SIGSEGV"), ("abort", "SIGABRT")):
+            rc, out, err = run(sonde, ["crasher", cmd, "-p", str(pid)], env)
+            check("crash_in_%s_reported" % cmd,
+                  rc == 12 and "plugin crasher crashed in command '%s' with %s" % (cmd, sig) in err, err)
+            probs = agree.thread_states(pid) + ([] if proc.poll() is None else ["fixture died"])
+            check("crash_in_%s_target_runs" % cmd, not probs, str(probs))
+        rc, out, err = run(sonde, ["crasher", "fpe"], env)
+        check("crash_without_target_reported", rc == 12 and "crashed in command 'fpe' with SIGFPE" in err, err)
+        with open(ini, "a") as f:
+            f.write("crash_in = on_attach\n")
+        rc, out, err = run(sonde, ["crasher", "segv", "-p", str(pid)], env)
+        check("crash_in_on_attach_reported", rc == 12 and "crashed in on_attach with SIGSEGV" in err, err)
+        probs = agree.check_unharmed(proc, None)
+        check("target_runs_after_all_crashes", not probs, str(probs))
+
+        # Refusals of files and ranges.
+        with open(index) as f:
+            good_index = f.read()
+        rec = os.path.join(pdir, "recorder.so")
+        with open(rec, "ab") as f:
+            f.write(b"\0")
+        rc, out, err = run(sonde, ["recorder", "echo"], env)
+        check("tampered_plugin_refused_by_sha256", rc == 12 and "sha256" in err and "index update" in err, err)
+        with open(rec, "rb+") as f:
+            f.truncate(os.path.getsize(rec) - 1)
+        os.chmod(rec, 0o666)
+        rc, out, err = run(sonde, ["recorder", "echo"], env)
+        check("world_writable_plugin_refused", rc == 12 and "writable by everyone" in err, err)
+        rc, out, err = run(sonde, ["recorder", "echo", "--allow-unsafe-plugins"], env)
+        check("allow_unsafe_loads_with_a_warning", rc == 0 and "loading anyway" in err, err)
+        os.chmod(rec, 0o644)
+        with open(index, "w") as f:
+            f.write(good_index.replace("- name: recorder\n", '- name: recorder\n  compat:\n    go: "<1.19"\n', 1))
+        rc, out, err = run(sonde, ["index", "check", index], env)
+        check("edited_index_still_valid", rc == 0, err + out)
+        rc, out, err = run(sonde, ["recorder", "record", "-p", str(pid)], env)
+        check("incompatible_go_range_refused", rc == 12 and "needs Go" in err and go in err, err)
+        with open(index, "w") as f:
+            f.write(good_index)
+
+        bad = os.path.join(base, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("schema: 1\nplugins:\n  - name: x\n    file: [oops\n")
+        rc, out, err = run(sonde, ["index", "check", bad], env)
+        check("index_check_reports_line_and_column", rc == 11 and "bad.yaml:" in err, err)
+    except agree.SetupError as e:
+        check("setup", False, str(e))
+    finally:
+        agree.stop_fixture(proc)
+        shutil.rmtree(base, ignore_errors=True)
+    failed = sum(1 for _, ok in results if not ok)
+    print("plugins: %d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
