@@ -187,7 +187,8 @@ int cmd_plugins(int argc, char **argv) {
     for (size_t i = 0; i < pe.ix.n; i++) {
       const idx_entry *e = vs[i].e;
       char abi[32];
-      snprintf(abi, sizeof abi, "%u.%u", e->abi_major, e->abi_minor);
+      if (e->abi_major == 0 && e->abi_minor == 0) snprintf(abi, sizeof abi, "-");
+      else snprintf(abi, sizeof abi, "%u.%u", e->abi_major, e->abi_minor);
       printf("\n%-16s %-10s ABI %-5s %s\n", e->name ? e->name : "(unnamed)", e->version ? e->version : "-", abi,
              vs[i].ok ? "loads" : "REFUSED");
       if (e->description) printf("  %s\n", e->description);

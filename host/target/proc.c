@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -157,4 +158,25 @@ void tgt_kernel_release(char *out, size_t n) {
   struct utsname u;
   if (uname(&u) == 0) snprintf(out, n, "%s", u.release);
   else snprintf(out, n, "unknown");
+}
+
+bool tgt_proc_dying(pid_t pid, pid_t tid) {
+  enum { PF_EXITING_ = 0x4 };
+  for (int i = 0; i < 10; i++) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f) return errno == ENOENT || errno == ESRCH;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* comm may hold anything; the fields follow the last ')' */
+    char state = 0;
+    unsigned long long flags = 0;
+    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %llu", &state, &flags) != 2) return false;
+    if (state == 'Z' || state == 'X' || (flags & PF_EXITING_)) return true;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return false;
 }

@@ -42,6 +42,12 @@ int tgt_proc_getenv(pid_t pid, const char *name, char *out, size_t n);
 /* /proc/sys/kernel/yama/ptrace_scope, or -1 when Yama is not present. */
 int tgt_proc_ptrace_scope(void);
 
+/* Whether thread tid of pid is on its way out: gone, a zombie, or exiting
+ * (PF_EXITING). Polls for up to ~50 ms, since a SIGKILL reaches the threads
+ * one by one. ptrace and /proc/PID/exe refuse such a process with errors
+ * that must not be mistaken for a lack of permission. */
+bool tgt_proc_dying(pid_t pid, pid_t tid);
+
 /* uname release string ("6.1.0-18-amd64"). */
 void tgt_kernel_release(char *out, size_t n);
 

@@ -68,6 +68,8 @@ static void remove_thread(tgt_session *s, pid_t tid) {
 }
 
 int tgt_permission_error(pid_t pid) {
+  /* A process on its way out refuses ptrace and hides /proc/PID/exe too. */
+  if (tgt_proc_dying(pid, pid)) return se_set(SE_EXITED, "process %d exited while sonde was attaching", (int)pid);
   tgt_procinfo pi;
   char who[128];
   tgt_proc_describe(pid, who, sizeof who);
@@ -106,31 +108,6 @@ int tgt_permission_error(pid_t pid) {
                 who, strerror(EPERM));
 }
 
-/* Whether tid is on its way out: gone, a zombie, or exiting (PF_EXITING in
- * /proc/TID/stat's flags). PTRACE_SEIZE answers EPERM for such a thread,
- * which must not be mistaken for a lack of permission. Polls briefly: a
- * SIGKILL reaches the threads one by one. */
-static bool thread_dying(pid_t pid, pid_t tid) {
-  enum { PF_EXITING_ = 0x4 };
-  for (int i = 0; i < 20; i++) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    FILE *f = fopen(path, "re");
-    if (!f) return true;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* comm may hold anything; fields follow the last ')' */
-    char state = 0;
-    unsigned long long flags = 0;
-    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %llu", &state, &flags) != 2) return false;
-    if (state == 'Z' || state == 'X' || (flags & PF_EXITING_)) return true;
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
-  return false;
-}
-
 /* Seizes every thread listed in /proc not yet known. *added counts new ones. */
 static int seize_new_threads(tgt_session *s, size_t *added) {
   pid_t *tids;
@@ -158,7 +135,7 @@ static int seize_new_threads(tgt_session *s, size_t *added) {
         continue;
       }
       remove_thread(s, tids[i]);
-      if (e == EPERM && thread_dying(s->pid, tids[i]))
+      if (e == EPERM && tgt_proc_dying(s->pid, tids[i]))
         rc = se_set(SE_EXITED, "process %d exited while sonde was attaching", (int)s->pid);
       else
         rc = (e == EPERM) ? tgt_permission_error(s->pid)

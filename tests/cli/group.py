@@ -10,6 +10,7 @@ text output's first group line reads "N goroutines [reason]: ids...".
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,8 @@ def main():
     finally:
         proc.kill()
         proc.wait()
+        out.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     problems = []
     groups = grouped["groups"]
     workers = [g for g in groups if any(f["function"] == "main.parkedWorker" for f in g["frames"])]

@@ -42,8 +42,9 @@ def run(sonde, args, env=None):
 
 def main():
     sonde, built, fixture = sys.argv[1], sys.argv[2], sys.argv[3]
-    # Not under /tmp's siblings: a private directory in the build tree, mode 0755.
-    base = tempfile.mkdtemp(prefix="plugins-e2e-", dir=os.path.dirname(os.path.abspath(built)))
+    # Every directory above a plugin is checked: /tmp (sticky) and / are safe
+    # on any machine; the build tree's parents might not be.
+    base = tempfile.mkdtemp(prefix="sonde-plugins-e2e-", dir="/tmp")
     os.chmod(base, 0o755)
     pdir = os.path.join(base, "plugins")
     os.mkdir(pdir, 0o755)

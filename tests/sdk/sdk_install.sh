@@ -19,9 +19,10 @@ gofix=$(realpath -m "$3") # the script changes directory later
 # what this script creates must not be, whatever the caller's umask.
 umask 022
 passes=0 fails=0 fx=""
-# Under the build directory, not /tmp: every directory above a plugin is
-# checked, and the build tree's are ours.
-tmp=$(mktemp -d "$build/sdk-test.XXXXXX") || exit 1
+# In /tmp: every directory above a plugin is checked, and /tmp (sticky) and
+# / are safe on any machine, while the build tree's parents might be group-
+# writable where someone else checked the sources out.
+tmp=$(mktemp -d /tmp/sonde-sdk-test.XXXXXX) || exit 1
 cleanup() {
   if [ -n "$fx" ]; then
     kill "$fx" 2>/dev/null
