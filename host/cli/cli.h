@@ -4,6 +4,7 @@
 #define SONDE_CLI_CLI_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -33,6 +34,9 @@ int cli_open_target(pid_t pid, cli_target *out);
 int cli_capture(cli_target *t, const gr_snapshot_opts *o);
 void cli_target_free(cli_target *t);
 
+/* The signals that end sonde (INT, TERM, HUP, QUIT): blocked while a
+ * target is stopped, so they take effect only once it runs again. */
+void cli_stop_signals(sigset_t *set);
 /* Parses a PID argument; SE_USAGE with a message when it is not one. */
 int cli_parse_pid(const char *s, pid_t *out);
 /* Prints "sonde: MESSAGE" for the last error and returns its exit status. */
@@ -43,6 +47,7 @@ double cli_peak_rss_mb(void);
 int cmd_goroutines(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
+int cmd_attach(int argc, char **argv);  /* sonde attach */
 int cmd_plugins(int argc, char **argv); /* sonde plugins */
 int cmd_index(int argc, char **argv);   /* sonde index check|update */
 int cmd_config(int argc, char **argv);  /* sonde config */

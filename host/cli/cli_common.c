@@ -23,6 +23,14 @@ int cli_parse_pid(const char *s, pid_t *out) {
   return 0;
 }
 
+void cli_stop_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGHUP);
+  sigaddset(set, SIGQUIT);
+}
+
 int cli_fail(int rc) {
   fprintf(stderr, "sonde: %s\n", se_msg());
   return se_exit_status(rc);
@@ -70,11 +78,7 @@ int cli_capture(cli_target *t, const gr_snapshot_opts *o) {
 
   /* Signals that would end sonde wait until the target runs again. */
   sigset_t block, old;
-  sigemptyset(&block);
-  sigaddset(&block, SIGINT);
-  sigaddset(&block, SIGTERM);
-  sigaddset(&block, SIGHUP);
-  sigaddset(&block, SIGQUIT);
+  cli_stop_signals(&block);
   sigprocmask(SIG_BLOCK, &block, &old);
 
   tgt_session sess;

@@ -23,6 +23,7 @@ static void usage(FILE *f) {
         "  goroutines   every goroutine and its stack, in Go's own traceback format\n"
         "  info         Go version and build information of a process or a binary\n"
         "  layout       the runtime struct fields sonde reads, as a binary has them\n"
+        "  attach       stay attached with breakpoints on Go functions; report each hit\n"
         "  plugins      the plugins in the index, and whether each would load\n"
         "  index        check a plugin index, or write built plugins into it\n"
         "  config       the configuration in use (sonde.ini) and where each value comes from\n"
@@ -75,6 +76,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[2], "goroutines")) return cmd_goroutines(2, help_argv);
     if (!strcmp(argv[2], "info")) return cmd_info(2, help_argv);
     if (!strcmp(argv[2], "layout")) return cmd_layout(2, help_argv);
+    if (!strcmp(argv[2], "attach")) return cmd_attach(2, help_argv);
     if (!strcmp(argv[2], "plugins")) return cmd_plugins(2, help_argv);
     if (!strcmp(argv[2], "index")) return cmd_index(2, help_argv);
     if (!strcmp(argv[2], "config")) return cmd_config(2, help_argv);
@@ -88,6 +90,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "goroutines") || !strcmp(cmd, "gr")) return cmd_goroutines(argc - 1, argv + 1);
   if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
   if (!strcmp(cmd, "layout")) return cmd_layout(argc - 1, argv + 1);
+  if (!strcmp(cmd, "attach")) return cmd_attach(argc - 1, argv + 1);
   if (!strcmp(cmd, "plugins")) return cmd_plugins(argc - 1, argv + 1);
   if (!strcmp(cmd, "index")) return cmd_index(argc - 1, argv + 1);
   if (!strcmp(cmd, "config")) return cmd_config(argc - 1, argv + 1);

@@ -20,6 +20,7 @@
 
 #include "base/error.h"
 #include "target/proc.h"
+#include "target/trace.h"
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
@@ -34,16 +35,16 @@ double tgt_ms_between(const struct timespec *a, const struct timespec *b) {
   return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
-static tgt_thread *find_thread(tgt_session *s, pid_t tid) {
+tgt_thread *tgt_thread_find(tgt_session *s, pid_t tid) {
   for (size_t i = 0; i < s->nthreads; i++)
     if (s->threads[i].tid == tid) return &s->threads[i];
   return NULL;
 }
 
-bool tgt_has_thread(const tgt_session *s, pid_t tid) { return find_thread((tgt_session *)s, tid) != NULL; }
+bool tgt_has_thread(const tgt_session *s, pid_t tid) { return tgt_thread_find((tgt_session *)s, tid) != NULL; }
 
-static tgt_thread *add_thread(tgt_session *s, pid_t tid) {
-  tgt_thread *t = find_thread(s, tid);
+tgt_thread *tgt_thread_add(tgt_session *s, pid_t tid) {
+  tgt_thread *t = tgt_thread_find(s, tid);
   if (t) return t;
   if (s->nthreads == s->cap) {
     if (s->cap >= MAX_THREADS) return NULL;
@@ -59,7 +60,7 @@ static tgt_thread *add_thread(tgt_session *s, pid_t tid) {
   return t;
 }
 
-static void remove_thread(tgt_session *s, pid_t tid) {
+void tgt_thread_remove(tgt_session *s, pid_t tid) {
   for (size_t i = 0; i < s->nthreads; i++)
     if (s->threads[i].tid == tid) {
       s->threads[i] = s->threads[--s->nthreads];
@@ -116,16 +117,16 @@ static int seize_new_threads(tgt_session *s, size_t *added) {
   int rc = tgt_proc_threads(s->pid, &tids, &n);
   if (rc) return rc;
   for (size_t i = 0; i < n && rc == 0; i++) {
-    if (find_thread(s, tids[i])) continue;
-    tgt_thread *t = add_thread(s, tids[i]);
+    if (tgt_thread_find(s, tids[i])) continue;
+    tgt_thread *t = tgt_thread_add(s, tids[i]);
     if (!t) {
       rc = se_set(SE_NOMEM, "too many threads in process %d", (int)s->pid);
       break;
     }
-    if (ptrace(PTRACE_SEIZE, tids[i], 0, (void *)(long)PTRACE_O_TRACECLONE) != 0) {
+    if (ptrace(PTRACE_SEIZE, tids[i], 0, (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)) != 0) {
       int e = errno;
       if (e == ESRCH) { /* the thread exited between the listing and now */
-        remove_thread(s, tids[i]);
+        tgt_thread_remove(s, tids[i]);
         continue;
       }
       if (e == EPERM && s->nthreads > 1) {
@@ -134,7 +135,7 @@ static int seize_new_threads(tgt_session *s, size_t *added) {
         t->seized = true;
         continue;
       }
-      remove_thread(s, tids[i]);
+      tgt_thread_remove(s, tids[i]);
       if (e == EPERM && tgt_proc_dying(s->pid, tids[i]))
         rc = se_set(SE_EXITED, "process %d exited while sonde was attaching", (int)s->pid);
       else
@@ -160,14 +161,14 @@ static size_t count_running(const tgt_session *s) {
 /* Handles one wait status. Returns 0, or SE_EXITED when the whole process is gone. */
 static int on_wait_status(tgt_session *s, pid_t tid, int st) {
   if (WIFEXITED(st) || WIFSIGNALED(st)) {
-    remove_thread(s, tid);
+    tgt_thread_remove(s, tid);
     if (tid == s->pid)
       return se_set(SE_EXITED, "process %d exited while sonde was attaching (%s %d)", (int)s->pid,
                     WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     return 0;
   }
   if (!WIFSTOPPED(st)) return 0;
-  tgt_thread *t = add_thread(s, tid); /* a new thread may report before its parent's clone event */
+  tgt_thread *t = tgt_thread_add(s, tid); /* a new thread may report before its parent's clone event */
   if (!t) return se_set(SE_NOMEM, "too many threads in process %d", (int)s->pid);
   t->seized = true;
   t->stopped = true;
@@ -176,7 +177,7 @@ static int on_wait_status(tgt_session *s, pid_t tid, int st) {
   if (event == PTRACE_EVENT_CLONE) {
     unsigned long child = 0;
     if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child) {
-      tgt_thread *c = add_thread(s, (pid_t)child);
+      tgt_thread *c = tgt_thread_add(s, (pid_t)child);
       if (c) c->seized = true;
     }
   } else if (event == 0 && sig != SIGTRAP) {
@@ -263,7 +264,7 @@ fail: {
 }
 
 int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out) {
-  tgt_thread *t = find_thread(s, tid);
+  tgt_thread *t = tgt_thread_find(s, tid);
   if (!t || !t->stopped) return se_set(SE_ERR, "thread %d is not stopped by sonde", (int)tid);
   if (ptrace(PTRACE_GETREGS, tid, 0, out) != 0)
     return se_set(SE_ERR, "ptrace(PTRACE_GETREGS, %d): %s", (int)tid, strerror(errno));
@@ -298,6 +299,16 @@ int tgt_detach(tgt_session *s) {
 void tgt_emergency_detach(void) {
   tgt_session *s = g_active;
   if (!s || !s->attached) return;
+  tgt_bp_emergency_remove();
+  /* A thread stopped just after an int3 would resume mid-instruction: rewind it. */
+  for (size_t i = 0; i < s->nthreads; i++) {
+    struct user_regs_struct r;
+    if (s->threads[i].seized && ptrace(PTRACE_GETREGS, s->threads[i].tid, 0, &r) == 0 &&
+        tgt_bp_was(r.rip - 1)) {
+      r.rip -= 1;
+      ptrace(PTRACE_SETREGS, s->threads[i].tid, 0, &r);
+    }
+  }
   for (size_t i = 0; i < s->nthreads; i++)
     if (s->threads[i].seized)
       ptrace(PTRACE_DETACH, s->threads[i].tid, 0, (void *)(long)s->threads[i].pending_sig);

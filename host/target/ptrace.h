@@ -33,6 +33,10 @@ typedef struct {
 } tgt_session;
 
 int tgt_attach(pid_t pid, tgt_session *out);
+/* The session's thread table (trace.c shares it). */
+tgt_thread *tgt_thread_find(tgt_session *s, pid_t tid);
+tgt_thread *tgt_thread_add(tgt_session *s, pid_t tid);
+void tgt_thread_remove(tgt_session *s, pid_t tid);
 /* Always safe to call; frees the session. Returns the first error seen. */
 int tgt_detach(tgt_session *s);
 int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out);

@@ -45,7 +45,7 @@ expect usage_unknown_command 2 "no command 'frobnicate'" -- "$sonde" frobnicate
 expect usage_no_pid 2 'give -p PID' -- "$sonde" goroutines
 expect usage_bad_pid 2 "'abc' is not a process id" -- "$sonde" goroutines -p abc
 expect usage_unknown_option 2 "unknown or incomplete option '--bogus'" -- "$sonde" goroutines --bogus -p 1
-for c in goroutines info layout; do
+for c in goroutines info layout attach plugins config; do
   expect help_$c 0 "Usage: sonde $c" -- "$sonde" $c --help
 done
 expect help_top 0 'Exit codes' -- "$sonde" --help

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # build_fixtures.sh OUTDIR: build the agreement fixture (tests/fixtures/agree)
+# and the breakpoint fixture (tests/fixtures/hot: OUTDIR/hot-go1.NN[-stripped])
 # with every installed Go toolchain (/usr/lib/go-1.NN), into
 #   OUTDIR/agree-go1.NN           normal build
 #   OUTDIR/agree-go1.NN-stripped  -ldflags='-s -w' (no symbol table, no DWARF)
@@ -39,11 +40,12 @@ for go in /usr/lib/go-1.*/bin/go; do
   case " $versions " in *" $v "*) ;; *) versions="$versions $v" ;; esac
 done
 
-# up_to_date BIN GO: BIN exists and is newer than every fixture source and GO.
+# up_to_date BIN GO [SRC]: BIN exists and is newer than every fixture source and GO.
 up_to_date() {
   [ -e "$1" ] && [ ! "$2" -nt "$1" ] &&
-    [ -z "$(find "$src" -newer "$1" \( -name '*.go' -o -name go.mod -o -name go.sum \) -print -quit)" ]
+    [ -z "$(find "${3:-$src}" -newer "$1" \( -name '*.go' -o -name go.mod -o -name go.sum \) -print -quit)" ]
 }
+hot_src=$(cd "$here/../fixtures/hot" && pwd)
 
 # PIE and cgo variants: the oldest 1.2x (pre-1.26 pclntab and moduledata
 # placement) and the newest toolchain.
@@ -80,6 +82,21 @@ for v in $versions; do
     (cd "$src" && CGO_ENABLED=$cgo "$go" build -buildvcs=false "${flags[@]}" -o "$bin.tmp.$$" .) ||
       { rm -f "$bin.tmp.$$"; exit 1; }
     mv -f "$bin.tmp.$$" "$bin" # atomic: a concurrent run never sees half a binary
+    built=$((built + 1))
+  done
+  # The breakpoint fixture (tests/fixtures/hot), normal and stripped.
+  for variant in normal stripped; do
+    bin="$out/hot-go$v"
+    flags=()
+    [ "$variant" = stripped ] && { bin="$bin-stripped"; flags=(-ldflags='-s -w'); }
+    if up_to_date "$bin" "$go" "$hot_src"; then
+      fresh=$((fresh + 1))
+      continue
+    fi
+    echo "build_fixtures: go$v -> $bin" >&2
+    (cd "$hot_src" && "$go" build -buildvcs=false "${flags[@]}" -o "$bin.tmp.$$" .) ||
+      { rm -f "$bin.tmp.$$"; exit 1; }
+    mv -f "$bin.tmp.$$" "$bin"
     built=$((built + 1))
   done
 done

@@ -1,0 +1,328 @@
+/* trace.c: software breakpoints and the all-stop event loop (trace.h).
+ *
+ * Every wait status is classified once (classify): a breakpoint hit is a
+ * SIGTRAP whose siginfo says SI_KERNEL (int3) at a pc just past one of our
+ * breakpoints; everything else that is a signal goes back to the target. A
+ * thread seen at a breakpoint is rewound (rip = the breakpoint) at once, so
+ * that no path, not even a crash of sonde, can let it resume in the middle
+ * of an instruction. */
+#include "target/trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/error.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+enum { INT3 = 0xCC, MAX_STEP_TRIES = 64, STOP_ALL_TIMEOUT_MS = 5000 };
+
+/* ---- breakpoints: a static table, so a signal handler can undo them ------ */
+
+typedef struct {
+  uint64_t addr;
+  uint8_t orig;
+  volatile sig_atomic_t inserted;
+} bp_slot;
+
+static bp_slot g_bp[TGT_MAX_BREAKPOINTS];
+static volatile sig_atomic_t g_nbp;
+static volatile int g_memfd = -1;
+
+int tgt_bp_open(pid_t pid) {
+  if (g_memfd >= 0) return 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return se_set(SE_PERM, "cannot open %s for breakpoints: %s", path, strerror(errno));
+  g_memfd = fd;
+  g_nbp = 0;
+  return 0;
+}
+
+static bp_slot *slot_of(uint64_t addr) {
+  for (int i = 0; i < g_nbp; i++)
+    if (g_bp[i].addr == addr) return &g_bp[i];
+  return NULL;
+}
+
+bool tgt_bp_is(uint64_t addr) {
+  bp_slot *b = slot_of(addr);
+  return b && b->inserted;
+}
+
+bool tgt_bp_was(uint64_t addr) { return slot_of(addr) != NULL; }
+
+size_t tgt_bp_count(void) {
+  size_t n = 0;
+  for (int i = 0; i < g_nbp; i++) n += g_bp[i].inserted != 0;
+  return n;
+}
+
+static int poke(uint64_t addr, uint8_t byte) {
+  if (pwrite(g_memfd, &byte, 1, (off_t)addr) != 1)
+    return se_set(SE_ERR, "cannot write the breakpoint byte at 0x%llx: %s", (unsigned long long)addr, strerror(errno));
+  return 0;
+}
+
+int tgt_bp_insert(uint64_t addr) {
+  if (g_memfd < 0) return se_set(SE_ERR, "breakpoints are not open");
+  bp_slot *b = slot_of(addr);
+  if (b && b->inserted) return 0;
+  if (!b) {
+    if (g_nbp >= TGT_MAX_BREAKPOINTS) return se_set(SE_USAGE, "more than %d breakpoints", TGT_MAX_BREAKPOINTS);
+    uint8_t orig;
+    if (pread(g_memfd, &orig, 1, (off_t)addr) != 1)
+      return se_set(SE_CORRUPT, "cannot read the code at 0x%llx: %s", (unsigned long long)addr, strerror(errno));
+    if (orig == INT3)
+      return se_set(SE_ERR, "0x%llx already holds an int3: another debugger's breakpoint, or not the start of an "
+                    "instruction", (unsigned long long)addr);
+    b = &g_bp[g_nbp];
+    b->addr = addr;
+    b->orig = orig;
+    b->inserted = 0;
+    g_nbp = g_nbp + 1;
+  }
+  int rc = poke(addr, INT3);
+  if (rc == 0) b->inserted = 1;
+  return rc;
+}
+
+int tgt_bp_remove(uint64_t addr) {
+  bp_slot *b = slot_of(addr);
+  if (!b || !b->inserted) return 0;
+  int rc = poke(addr, b->orig);
+  if (rc == 0) b->inserted = 0;
+  return rc;
+}
+
+int tgt_bp_remove_all(void) {
+  int rc = 0;
+  for (int i = 0; i < g_nbp; i++) {
+    int r = tgt_bp_remove(g_bp[i].addr);
+    if (r && !rc) rc = r;
+  }
+  if (g_memfd >= 0) close(g_memfd);
+  g_memfd = -1;
+  return rc;
+}
+
+void tgt_bp_emergency_remove(void) {
+  if (g_memfd < 0) return;
+  for (int i = 0; i < g_nbp; i++)
+    if (g_bp[i].inserted && pwrite(g_memfd, &g_bp[i].orig, 1, (off_t)g_bp[i].addr) == 1) g_bp[i].inserted = 0;
+}
+
+/* ---- stops ------------------------------------------------------------------ */
+
+typedef enum { ST_GONE, ST_PROCESS_EXIT, ST_EXEC, ST_HIT, ST_SIGNAL, ST_QUIET, ST_STEPPED } stop_kind;
+
+/* If tid is stopped just past one of our int3s, rewinds it and says where. */
+static bool rewind_hit(pid_t tid, uint64_t *addr, struct user_regs_struct *regs) {
+  siginfo_t si;
+  if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) != 0 || si.si_code != SI_KERNEL) return false;
+  struct user_regs_struct r;
+  if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 || !tgt_bp_was(r.rip - 1)) return false;
+  r.rip -= 1;
+  if (ptrace(PTRACE_SETREGS, tid, 0, &r) != 0) return false;
+  *addr = r.rip;
+  if (regs) *regs = r;
+  return true;
+}
+
+/* Classifies one wait status and updates the thread table. For ST_SIGNAL,
+ * *sig is the signal to hand back. */
+static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t *addr,
+                          struct user_regs_struct *regs) {
+  *sig = 0;
+  if (WIFEXITED(st) || WIFSIGNALED(st)) {
+    tgt_thread_remove(s, tid);
+    return tid == s->pid ? ST_PROCESS_EXIT : ST_GONE;
+  }
+  tgt_thread *t = tgt_thread_add(s, tid);
+  if (!t) return ST_QUIET;
+  t->seized = true;
+  t->stopped = true;
+  int event = st >> 16, stopsig = WSTOPSIG(st);
+  if (event == PTRACE_EVENT_CLONE) {
+    unsigned long child = 0;
+    if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child) {
+      tgt_thread *c = tgt_thread_add(s, (pid_t)child);
+      if (c) c->seized = true; /* it reports its own first stop */
+    }
+    return ST_QUIET;
+  }
+  if (event == PTRACE_EVENT_EXEC) return ST_EXEC;
+  if (event != 0) return ST_QUIET; /* PTRACE_EVENT_STOP: an interrupt, a new thread, a group-stop */
+  if (stopsig == SIGTRAP) {
+    if (rewind_hit(tid, addr, regs)) return ST_HIT;
+    siginfo_t si;
+    if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code == TRAP_TRACE) return ST_STEPPED;
+  }
+  *sig = stopsig;
+  return ST_SIGNAL;
+}
+
+static int cont(tgt_session *s, pid_t tid, int sig) {
+  tgt_thread *t = tgt_thread_find(s, tid);
+  if (ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig) != 0 && errno != ESRCH)
+    return se_set(SE_ERR, "ptrace(PTRACE_CONT, %d): %s", (int)tid, strerror(errno));
+  if (t) t->stopped = false;
+  return 0;
+}
+
+int tgt_trace_resume(tgt_session *s) {
+  for (size_t i = 0; i < s->nthreads; i++) {
+    tgt_thread *t = &s->threads[i];
+    if (!t->seized || !t->stopped) continue;
+    int sig = t->pending_sig;
+    t->pending_sig = 0;
+    int rc = cont(s, t->tid, sig);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static size_t running(const tgt_session *s) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->nthreads; i++) n += s->threads[i].seized && !s->threads[i].stopped;
+  return n;
+}
+
+int tgt_trace_stop_all(tgt_session *s) {
+  for (size_t i = 0; i < s->nthreads; i++)
+    if (s->threads[i].seized && !s->threads[i].stopped) ptrace(PTRACE_INTERRUPT, s->threads[i].tid, 0, 0);
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  while (running(s) > 0) {
+    int st;
+    pid_t tid = waitpid(-1, &st, __WALL | WNOHANG);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) return se_set(SE_EXITED, "process %d exited", (int)s->pid);
+      return se_set(SE_ERR, "waitpid: %s", strerror(errno));
+    }
+    if (tid == 0) {
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (tgt_ms_between(&start, &now) > STOP_ALL_TIMEOUT_MS)
+        return se_set(SE_ERR, "a thread of process %d did not stop within %d ms", (int)s->pid, STOP_ALL_TIMEOUT_MS);
+      struct timespec ts = {0, 20 * 1000};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    int sig;
+    uint64_t addr;
+    stop_kind k = classify(s, tid, st, &sig, &addr, NULL);
+    if (k == ST_PROCESS_EXIT) return se_set(SE_EXITED, "process %d exited", (int)s->pid);
+    if (k == ST_SIGNAL) {
+      tgt_thread *t = tgt_thread_find(s, tid);
+      if (t && !t->pending_sig) t->pending_sig = sig; /* handed back on resume */
+      else if (t) cont(s, tid, sig); /* a second signal: let it through now, then stop it again */
+      if (t && !t->stopped) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+    }
+    /* ST_HIT: rewound; it hits again after the resume. New threads: stopped
+     * by their first report. */
+  }
+  return 0;
+}
+
+int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
+  memset(ev, 0, sizeof *ev);
+  for (;;) {
+    if (*stop) {
+      ev->kind = TGT_EV_INTERRUPTED;
+      return 0;
+    }
+    int st;
+    pid_t tid = waitpid(-1, &st, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) {
+        ev->kind = TGT_EV_EXITED;
+        return 0;
+      }
+      return se_set(SE_ERR, "waitpid: %s", strerror(errno));
+    }
+    int sig;
+    uint64_t addr = 0;
+    stop_kind k = classify(s, tid, st, &sig, &addr, &ev->regs);
+    switch (k) {
+      case ST_GONE: break;
+      case ST_PROCESS_EXIT:
+        ev->kind = TGT_EV_EXITED;
+        ev->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        ev->exit_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+        return 0;
+      case ST_EXEC: ev->kind = TGT_EV_EXEC; return 0;
+      case ST_HIT: {
+        ev->kind = TGT_EV_BREAKPOINT;
+        ev->tid = tid;
+        ev->addr = addr;
+        int rc = tgt_trace_stop_all(s);
+        return rc;
+      }
+      case ST_SIGNAL: {
+        ev->signals_passed++;
+        int rc = cont(s, tid, sig);
+        if (rc) return rc;
+        break;
+      }
+      case ST_QUIET:
+      case ST_STEPPED: {
+        int rc = cont(s, tid, 0);
+        if (rc) return rc;
+        break;
+      }
+    }
+  }
+}
+
+int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr) {
+  bool was = tgt_bp_is(addr);
+  int rc = tgt_bp_remove(addr);
+  if (rc) return rc;
+  for (int i = 0; i < MAX_STEP_TRIES; i++) {
+    if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) != 0) {
+      rc = se_set(SE_ERR, "ptrace(PTRACE_SINGLESTEP, %d): %s", (int)tid, strerror(errno));
+      break;
+    }
+    tgt_thread *t = tgt_thread_find(s, tid);
+    if (t) t->stopped = false;
+    int st;
+    pid_t got;
+    while ((got = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR) {
+    }
+    if (got < 0) {
+      rc = se_set(SE_EXITED, "thread %d exited while stepping", (int)tid);
+      break;
+    }
+    int sig;
+    uint64_t a;
+    stop_kind k = classify(s, tid, st, &sig, &a, NULL);
+    if (k == ST_STEPPED) break;
+    if (k == ST_GONE || k == ST_PROCESS_EXIT) {
+      rc = se_set(SE_EXITED, "process %d exited while stepping", (int)s->pid);
+      break;
+    }
+    if (k == ST_SIGNAL) {
+      t = tgt_thread_find(s, tid);
+      if (t && !t->pending_sig) t->pending_sig = sig;
+    }
+    /* ST_QUIET (a pending interrupt) or a signal kept for later: step again */
+    if (i == MAX_STEP_TRIES - 1) rc = se_set(SE_ERR, "thread %d did not step over 0x%llx", (int)tid, (unsigned long long)addr);
+  }
+  if (was) {
+    int r = tgt_bp_insert(addr);
+    if (r && !rc) rc = r;
+  }
+  return rc;
+}

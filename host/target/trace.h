@@ -1,0 +1,72 @@
+/* trace.h: staying attached: software breakpoints and the event loop of a
+ * running, traced process.
+ *
+ * A breakpoint is an int3 byte written over the first byte of an
+ * instruction, through /proc/PID/mem (which may write read-only text, and
+ * works while threads run). The loop is all-stop: a thread that hits a
+ * breakpoint is reported only once every other thread is stopped too; on
+ * resume it steps over the original instruction alone before the int3 goes
+ * back in. Signals the target receives (Go's SIGURG, SIGPROF, SIGPIPE, ...)
+ * are handed straight back without stopping anyone.
+ *
+ * The one thing to know: the original bytes are kept in a static table, so
+ * tgt_bp_emergency_remove (async-signal-safe) can take every breakpoint out
+ * from a crash handler. sonde never leaves an int3 behind. */
+#ifndef SONDE_TARGET_TRACE_H
+#define SONDE_TARGET_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "target/ptrace.h"
+
+enum { TGT_MAX_BREAKPOINTS = 256 };
+
+/* Opens /proc/PID/mem for writing; call once after tgt_attach. */
+int tgt_bp_open(pid_t pid);
+/* Inserts an int3 at addr (idempotent). */
+int tgt_bp_insert(uint64_t addr);
+/* Restores the original byte at addr. */
+int tgt_bp_remove(uint64_t addr);
+bool tgt_bp_is(uint64_t addr);
+/* Whether addr holds, or held, a breakpoint this run (async-signal-safe). */
+bool tgt_bp_was(uint64_t addr);
+size_t tgt_bp_count(void);
+/* Removes every breakpoint and closes the file. */
+int tgt_bp_remove_all(void);
+/* The same from a signal handler: restores the bytes, nothing else. */
+void tgt_bp_emergency_remove(void);
+
+typedef enum {
+  TGT_EV_BREAKPOINT, /* thread `tid` hit the breakpoint at `addr`; every thread is stopped */
+  TGT_EV_EXITED,     /* the process exited (status) or was killed (signal) */
+  TGT_EV_EXEC,       /* the process called exec: its breakpoints are gone with its image */
+  TGT_EV_INTERRUPTED /* tgt_trace_wait returned because *stop became true */
+} tgt_event_kind;
+
+typedef struct {
+  tgt_event_kind kind;
+  pid_t tid;
+  uint64_t addr;
+  struct user_regs_struct regs; /* the hitting thread's, rip at addr */
+  int exit_status, exit_signal;
+  uint64_t signals_passed; /* signals handed back to the target meanwhile */
+} tgt_event;
+
+/* Lets every stopped thread run (with the signal it was stopped for). */
+int tgt_trace_resume(tgt_session *s);
+/* Waits for the next event that needs sonde; handles clone, thread exit and
+ * signals itself. Returns early with TGT_EV_INTERRUPTED when *stop is set
+ * (by a signal handler: waitpid is interrupted, the handler must be
+ * installed without SA_RESTART). */
+int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev);
+/* Stops every thread (all-stop); a thread that hits a breakpoint meanwhile is
+ * rewound to hit it again later. */
+int tgt_trace_stop_all(tgt_session *s);
+/* Steps thread tid over the original instruction at the breakpoint addr,
+ * alone, and puts the int3 back. Every thread must be stopped. */
+int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr);
+
+#endif
