@@ -271,10 +271,9 @@ int cmd_attach(int argc, char **argv) {
   snprintf(saved, sizeof saved, "%s", se_msg());
   int src = rc;
   if (sess.attached) {
-    int r1 = tgt_trace_stop_all(&sess);
-    int r2 = tgt_bp_remove_all();
-    int r3 = tgt_detach(&sess);
-    if (!src) rc = r1 ? r1 : r2 ? r2 : r3;
+    int r1 = tgt_trace_release(&sess);
+    int r2 = tgt_detach(&sess);
+    if (!src) rc = r1 ? r1 : r2;
   } else {
     tgt_bp_remove_all();
   }

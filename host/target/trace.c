@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -325,4 +326,59 @@ int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr) {
     if (r && !rc) rc = r;
   }
   return rc;
+}
+
+/* Whether thread tid has a SIGTRAP pending (SigPnd in its /proc status). */
+static bool trap_pending(pid_t pid, pid_t tid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return false;
+  bool pending = false;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "SigPnd:", 7)) {
+      unsigned long long mask = strtoull(line + 7, NULL, 16);
+      pending = (mask >> (SIGTRAP - 1)) & 1;
+      break;
+    }
+  fclose(f);
+  return pending;
+}
+
+int tgt_trace_release(tgt_session *s) {
+  int rc = tgt_trace_stop_all(s);
+  /* A thread that executed an int3 and was then interrupted reports the
+   * interrupt first, with the SIGTRAP still queued: let it take the trap
+   * under our eyes (it is rewound), or it would get the SIGTRAP after the
+   * detach and die. */
+  for (int round = 0; rc == 0 && round < 8; round++) {
+    bool any = false;
+    for (size_t i = 0; i < s->nthreads && rc == 0; i++) {
+      tgt_thread *t = &s->threads[i];
+      if (!t->seized || !t->stopped || !trap_pending(s->pid, t->tid)) continue;
+      any = true;
+      pid_t tid = t->tid;
+      if (ptrace(PTRACE_CONT, tid, 0, 0) != 0) continue;
+      t->stopped = false;
+      int st, sig;
+      uint64_t addr;
+      pid_t got;
+      while ((got = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR) {
+      }
+      if (got < 0) continue;
+      stop_kind k = classify(s, tid, st, &sig, &addr, NULL);
+      if (k == ST_PROCESS_EXIT) rc = se_set(SE_EXITED, "process %d exited", (int)s->pid);
+      t = tgt_thread_find(s, tid);
+      if (k == ST_SIGNAL && t && !t->pending_sig) t->pending_sig = sig;
+      else if (k == ST_SIGNAL && t) cont(s, tid, sig);
+      if (t && !t->stopped) {
+        ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+        rc = tgt_trace_stop_all(s);
+      }
+      break; /* the table may have changed: rescan */
+    }
+    if (!any) break;
+  }
+  int r = tgt_bp_remove_all();
+  return rc ? rc : r;
 }

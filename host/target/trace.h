@@ -65,6 +65,9 @@ int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev);
 /* Stops every thread (all-stop); a thread that hits a breakpoint meanwhile is
  * rewound to hit it again later. */
 int tgt_trace_stop_all(tgt_session *s);
+/* Before detaching: stops every thread, consumes any int3 trap still queued
+ * on one, and takes every breakpoint out. The caller then detaches. */
+int tgt_trace_release(tgt_session *s);
 /* Steps thread tid over the original instruction at the breakpoint addr,
  * alone, and puts the int3 back. Every thread must be stopped. */
 int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr);

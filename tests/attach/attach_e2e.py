@@ -73,7 +73,11 @@ def main():
 
         def after(name):
             nonlocal addr
-            probs = thread_problems(pid) + ([] if fx.poll() is None else ["fixture died"])
+            if fx.poll() is not None:
+                check(name + "_leaves_target_clean", False,
+                      "the fixture died (exit %d): %s" % (fx.returncode, fx.stderr.read()[:1500]))
+                raise SystemExit(1)
+            probs = thread_problems(pid)
             if addr is not None:
                 # non-PIE Go: the runtime address is the link-time address
                 if mem_byte(pid, addr) != file_byte(exe, addr):
