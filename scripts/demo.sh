@@ -33,14 +33,29 @@ echo "demo: waitsvc is running as pid $svc"
 echo
 
 run() { printf '\n$ %s\n' "$*"; "$@"; }
+get() { # GET a path of the service, printing at most 200 bytes
+  if command -v curl >/dev/null; then curl -s "http://$addr$1" | head -c 200; else
+    python3 -c "import urllib.request; print(urllib.request.urlopen('http://$addr$1').read()[:200].decode(), end='')"; fi
+}
 run "$sonde" info -p "$svc"
 run "$sonde" goroutines -p "$svc" --group
 run "$sonde" goroutines -p "$svc" --stats >/dev/null
+# A plugin (examples/hello-plugin, built with sonde): goroutines per wait reason.
+run "$sonde" hello waits -p "$svc"
+
+# A breakpoint on the /status handler, hit by two requests.
+printf '\n$ %s\n' "$sonde attach -p $svc -b main.routes.func1 -n 2    # while two GET /status arrive"
+"$sonde" attach -p "$svc" -b main.routes.func1 -n 2 >"$out/attach.txt" 2>&1 &
+at=$!
+sleep 0.5
+get /status >/dev/null
+get /status >/dev/null
+wait "$at" || true
+cat "$out/attach.txt"
 
 echo
 printf 'demo: the service still answers: '
-if command -v curl >/dev/null; then curl -s "http://$addr/" | head -c 200; else
-  python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://$addr/').read()[:200].decode())"; fi
+get /
 echo
 echo "demo: full traceback: $sonde goroutines -p $svc   (JSON: add --json)"
 echo "demo: stopping waitsvc"
