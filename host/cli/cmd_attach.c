@@ -12,14 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "cli/cli.h"
+#include "cli/plugin_env.h"
+#include "plugins/loader.h"
 #include "target/trace.h"
 
-enum { MAX_BREAKS = 64 };
+enum { MAX_BREAKS = 64, MAX_PLUGINS = 8 };
 
 static void help(FILE *f) {
   fputs("Usage: sonde attach -p PID --break FUNCTION [OPTIONS]\n"
@@ -40,6 +43,10 @@ static void help(FILE *f) {
         "  -n, --count N          stop after N reported hits\n"
         "  -d, --duration SECS    stop after SECS seconds (decimals allowed)\n"
         "  -q, --quiet            no line per hit; only the summary\n"
+        "      --plugin NAME      load plugin NAME (repeat for more): it sees on_attach,\n"
+        "                         every state change and every reported hit\n"
+        "                         (--config, --index, --plugin-dir, --allow-unsafe-plugins\n"
+        "                         as for 'sonde plugins')\n"
         "  -h, --help             show this help\n"
         "\n"
         "Stops: --count, --duration, the process exiting, or Ctrl-C (SIGINT).\n"
@@ -49,7 +56,8 @@ static void help(FILE *f) {
         "  sonde attach -p 1234 -b 'main.(*Server).ServeHTTP' -d 5 -q\n"
         "\n"
         "Exit codes: 0 ok (also after Ctrl-C), 2 usage (e.g. no such function),\n"
-        "3-7 as for 'sonde goroutines', 128+N ended by SIGTERM/SIGHUP after detaching.\n",
+        "3-7 as for 'sonde goroutines', 12 a plugin was refused, failed or crashed (the\n"
+        "session goes on without it), 128+N ended by SIGTERM/SIGHUP after detaching.\n",
         f);
 }
 
@@ -106,13 +114,47 @@ typedef struct {
   uint64_t hits;
 } attach_bp;
 
+/* The loaded plugins; a hook that fails or crashes disables its plugin,
+ * which is reported at once, and the session goes on without it. */
+typedef struct {
+  plg_plugin p[MAX_PLUGINS];
+  size_t n;
+  bool failed;
+} plugin_set;
+
+static void report(plugin_set *ps, int rc) {
+  if (!rc) return;
+  fprintf(stderr, "sonde: %s\n", se_msg());
+  se_clear();
+  ps->failed = true;
+}
+
+static void state_change(plugin_set *ps, sonde_state from, sonde_state to, sonde_reason why) {
+  for (size_t i = 0; i < ps->n; i++) report(ps, plg_state_change(&ps->p[i], from, to, why));
+}
+
+static void unload_all(plugin_set *ps) {
+  for (size_t i = 0; i < ps->n; i++) {
+    if (ps->p[i].attached) report(ps, plg_detach(&ps->p[i]));
+    plg_unload(&ps->p[i]);
+    if (ps->p[i].crashed) ps->failed = true;
+  }
+  ps->n = 0;
+}
+
 int cmd_attach(int argc, char **argv) {
   static const struct option longopts[] = {
       {"pid", required_argument, 0, 'p'},   {"break", required_argument, 0, 'b'},
       {"goid", required_argument, 0, 'G'},  {"every", required_argument, 0, 'E'},
       {"count", required_argument, 0, 'n'}, {"duration", required_argument, 0, 'd'},
       {"quiet", no_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+      {"help", no_argument, 0, 'h'},        {"plugin", required_argument, 0, 'P'},
+      {"config", required_argument, 0, 'C'}, {"index", required_argument, 0, 'I'},
+      {"plugin-dir", required_argument, 0, 'D'}, {"allow-unsafe-plugins", no_argument, 0, 'U'},
+      {0, 0, 0, 0}};
+  const char *pnames[MAX_PLUGINS];
+  size_t npl = 0;
+  penv_opts po = {0};
   const char *pidarg = NULL, *names[MAX_BREAKS];
   size_t nnames = 0;
   uint64_t want_goid = 0, every = 1, count = 0;
@@ -148,6 +190,14 @@ int cmd_attach(int argc, char **argv) {
       }
       case 'q': quiet = true; break;
       case 'h': help(stdout); return 0;
+      case 'P':
+        if (npl == MAX_PLUGINS) return cli_fail(se_set(SE_USAGE, "at most %d --plugin options", MAX_PLUGINS));
+        pnames[npl++] = optarg;
+        break;
+      case 'C': po.config = optarg; break;
+      case 'I': po.index = optarg; break;
+      case 'D': po.plugin_dir = optarg; break;
+      case 'U': po.allow_unsafe = true; break;
       default:
         return cli_fail(se_set(SE_USAGE, "unknown or incomplete option '%s'; see 'sonde attach --help'", argv[optind - 1]));
     }
@@ -175,6 +225,31 @@ int cmd_attach(int argc, char **argv) {
       return cli_fail(SE_USAGE);
     }
     bs[i] = (attach_bp){.addr = f.entry, .name = names[i]};
+  }
+
+  /* Plugins load before the process is touched: a refusal costs it nothing. */
+  penv pe;
+  memset(&pe, 0, sizeof pe);
+  plugin_set ps = {.n = 0};
+  if (npl > 0) {
+    idx_env env;
+    penv_host_env(&env);
+    if (rng_version_parse(t.prog.bi.go_version, &env.go) == 0) env.have_go = true;
+    else se_clear();
+    rc = penv_open(&pe, &po, true);
+    for (size_t i = 0; i < npl && rc == 0; i++) {
+      rc = penv_load_plugin(&pe, pnames[i], &env, &ps.p[ps.n]);
+      if (rc == 0 || ps.p[ps.n].desc || ps.p[ps.n].dl) ps.n++;
+      else if (ps.p[ps.n].fd >= 0) close(ps.p[ps.n].fd);
+    }
+    if (rc) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "%s", se_msg());
+      unload_all(&ps);
+      penv_close(&pe);
+      cli_target_free(&t);
+      return cli_fail(se_set(rc, "%s", msg));
+    }
   }
 
   sigset_t block, old;
@@ -216,6 +291,16 @@ int cmd_attach(int argc, char **argv) {
     rc = tgt_trace_resume(&sess);
     sigprocmask(SIG_SETMASK, &old, NULL); /* stop signals now interrupt the wait */
   }
+  struct utsname u;
+  uname(&u);
+  plg_target pt = {.pid = pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = NULL, .mem = &t.mem};
+  if (rc == 0) {
+    for (size_t i = 0; i < ps.n; i++) {
+      ps.p[i].target = &pt;
+      report(&ps, plg_attach(&ps.p[i]));
+    }
+    state_change(&ps, SONDE_STATE_ATTACHING, SONDE_STATE_RUNNING, SONDE_REASON_ATTACH);
+  }
   while (rc == 0) {
     tgt_event ev;
     rc = tgt_trace_wait(&sess, &g_stop, &ev);
@@ -252,6 +337,13 @@ int cmd_attach(int argc, char **argv) {
                  (unsigned long long)goid, (int)ev.tid);
           fflush(stdout);
         }
+        if (ps.n) {
+          state_change(&ps, SONDE_STATE_RUNNING, SONDE_STATE_STOPPED, SONDE_REASON_BREAKPOINT);
+          sonde_breakpoint_hit hit = {.struct_size = sizeof hit, .breakpoint_id = (uint64_t)(b - bs) + 1,
+                                      .thread_id = (int32_t)ev.tid, .goroutine_id = (int64_t)goid, .pc = ev.addr};
+          for (size_t i = 0; i < ps.n; i++) report(&ps, plg_breakpoint_hit(&ps.p[i], &hit));
+          state_change(&ps, SONDE_STATE_STOPPED, SONDE_STATE_RUNNING, SONDE_REASON_BREAKPOINT);
+        }
       }
     }
     if (count && reported >= count) {
@@ -282,6 +374,15 @@ int cmd_attach(int argc, char **argv) {
     rc = 0;
     why = "the process exited";
   }
+  if (ps.n) {
+    bool exited = !strcmp(why, "the process exited");
+    state_change(&ps, SONDE_STATE_RUNNING, exited ? SONDE_STATE_EXITED : SONDE_STATE_DETACHED,
+                 exited ? SONDE_REASON_EXIT : SONDE_REASON_DETACH);
+    unload_all(&ps);
+  }
+  penv_close(&pe);
+  if (rc == 0 && ps.failed) rc = se_set(SE_PLUGIN, "a plugin failed or crashed during the session (see above); "
+                                       "the target was not affected");
   clock_gettime(CLOCK_MONOTONIC, &t1);
   fprintf(stderr, "sonde: %s after %.1f s: %llu hit%s (%llu reported), %llu signals passed on; detached\n",
           *why ? why : "stopped", tgt_ms_between(&t0, &t1) / 1000, (unsigned long long)total, total == 1 ? "" : "s",

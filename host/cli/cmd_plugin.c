@@ -129,17 +129,8 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   plg_plugin p;
   memset(&p, 0, sizeof p);
   p.fd = -1;
-  char why[1024];
   if ((rc = penv_open_target(a.pidarg, &t, &have_target, &env))) goto out;
-  if (!idx_verdict(e, &env, why, sizeof why)) {
-    rc = se_set(SE_PLUGIN, "plugin %s refused: %s", name, why);
-    goto out;
-  }
-  char path[PATH_MAX];
-  int fd;
-  if ((rc = penv_check_plugin(&pe, e, &fd, path, sizeof path))) goto out;
-  if ((rc = plg_load(&p, name, fd, &pe.cfg))) goto out;
-  p.output_dir = pe.output_dir;
+  if ((rc = penv_load_plugin(&pe, name, &env, &p))) goto out;
 
   if (a.help || a.argc == 0) {
     list_commands(&p, name, a.help ? stdout : stderr);

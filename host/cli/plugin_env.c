@@ -127,3 +127,17 @@ int penv_open_target(const char *pidarg, cli_target *t, bool *have, idx_env *env
   else se_clear();
   return 0;
 }
+
+int penv_load_plugin(penv *e, const char *name, const idx_env *env, plg_plugin *p) {
+  memset(p, 0, sizeof *p);
+  p->fd = -1;
+  const idx_entry *entry = idx_find(&e->ix, name);
+  if (!entry) return se_set(SE_USAGE, "no plugin '%s' in the index %s; `sonde plugins` lists them", name, e->index_path);
+  char why[1024], path[PATH_MAX];
+  if (!idx_verdict(entry, env, why, sizeof why)) return se_set(SE_PLUGIN, "plugin %s refused: %s", name, why);
+  int fd, rc = penv_check_plugin(e, entry, &fd, path, sizeof path);
+  if (rc) return rc;
+  rc = plg_load(p, name, fd, &e->cfg); /* p owns fd from here on */
+  p->output_dir = e->output_dir;
+  return rc;
+}

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "plugins/config.h"
 #include "plugins/index.h"
+#include "plugins/loader.h"
 
 typedef struct {
   const char *config;     /* --config FILE */
@@ -45,6 +46,9 @@ int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, char *path
 /* With pidarg (-p), reads the target's executable (no stop) into t and adds
  * its Go version to env; *have tells whether t must be freed. */
 int penv_open_target(const char *pidarg, cli_target *t, bool *have, idx_env *env);
+/* Every check, then plg_load: plugin `name` of the index, judged in env.
+ * On failure p may hold a half-loaded plugin: plg_unload it (or close p->fd). */
+int penv_load_plugin(penv *e, const char *name, const idx_env *env, plg_plugin *p);
 /* Prints "sonde: warning: MSG" (a cfg_warn_fn). */
 void penv_warn(void *payload, const char *msg);
 

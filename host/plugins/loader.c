@@ -264,7 +264,7 @@ static int failed(plg_plugin *p, const char *hook, int prc) {
 
 /* One call into a plugin, described as data so that a single guarded
  * function can make every kind of call. */
-typedef enum { CALL_DLOPEN, CALL_ENTRY, CALL_LOAD, CALL_ATTACH, CALL_DETACH, CALL_RUN, CALL_UNLOAD } call_kind;
+typedef enum { CALL_DLOPEN, CALL_ENTRY, CALL_LOAD, CALL_ATTACH, CALL_DETACH, CALL_RUN, CALL_UNLOAD, CALL_STATE, CALL_HIT } call_kind;
 typedef struct {
   call_kind kind;
   const char *path;             /* CALL_DLOPEN */
@@ -274,6 +274,8 @@ typedef struct {
   const sonde_command *cmd;     /* CALL_RUN */
   int argc;
   char **argv;
+  const sonde_state_change *change; /* CALL_STATE */
+  const sonde_breakpoint_hit *hit;  /* CALL_HIT */
 } call;
 
 static int invoke(plg_plugin *p, call *c) {
@@ -286,6 +288,8 @@ static int invoke(plg_plugin *p, call *c) {
     case CALL_DETACH: return d->on_detach(&p->handle, p->state);
     case CALL_RUN: return c->cmd->run(&p->handle, p->state, c->argc, c->argv);
     case CALL_UNLOAD: d->on_unload(&p->handle, p->state); return SONDE_OK;
+    case CALL_STATE: return d->on_state_change(&p->handle, p->state, c->change);
+    case CALL_HIT: return d->on_breakpoint_hit(&p->handle, p->state, c->hit);
   }
   return SONDE_ERROR;
 }
@@ -433,4 +437,17 @@ void plg_unload(plg_plugin *p) {
   p->fd = -1;
   p->desc = NULL;
   p->loaded = false;
+}
+
+int plg_state_change(plg_plugin *p, sonde_state from, sonde_state to, sonde_reason why) {
+  if (p->disabled || !p->desc || !p->desc->on_state_change) return 0;
+  sonde_state_change ch = {.struct_size = sizeof ch, .old_state = from, .new_state = to, .reason = why};
+  call c = {.kind = CALL_STATE, .change = &ch};
+  return guarded(p, "on_state_change", &c);
+}
+
+int plg_breakpoint_hit(plg_plugin *p, const sonde_breakpoint_hit *hit) {
+  if (p->disabled || !p->desc || !p->desc->on_breakpoint_hit) return 0;
+  call c = {.kind = CALL_HIT, .hit = hit};
+  return guarded(p, "on_breakpoint_hit", &c);
 }

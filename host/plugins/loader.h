@@ -92,6 +92,10 @@ int plg_load(plg_plugin *p, const char *name, int fd, const cfg_config *cfg);
 int plg_attach(plg_plugin *p);
 int plg_detach(plg_plugin *p);
 /* The command's descriptor, NULL when the plugin has none by that name. */
+/* on_state_change / on_breakpoint_hit; 0 when the plugin has no such hook
+ * or is disabled. An error or crash disables the plugin (SE_PLUGIN). */
+int plg_state_change(plg_plugin *p, sonde_state from, sonde_state to, sonde_reason why);
+int plg_breakpoint_hit(plg_plugin *p, const sonde_breakpoint_hit *hit);
 const sonde_command *plg_command(const plg_plugin *p, const char *name);
 const sonde_command *plg_command_at(const plg_plugin *p, uint32_t i);
 int plg_run(plg_plugin *p, const sonde_command *c, int argc, char **argv);

@@ -31,6 +31,13 @@ static int on_attach(sonde_host *h, void *state) {
   return SONDE_OK;
 }
 
+static int on_breakpoint_hit(sonde_host *h, void *state, const sonde_breakpoint_hit *hit) {
+  (void)state, (void)hit;
+  const char *where = api->config_get(h, "crash_in");
+  if (where && !strcmp(where, "on_breakpoint_hit")) segv();
+  return SONDE_OK;
+}
+
 static int cmd_segv(sonde_host *h, void *s, int argc, char **argv) {
   (void)h, (void)s, (void)argc, (void)argv;
   segv();
@@ -57,6 +64,7 @@ static const sonde_command commands[] = {
 static const sonde_plugin plugin = {
     .struct_size = sizeof(sonde_plugin), .abi_version = SONDE_ABI_VERSION, .name = "crasher", .version = "1.0.0",
     .description = "test plugin: crashes on purpose", .on_load = on_load, .on_attach = on_attach,
+    .on_breakpoint_hit = on_breakpoint_hit,
     .commands = commands, .ncommands = 3, .command_size = sizeof(sonde_command),
 };
 

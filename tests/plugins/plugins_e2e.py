@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""plugins_e2e.py SONDE PLUGIN_DIR FIXTURE: the plugin host end to end.
+"""plugins_e2e.py SONDE PLUGIN_DIR FIXTURE HOT_FIXTURE: the plugin host end to end.
 
 Builds a private plugin directory and index from the test plugins (with
 `sonde index update`, as a user would), then checks, against a live Go
@@ -13,11 +13,15 @@ fixture:
   an incompatible Go range;
 - a plugin that crashes (SIGSEGV, abort, SIGFPE; in a command or in
   on_attach) is reported by name and hook, and the target runs on;
-- `sonde index check` reports a malformed index with line:column.
+- `sonde index check` reports a malformed index with line:column;
+- `sonde attach --plugin` hands plugins every state change and every hit,
+  in order, and a plugin crashing in on_breakpoint_hit is disabled while the
+  session and the target go on (the hot fixture checks its own results).
 """
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -41,7 +45,7 @@ def run(sonde, args, env=None):
 
 
 def main():
-    sonde, built, fixture = sys.argv[1], sys.argv[2], sys.argv[3]
+    sonde, built, fixture, hot = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     # Every directory above a plugin is checked: /tmp (sticky) and / are safe
     # on any machine; the build tree's parents might not be.
     base = tempfile.mkdtemp(prefix="sonde-plugins-e2e-", dir="/tmp")
@@ -157,6 +161,44 @@ def main():
         check("incompatible_go_range_refused", rc == 12 and "needs Go" in err and go in err, err)
         with open(index, "w") as f:
             f.write(good_index)
+
+        # sonde attach with plugins, on the breakpoint fixture.
+        hp = subprocess.Popen([hot], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            ready = hp.stdout.readline().startswith("READY")
+            check("hot_fixture_ready", ready)
+            with open(ini, "w") as f:
+                f.write("[host]\nplugin_dir = plugins\nindex = plugins.yaml\n\n[recorder]\nlog = %s\n\n"
+                        "[crasher]\ncrash_in = on_breakpoint_hit\n" % log)
+            open(log, "w").close()
+            rc, out, err = run(sonde, ["attach", "-p", str(hp.pid), "-b", "main.hot", "-n", "3", "-q",
+                                       "--plugin", "recorder"], env)
+            with open(log) as f:
+                events = f.read().splitlines()
+            words = [e.split()[0] + ("" if not e.startswith("on_state_change") else " " + e.split()[1]) for e in events]
+            want = (["on_load", "on_attach", "on_attach", "on_state_change 1->2"] +
+                    ["on_state_change 2->3", "on_breakpoint_hit", "on_state_change 3->2"] * 3 +
+                    ["on_state_change 2->5", "on_detach", "on_unload"])
+            check("attach_hands_plugins_states_and_hits_in_order", rc == 0 and words == want,
+                  "rc %d %s\n%s" % (rc, err, "\n".join(events)))
+            hits = [e for e in events if e.startswith("on_breakpoint_hit")]
+            check("breakpoint_hit_names_function_and_goroutine",
+                  len(hits) == 3 and all("function=main.hot" in h and "goroutine=0" not in h for h in hits),
+                  "\n".join(hits))
+            rc, out, err = run(sonde, ["attach", "-p", str(hp.pid), "-b", "main.hot", "-n", "3", "-q",
+                                       "--plugin", "crasher"], env)
+            check("plugin_crash_in_on_breakpoint_hit_disables_it_and_the_session_goes_on",
+                  rc == 12 and "crashed in on_breakpoint_hit with SIGSEGV" in err and "count reached" in err, err)
+            probs = agree.thread_states(hp.pid) + ([] if hp.poll() is None else ["hot fixture died"])
+            check("target_runs_after_plugin_crash_at_a_breakpoint", not probs, str(probs))
+            hp.send_signal(signal.SIGTERM)
+            hout, herr = hp.communicate(timeout=30)
+            check("hot_fixture_computed_every_result_correctly", hp.returncode == 0 and "wrong=0" in hout,
+                  "rc %s %s %s" % (hp.returncode, hout, herr[-400:]))
+        finally:
+            if hp.poll() is None:
+                hp.kill()
+                hp.wait()
 
         bad = os.path.join(base, "bad.yaml")
         with open(bad, "w") as f:

@@ -56,6 +56,21 @@ static int on_detach(sonde_host *h, void *state) {
   return SONDE_OK;
 }
 
+static int on_state_change(sonde_host *h, void *state, const sonde_state_change *c) {
+  (void)h;
+  note(state, "on_state_change %u->%u reason %u", c->old_state, c->new_state, c->reason);
+  return SONDE_OK;
+}
+
+static int on_breakpoint_hit(sonde_host *h, void *state, const sonde_breakpoint_hit *hit) {
+  recorder *r = state;
+  sonde_frame f = SONDE_INIT(sonde_frame);
+  const char *fn = r->api->symbolize(h, hit->pc, &f) == SONDE_OK ? f.function : "?";
+  note(r, "on_breakpoint_hit id=%llu goroutine=%lld thread=%d function=%s", (unsigned long long)hit->breakpoint_id,
+       (long long)hit->goroutine_id, hit->thread_id, fn);
+  return SONDE_OK;
+}
+
 static void on_unload(sonde_host *h, void *state) {
   recorder *r = state;
   note(r, "on_unload");
@@ -119,6 +134,8 @@ static const sonde_plugin plugin = {
     .description = "test plugin: records every hook",
     .on_load = on_load,
     .on_attach = on_attach,
+    .on_state_change = on_state_change,
+    .on_breakpoint_hit = on_breakpoint_hit,
     .on_detach = on_detach,
     .on_unload = on_unload,
     .commands = commands,
