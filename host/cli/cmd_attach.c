@@ -98,10 +98,13 @@ static int parse_count(const char *s, const char *what, uint64_t *out) {
  * that g's stack, else the goid is reported as unknown (0). */
 static uint64_t current_goid(gr_program *p, tgt_mem *m, const struct user_regs_struct *r) {
   const gr_layout *L = &p->layout;
-  uint64_t g = r->r14, lo, hi, goid;
-  if (g == 0 || tgt_mem_read_u64(m, g + (uint64_t)GR_OFF(L, G_STACK_LO), &lo) ||
-      tgt_mem_read_u64(m, g + (uint64_t)GR_OFF(L, G_STACK_HI), &hi) || r->rsp < lo || r->rsp >= hi ||
-      tgt_mem_read_u64(m, g + (uint64_t)GR_OFF(L, G_GOID), &goid)) {
+  uint64_t g = r->r14, lo = 0, hi = 0, goid = 0;
+  if (g == 0) return 0;
+  /* one process_vm_readv for the three fields, not through the page cache */
+  tgt_iov v[3] = {{g + (uint64_t)GR_OFF(L, G_STACK_LO), &lo, sizeof lo, false},
+                  {g + (uint64_t)GR_OFF(L, G_STACK_HI), &hi, sizeof hi, false},
+                  {g + (uint64_t)GR_OFF(L, G_GOID), &goid, sizeof goid, false}};
+  if (tgt_mem_readv(m, v, 3) != 0 || !v[0].ok || !v[1].ok || !v[2].ok || r->rsp < lo || r->rsp >= hi) {
     se_clear();
     return 0;
   }
@@ -111,7 +114,6 @@ static uint64_t current_goid(gr_program *p, tgt_mem *m, const struct user_regs_s
 typedef struct {
   uint64_t addr;
   const char *name;
-  uint64_t hits;
 } attach_bp;
 
 /* The loaded plugins; a hook that fails or crashes disables its plugin,
@@ -265,6 +267,7 @@ int cmd_attach(int argc, char **argv) {
   tgt_session sess;
   uint64_t reported = 0, matched = 0, total = 0, passed = 0;
   const char *why = "";
+  bool exited = false; /* the process exited or was killed under us */
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   rc = tgt_attach(pid, &sess);
@@ -311,7 +314,7 @@ int cmd_attach(int argc, char **argv) {
       break;
     }
     if (ev.kind == TGT_EV_EXITED) {
-      why = "the process exited";
+      exited = true;
       break;
     }
     if (ev.kind == TGT_EV_EXEC) {
@@ -328,7 +331,6 @@ int cmd_attach(int argc, char **argv) {
     tgt_mem_invalidate(&t.mem);
     bool match = !have_goid || goid == want_goid;
     if (match && b) {
-      b->hits++;
       matched++;
       if ((matched - 1) % every == 0) {
         reported++;
@@ -346,12 +348,11 @@ int cmd_attach(int argc, char **argv) {
         }
       }
     }
+    rc = tgt_trace_step_over(&sess, ev.tid, ev.addr);
     if (count && reported >= count) {
       why = "count reached";
-      rc = tgt_trace_step_over(&sess, ev.tid, ev.addr);
-      break;
+      break; /* every thread stays stopped for the release */
     }
-    rc = tgt_trace_step_over(&sess, ev.tid, ev.addr);
     if (rc == 0) rc = tgt_trace_resume(&sess);
     sigprocmask(SIG_SETMASK, &old, NULL);
   }
@@ -370,12 +371,12 @@ int cmd_attach(int argc, char **argv) {
     tgt_bp_remove_all();
   }
   if (src) se_set(src, "%s", saved);
-  if (rc == SE_EXITED || (rc == 0 && !strcmp(why, "the process exited"))) {
+  if (rc == SE_EXITED) { /* not an error for a session: a stop condition */
     rc = 0;
-    why = "the process exited";
+    exited = true;
   }
+  if (exited) why = "the process exited";
   if (ps.n) {
-    bool exited = !strcmp(why, "the process exited");
     state_change(&ps, SONDE_STATE_RUNNING, exited ? SONDE_STATE_EXITED : SONDE_STATE_DETACHED,
                  exited ? SONDE_REASON_EXIT : SONDE_REASON_DETACH);
     unload_all(&ps);

@@ -61,6 +61,13 @@ static int bad_option(char **argv, const char *cmd) {
   return cli_fail(SE_USAGE);
 }
 
+/* "1.0", or "-" for an entry whose abi is missing or broken. */
+static const char *abi_text(const idx_entry *e, char buf[32]) {
+  if (e->abi_major == 0 && e->abi_minor == 0) return "-";
+  snprintf(buf, 32, "%u.%u", e->abi_major, e->abi_minor);
+  return buf;
+}
+
 typedef struct {
   const idx_entry *e;
   bool ok;
@@ -75,7 +82,8 @@ static void judge(const penv *pe, const idx_entry *e, const idx_env *env, verdic
   if (e->file) penv_plugin_path(pe, e->file, v->path, sizeof v->path);
   if (!idx_verdict(e, env, v->why, sizeof v->why)) return;
   int fd;
-  if (penv_check_plugin(pe, e, &fd, v->path, sizeof v->path) != 0) {
+  plg_note note;
+  if (penv_check_plugin(pe, e, &fd, &note, v->path, sizeof v->path) != 0) {
     snprintf(v->why, sizeof v->why, "%s", se_msg());
     se_clear();
     return;
@@ -146,14 +154,13 @@ int cmd_plugins(int argc, char **argv) {
     for (size_t i = 0; i < pe.ix.n; i++) {
       const idx_entry *e = vs[i].e;
       char abi[32];
-      snprintf(abi, sizeof abi, "%u.%u", e->abi_major, e->abi_minor);
       json_obj_begin(&w);
       json_key(&w, "name");
       json_str(&w, e->name ? e->name : "");
       json_key(&w, "version");
       json_str(&w, e->version ? e->version : "");
       json_key(&w, "abi");
-      json_str(&w, abi);
+      json_str(&w, abi_text(e, abi));
       json_key(&w, "file");
       json_str(&w, vs[i].path);
       json_key(&w, "description");
@@ -187,9 +194,8 @@ int cmd_plugins(int argc, char **argv) {
     for (size_t i = 0; i < pe.ix.n; i++) {
       const idx_entry *e = vs[i].e;
       char abi[32];
-      if (e->abi_major == 0 && e->abi_minor == 0) snprintf(abi, sizeof abi, "-");
-      else snprintf(abi, sizeof abi, "%u.%u", e->abi_major, e->abi_minor);
-      printf("\n%-16s %-10s ABI %-5s %s\n", e->name ? e->name : "(unnamed)", e->version ? e->version : "-", abi,
+      printf("\n%-16s %-10s ABI %-5s %s\n", e->name ? e->name : "(unnamed)", e->version ? e->version : "-",
+             abi_text(e, abi),
              vs[i].ok ? "loads" : "REFUSED");
       if (e->description) printf("  %s\n", e->description);
       printf("  go %s, kernel %s, sonde %s\n", e->go_text, e->kernel_text, e->host_text);
@@ -261,12 +267,10 @@ static char *xstrdup(const char *s) {
 static int update_one(idx_index *ix, const penv *pe, const char *so) {
   int fd;
   plg_note note;
-  int rc = plg_check_file(so, NULL, true, NULL, NULL, &fd, &note);
-  if (rc) return rc;
   char sha[65];
-  rc = plg_sha256_fd(fd, sha);
-  close(fd);
+  int rc = plg_check_file(so, NULL, true, NULL, NULL, &fd, &note, sha);
   if (rc) return rc;
+  close(fd);
   idx_entry *e = NULL;
   for (size_t i = 0; i < ix->n; i++)
     if (ix->e[i].name && strcmp(ix->e[i].name, note.name) == 0) e = &ix->e[i];

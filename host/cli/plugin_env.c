@@ -100,17 +100,16 @@ void penv_host_env(idx_env *env) {
   env->abi_minor = SONDE_ABI_MINOR;
 }
 
-int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, char *path, size_t n) {
+int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, plg_note *note, char *path, size_t n) {
   penv_plugin_path(e, entry->file ? entry->file : "", path, n);
-  plg_note note;
-  int rc = plg_check_file(path, entry->sha256, e->allow_unsafe, penv_warn, NULL, fd, &note);
+  int rc = plg_check_file(path, entry->sha256, e->allow_unsafe, penv_warn, NULL, fd, note, NULL);
   if (rc) return rc;
-  if (strcmp(note.name, entry->name) != 0 || note.abi_version != SONDE_ABI_MAKE(entry->abi_major, entry->abi_minor)) {
+  if (strcmp(note->name, entry->name) != 0 || note->abi_version != SONDE_ABI_MAKE(entry->abi_major, entry->abi_minor)) {
     close(*fd);
     *fd = -1;
     return se_set(SE_PLUGIN, "the index entry '%s' (ABI %u.%u) does not describe %s (its note: '%s', ABI %u.%u): "
-                  "run `sonde index update`", entry->name, entry->abi_major, entry->abi_minor, path, note.name,
-                  SONDE_ABI_MAJOR_OF(note.abi_version), SONDE_ABI_MINOR_OF(note.abi_version));
+                  "run `sonde index update`", entry->name, entry->abi_major, entry->abi_minor, path, note->name,
+                  SONDE_ABI_MAJOR_OF(note->abi_version), SONDE_ABI_MINOR_OF(note->abi_version));
   }
   return 0;
 }
@@ -135,9 +134,10 @@ int penv_load_plugin(penv *e, const char *name, const idx_env *env, plg_plugin *
   if (!entry) return se_set(SE_USAGE, "no plugin '%s' in the index %s; `sonde plugins` lists them", name, e->index_path);
   char why[1024], path[PATH_MAX];
   if (!idx_verdict(entry, env, why, sizeof why)) return se_set(SE_PLUGIN, "plugin %s refused: %s", name, why);
-  int fd, rc = penv_check_plugin(e, entry, &fd, path, sizeof path);
+  plg_note note;
+  int fd, rc = penv_check_plugin(e, entry, &fd, &note, path, sizeof path);
   if (rc) return rc;
-  rc = plg_load(p, name, fd, &e->cfg); /* p owns fd from here on */
+  rc = plg_load(p, name, fd, &note, &e->cfg); /* p owns fd from here on */
   p->output_dir = e->output_dir;
   return rc;
 }

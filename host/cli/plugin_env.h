@@ -41,8 +41,8 @@ void penv_plugin_path(const penv *e, const char *file, char *out, size_t n);
 /* This host's versions, for idx_verdict; have_go stays false. */
 void penv_host_env(idx_env *env);
 /* Every check of an entry's file short of loading it (loader.h's, then
- * that its note matches the entry): the open file and its path on success. */
-int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, char *path, size_t n);
+ * that its note matches the entry): the open file, its note and its path. */
+int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, plg_note *note, char *path, size_t n);
 /* With pidarg (-p), reads the target's executable (no stop) into t and adds
  * its Go version to env; *have tells whether t must be freed. */
 int penv_open_target(const char *pidarg, cli_target *t, bool *have, idx_env *env);

@@ -79,7 +79,8 @@ static int check_permissions(const char *path, const struct stat *fst, bool allo
   return 0;
 }
 
-int plg_sha256_fd(int fd, char out[65]) {
+/* The sha256 of an open file, as 64 lowercase hex digits. */
+static int sha256_fd(int fd, char out[65]) {
   struct sha256_ctx ctx;
   sha256_init(&ctx);
   uint8_t buf[1 << 16];
@@ -105,7 +106,8 @@ static void copy_padded(char *dst, size_t cap, const char *src, size_t srclen) {
   dst[n] = '\0';
 }
 
-int plg_read_note(int fd, const char *path, plg_note *out) {
+/* The plugin's ELF note, from an open file. SE_PLUGIN when it has none. */
+static int read_note(int fd, const char *path, plg_note *out) {
   memset(out, 0, sizeof *out);
   elf_version(EV_CURRENT);
   Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -150,7 +152,8 @@ int plg_read_note(int fd, const char *path, plg_note *out) {
 }
 
 int plg_check_file(const char *path, const char *want_sha256, bool allow_unsafe,
-                   void (*warn)(void *, const char *), void *payload, int *fd_out, plg_note *note) {
+                   void (*warn)(void *, const char *), void *payload, int *fd_out, plg_note *note,
+                   char sha256[65]) {
   *fd_out = -1;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -167,14 +170,15 @@ int plg_check_file(const char *path, const char *want_sha256, bool allow_unsafe,
     rc = se_set(SE_PLUGIN, "plugin %s is %lld bytes, more than any plugin should be", path, (long long)st.st_size);
   } else if ((rc = check_permissions(path, &st, allow_unsafe, warn, payload)) == 0) {
     char got[65];
-    if ((rc = plg_sha256_fd(fd, got)) != 0) {
+    if ((rc = sha256_fd(fd, got)) != 0) {
       rc = se_wrap(SE_PLUGIN, "%s: ", path);
     } else if (want_sha256 && strcmp(got, want_sha256) != 0) {
       rc = se_set(SE_PLUGIN, "plugin %s does not match the index: its sha256 is %s, the index says %s. "
                   "It was changed after it was indexed; if you rebuilt it, run `sonde index update`",
                   path, got, want_sha256);
     } else {
-      rc = plg_read_note(fd, path, note);
+      rc = read_note(fd, path, note);
+      if (rc == 0 && sha256) memcpy(sha256, got, sizeof got);
     }
   }
   if (rc) {
@@ -355,16 +359,14 @@ const sonde_command *plg_command(const plg_plugin *p, const char *name) {
   return NULL;
 }
 
-int plg_load(plg_plugin *p, const char *name, int fd, const cfg_config *cfg) {
+int plg_load(plg_plugin *p, const char *name, int fd, const plg_note *note, const cfg_config *cfg) {
   memset(p, 0, sizeof *p);
   p->handle.p = p;
   p->fd = fd;
   p->cfg = cfg;
   p->out = stdout;
   snprintf(p->name, sizeof p->name, "%s", name);
-  plg_note note;
-  int rc = plg_read_note(fd, name, &note);
-  if (rc) return rc;
+  int rc;
   /* /proc/PID/fd/N rather than /proc/self/fd/N: the same inode, and a
    * debugger attached to sonde (gdb reads the path to load the plugin's
    * symbols) finds sonde's descriptor, not its own. */
@@ -384,7 +386,7 @@ int plg_load(plg_plugin *p, const char *name, int fd, const cfg_config *cfg) {
   c = (call){.kind = CALL_ENTRY, .entry = fn};
   if ((rc = guarded(p, SONDE_PLUGIN_ENTRY_NAME "()", &c))) return rc;
   p->desc = c.desc;
-  if ((rc = check_descriptor(p, p->desc, &note))) {
+  if ((rc = check_descriptor(p, p->desc, note))) {
     p->desc = NULL;
     return rc;
   }

@@ -76,18 +76,16 @@ struct plg_plugin {
 /* The file checks, in order; each refusal is SE_PLUGIN with a message.
  * want_sha256 may be NULL (no index entry: `sonde index update`).
  * allow_unsafe turns a permission refusal into a warning. On success *fd is
- * the open file (O_RDONLY|O_CLOEXEC), and note holds its ELF note. */
+ * the open file (O_RDONLY|O_CLOEXEC), note holds its ELF note and sha256
+ * (when not NULL) its digest. */
 int plg_check_file(const char *path, const char *want_sha256, bool allow_unsafe,
-                   void (*warn)(void *payload, const char *msg), void *payload, int *fd, plg_note *note);
-/* The sha256 of an open file, as 64 lowercase hex digits. */
-int plg_sha256_fd(int fd, char out[65]);
-/* The plugin's ELF note, from an open file. SE_PLUGIN when it has none. */
-int plg_read_note(int fd, const char *path, plg_note *out);
+                   void (*warn)(void *payload, const char *msg), void *payload, int *fd, plg_note *note,
+                   char sha256[65]);
 
-/* dlopen's the checked file (fd from plg_check_file, now owned by p), finds
- * the entry, checks the descriptor against the note and this host's ABI,
- * and runs on_load. `name` is the index entry's name. */
-int plg_load(plg_plugin *p, const char *name, int fd, const cfg_config *cfg);
+/* dlopen's the checked file (fd and note from plg_check_file; p owns fd
+ * from here on), finds the entry, checks the descriptor against the note
+ * and this host's ABI, and runs on_load. `name` is the index entry's name. */
+int plg_load(plg_plugin *p, const char *name, int fd, const plg_note *note, const cfg_config *cfg);
 /* on_attach / on_detach with p->target set by the caller. */
 int plg_attach(plg_plugin *p);
 int plg_detach(plg_plugin *p);
