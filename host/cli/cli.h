@@ -32,6 +32,8 @@ int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *out);
 /* The same in two steps: reading the executable (no stop), then the stop. */
 int cli_open_target(pid_t pid, cli_target *out);
 int cli_capture(cli_target *t, const gr_snapshot_opts *o);
+/* An executable not yet running (sonde exec): t->pid stays 0. */
+int cli_open_file(const char *path, cli_target *t);
 void cli_target_free(cli_target *t);
 
 /* The signals that end sonde (INT, TERM, HUP, QUIT): blocked while a
@@ -48,6 +50,7 @@ int cmd_goroutines(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
 int cmd_attach(int argc, char **argv);  /* sonde attach */
+int cmd_exec(int argc, char **argv);    /* sonde exec */
 int cmd_plugins(int argc, char **argv); /* sonde plugins */
 int cmd_index(int argc, char **argv);   /* sonde index check|update */
 int cmd_config(int argc, char **argv);  /* sonde config */

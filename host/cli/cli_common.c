@@ -58,6 +58,15 @@ static int open_program(cli_target *t) {
   return se_set(rc, "%s: %s", who, why);
 }
 
+int cli_open_file(const char *path, cli_target *t) {
+  memset(t, 0, sizeof *t);
+  t->mem.memfd = -1;
+  snprintf(t->info.exe, sizeof t->info.exe, "%s", path);
+  int rc = gr_program_open(&t->prog, path);
+  if (rc == 0) rc = gr_program_load_runtime(&t->prog);
+  return rc;
+}
+
 int cli_open_target(pid_t pid, cli_target *t) {
   memset(t, 0, sizeof *t);
   t->pid = pid;

@@ -77,6 +77,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[2], "info")) return cmd_info(2, help_argv);
     if (!strcmp(argv[2], "layout")) return cmd_layout(2, help_argv);
     if (!strcmp(argv[2], "attach")) return cmd_attach(2, help_argv);
+    if (!strcmp(argv[2], "exec")) return cmd_exec(2, help_argv);
     if (!strcmp(argv[2], "plugins")) return cmd_plugins(2, help_argv);
     if (!strcmp(argv[2], "index")) return cmd_index(2, help_argv);
     if (!strcmp(argv[2], "config")) return cmd_config(2, help_argv);
@@ -91,6 +92,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
   if (!strcmp(cmd, "layout")) return cmd_layout(argc - 1, argv + 1);
   if (!strcmp(cmd, "attach")) return cmd_attach(argc - 1, argv + 1);
+  if (!strcmp(cmd, "exec")) return cmd_exec(argc - 1, argv + 1);
   if (!strcmp(cmd, "plugins")) return cmd_plugins(argc - 1, argv + 1);
   if (!strcmp(cmd, "index")) return cmd_index(argc - 1, argv + 1);
   if (!strcmp(cmd, "config")) return cmd_config(argc - 1, argv + 1);

@@ -57,6 +57,7 @@ int gr_image_open(const char *path, gr_image *img) {
     goto fail;
   }
   img->is_dyn = eh.e_type == ET_DYN;
+  img->entry = eh.e_entry;
 
   size_t nph = 0;
   if (elf_getphdrnum(elf, &nph) != 0 || nph > MAX_SEGMENTS) nph = 0;
@@ -64,7 +65,9 @@ int gr_image_open(const char *path, gr_image *img) {
   img->first_vaddr = UINT64_MAX;
   for (size_t i = 0; i < nph; i++) {
     GElf_Phdr ph;
-    if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD) continue;
+    if (!gelf_getphdr(elf, (int)i, &ph)) continue;
+    if (ph.p_type == PT_INTERP) img->has_interp = true;
+    if (ph.p_type != PT_LOAD) continue;
     if (!fits(ph.p_offset, ph.p_filesz, img->size)) continue;
     gr_segment *sg = &img->segs[img->nsegs++];
     sg->vaddr = ph.p_vaddr;

@@ -37,6 +37,8 @@ typedef struct gr_image {
   bool is_dyn;           /* ET_DYN: position independent */
   bool has_symtab, has_dwarf;
   uint64_t first_vaddr;  /* lowest PT_LOAD vaddr */
+  uint64_t entry;        /* e_entry: the first instruction after the dynamic loader */
+  bool has_interp;       /* PT_INTERP: a dynamic loader runs before entry */
 } gr_image;
 
 int gr_image_open(const char *path, gr_image *out);

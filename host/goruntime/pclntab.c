@@ -219,10 +219,81 @@ int32_t pcln_pcvalue(const pcln_table *t, uint32_t tab_off, uint64_t entry, uint
   }
 }
 
+/* One pc-value table as a sequence of runs: val holds over [pc, end). */
+typedef struct {
+  const uint8_t *p;
+  size_t left;
+  uint64_t pc, end;
+  int32_t val;
+  bool ended;
+} pcv_iter;
+
+static bool pcv_init(const pcln_table *t, uint32_t tab_off, uint64_t entry, pcv_iter *it) {
+  memset(it, 0, sizeof *it);
+  if (tab_off == 0 || tab_off >= t->pc_len) return false;
+  it->p = t->data + t->pc_off + tab_off;
+  it->left = t->pc_len - tab_off;
+  it->end = entry;
+  it->val = -1;
+  return true;
+}
+
+/* Steps to the next run; false at the table's end or on corruption. */
+static bool pcv_next(pcv_iter *it, uint64_t entry) {
+  if (it->ended || it->left == 0) return false;
+  uint32_t uv, pcd;
+  size_t n = pcln_uvarint32(it->p, it->left, &uv);
+  if (!n || (uv == 0 && it->end != entry)) return (it->ended = true, false);
+  it->p += n;
+  it->left -= n;
+  n = pcln_uvarint32(it->p, it->left, &pcd);
+  if (!n) return (it->ended = true, false);
+  it->p += n;
+  it->left -= n;
+  it->val = (int32_t)((uint32_t)it->val + (-(uv & 1) ^ (uv >> 1)));
+  it->pc = it->end;
+  it->end += pcd;
+  return true;
+}
+
+static const char *file_name(const pcln_table *t, const pcln_func *f, int32_t fileno);
+
+int pcln_walk_lines(const pcln_table *t, const pcln_func *f, pcln_line_fn fn, void *ctx) {
+  pcv_iter fi, li;
+  if (!pcv_init(t, fld32(t, f, 20), f->entry, &fi) || !pcv_init(t, fld32(t, f, 24), f->entry, &li)) return -1;
+  if (!pcv_next(&fi, f->entry) || !pcv_next(&li, f->entry)) return -1;
+  uint64_t pc = f->entry;
+  /* a run per change of either table; bounded by the function's extent */
+  while (pc < f->end) {
+    uint64_t end = fi.end < li.end ? fi.end : li.end;
+    if (end > f->end) end = f->end;
+    const char *file = file_name(t, f, fi.val);
+    if (file) {
+      int rc = fn(ctx, pc, end, file, li.val);
+      if (rc) return rc;
+    }
+    pc = end;
+    if (pc >= fi.end && !pcv_next(&fi, f->entry)) break;
+    if (pc >= li.end && !pcv_next(&li, f->entry)) break;
+  }
+  return 0;
+}
+
 bool pcln_spdelta(const pcln_table *t, const pcln_func *f, uint64_t pc, int32_t *out) {
   bool ok;
   *out = pcln_pcvalue(t, fld32(t, f, 16), f->entry, pc, &ok);
   return ok;
+}
+
+/* The name of file number `fileno` of f's compilation unit, or NULL. */
+static const char *file_name(const pcln_table *t, const pcln_func *f, int32_t fileno) {
+  if (fileno < 0) return NULL;
+  uint32_t cuoff = fld32(t, f, 32);
+  uint64_t idx = (uint64_t)cuoff + (uint64_t)fileno;
+  if (idx >= t->cu_len / 4) return NULL;
+  uint32_t fileoff = le32(t->data + t->cu_off + idx * 4);
+  if (fileoff == 0xffffffffu) return NULL;
+  return cstr_at(t, t->file_off, t->file_len, fileoff);
 }
 
 bool pcln_fileline(const pcln_table *t, const pcln_func *f, uint64_t pc, const char **file, int32_t *line) {
@@ -230,13 +301,8 @@ bool pcln_fileline(const pcln_table *t, const pcln_func *f, uint64_t pc, const c
   int32_t fileno = pcln_pcvalue(t, fld32(t, f, 20), f->entry, pc, &ok1);
   *line = pcln_pcvalue(t, fld32(t, f, 24), f->entry, pc, &ok2);
   *file = "?";
-  if (!ok1 || !ok2 || fileno < 0) return false;
-  uint32_t cuoff = fld32(t, f, 32);
-  uint64_t idx = (uint64_t)cuoff + (uint64_t)fileno;
-  if (idx >= t->cu_len / 4) return false;
-  uint32_t fileoff = le32(t->data + t->cu_off + idx * 4);
-  if (fileoff == 0xffffffffu) return false;
-  const char *s = cstr_at(t, t->file_off, t->file_len, fileoff);
+  if (!ok1 || !ok2) return false;
+  const char *s = file_name(t, f, fileno);
   if (!s) return false;
   *file = s;
   return true;

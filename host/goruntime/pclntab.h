@@ -99,6 +99,14 @@ int32_t pcln_pcdata(const pcln_table *t, const pcln_func *f, uint32_t id, uint64
  * a negative code. */
 int pcln_expand(const pcln_table *t, const pcln_func *f, uint64_t pc, pcln_frame *out, int max);
 
+/* Calls fn for every run of pcs [start, end) of f that share one innermost
+ * position (file, line), in pc order: inlined code reports the inlined
+ * function's file and line, as the runtime's own pcfile/pcln tables do. A
+ * non-zero return from fn ends the walk and is returned. Returns 0, or a
+ * negative code when f's tables are corrupt. */
+typedef int (*pcln_line_fn)(void *ctx, uint64_t start, uint64_t end, const char *file, int32_t line);
+int pcln_walk_lines(const pcln_table *t, const pcln_func *f, pcln_line_fn fn, void *ctx);
+
 /* Decodes one unsigned LEB128 varint of at most 5 bytes (exposed for tests).
  * Returns bytes consumed, 0 when truncated or too long. */
 size_t pcln_uvarint32(const uint8_t *p, size_t n, uint32_t *out);

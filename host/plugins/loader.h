@@ -30,17 +30,31 @@ typedef struct {
   char version[SONDE_NOTE_PLUGIN_VERSION_MAX + 1];
 } plg_note;
 
+typedef struct plg_plugin plg_plugin;
+
+/* What a session that stays attached (`sonde attach`) offers plugins: a
+ * goroutine snapshot taken when first asked for during a stop, and
+ * breakpoints. NULL members answer SONDE_ENOTSUP. */
+typedef struct {
+  void *ctx;
+  /* The goroutines now; NULL with an error set when there is no stop to
+   * take them in. Valid until the target runs again. */
+  gr_snapshot *(*snapshot)(void *ctx);
+  int (*breakpoint_set)(void *ctx, plg_plugin *p, const char *location, uint64_t *id);
+  int (*breakpoint_clear)(void *ctx, plg_plugin *p, uint64_t id);
+} plg_session_ops;
+
 /* The target as plugins see it: a snapshot taken while it was stopped,
  * and its memory as it runs now. */
 typedef struct {
   pid_t pid;
   const char *exe, *kernel;
   gr_program *prog;
-  gr_snapshot *snap;
+  gr_snapshot *snap;   /* NULL until a session takes one */
+  uint64_t snap_gen;   /* changes whenever snap is replaced */
   tgt_mem *mem;
+  const plg_session_ops *session; /* NULL for a one-shot command */
 } plg_target;
-
-typedef struct plg_plugin plg_plugin;
 
 /* The handle a plugin passes back to every service. */
 struct sonde_host {
@@ -68,6 +82,7 @@ struct plg_plugin {
   bool sym_ready;
   gr_trace tr;
   uint64_t tr_index; /* goroutine index + 1 that tr holds; 0 = none */
+  uint64_t tr_gen;   /* the target's snap_gen when tr was made */
   char **strings;    /* host-owned copies handed to the plugin */
   size_t nstrings;
   char err[1024]; /* the plugin's own message (api->fail) */

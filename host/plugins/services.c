@@ -71,6 +71,19 @@ static const char *h_config_get(sonde_host *h, const char *key) {
 
 static const plg_target *target_of(sonde_host *h) { return h->p->target; }
 
+/* The goroutine snapshot: the command's, or one the session takes now. */
+static const gr_snapshot *snap_of(sonde_host *h) {
+  const plg_target *t = target_of(h);
+  if (!t) return NULL;
+  if (t->snap || !t->session || !t->session->snapshot) return t->snap;
+  const gr_snapshot *s = t->session->snapshot(t->session->ctx);
+  if (!s) {
+    h_log(h, SONDE_LOG_WARN, "no goroutine snapshot: %s", se_msg());
+    se_clear();
+  }
+  return s;
+}
+
 static int h_target_info(sonde_host *h, sonde_target_info *out) {
   const plg_target *t = target_of(h);
   if (!t) return fail(h, SONDE_ENOTARGET, "target_info: this command has no target");
@@ -81,7 +94,7 @@ static int h_target_info(sonde_host *h, sonde_target_info *out) {
   i.go_version = t->prog->bi.go_version ? t->prog->bi.go_version : "";
   i.main_module = t->prog->bi.mod_path ? t->prog->bi.mod_path : "";
   i.kernel = t->kernel ? t->kernel : "";
-  i.ngoroutines = t->snap ? t->snap->n : 0;
+  i.ngoroutines = t->snap ? t->snap->n : 0; /* what is taken already: no stop for this */
   i.has_dwarf = t->prog->img.has_dwarf;
   i.has_symtab = t->prog->img.has_symtab;
   return fill_sized(out, &i, sizeof i);
@@ -100,23 +113,26 @@ static int h_read_memory(sonde_host *h, uint64_t addr, void *dst, size_t n) {
 }
 
 static uint64_t h_goroutine_count(sonde_host *h) {
-  const plg_target *t = target_of(h);
-  return t && t->snap ? t->snap->n : 0;
+  const gr_snapshot *sn = snap_of(h);
+  return sn ? sn->n : 0;
 }
 
 /* The symbolized trace of goroutine i, cached for frame-by-frame walks. */
 static int trace_of(sonde_host *h, uint64_t i, const gr_trace **out) {
   plg_plugin *p = h->p;
   const plg_target *t = target_of(h);
-  if (!t || !t->snap) return fail(h, SONDE_ENOTARGET, "goroutines: this command has no target");
-  if (i >= t->snap->n) return SONDE_ENOTFOUND;
+  const gr_snapshot *sn = snap_of(h);
+  if (!t || !sn) return fail(h, SONDE_ENOTARGET, "goroutines: there is no goroutine snapshot here");
+  if (i >= sn->n) return SONDE_ENOTFOUND;
+  if (p->tr_gen != t->snap_gen) p->tr_index = 0; /* a new snapshot since */
+  p->tr_gen = t->snap_gen;
   if (!p->sym_ready) {
     gr_sym_init(&p->sym, t->prog);
     p->sym_ready = true;
   }
   if (p->tr_index != i + 1) {
     p->tr_index = 0;
-    if (gr_symbolize(&p->sym, &t->snap->gs[i], false, &p->tr) != 0) {
+    if (gr_symbolize(&p->sym, &sn->gs[i], false, &p->tr) != 0) {
       se_clear();
       return SONDE_ERROR;
     }
@@ -158,14 +174,15 @@ static int h_goroutine_get(sonde_host *h, uint64_t i, sonde_goroutine *out) {
   int rc = trace_of(h, i, &tr);
   if (rc) return rc;
   const plg_target *t = target_of(h);
-  const gr_goroutine *g = &t->snap->gs[i];
+  const gr_snapshot *sn = snap_of(h);
+  const gr_goroutine *g = &sn->gs[i];
   sonde_goroutine o = {.struct_size = sizeof o};
   o.nframes = (uint32_t)tr->n;
   o.id = (int64_t)g->goid;
   o.parent_id = (int64_t)g->parent_goid;
   o.status = gr_status_name(g->status);
   o.wait_reason = gr_wait_reason_of(t->prog, g);
-  o.wait_minutes = gr_wait_minutes(t->snap, g);
+  o.wait_minutes = gr_wait_minutes(sn, g);
   o.system = g->system;
   o.locked_to_thread = g->lockedm != 0;
   o.has_creator = tr->has_creator;
@@ -254,13 +271,32 @@ static int h_open_output(sonde_host *h, const char *name, char **out_path) {
 }
 
 static int h_breakpoint_set(sonde_host *h, const char *location, uint64_t *out_id) {
-  (void)out_id;
-  return fail(h, SONDE_ENOTSUP, "breakpoint at '%s': this sonde cannot set breakpoints yet", location ? location : "");
+  const plg_target *t = target_of(h);
+  if (!location || !out_id) return fail(h, SONDE_EINVAL, "breakpoint_set: a location and an id pointer are needed");
+  if (!t || !t->session || !t->session->breakpoint_set)
+    return fail(h, SONDE_ENOTSUP, "breakpoint at '%s': breakpoints exist only while sonde stays attached "
+                "(sonde attach or sonde exec)", location);
+  if (t->session->breakpoint_set(t->session->ctx, h->p, location, out_id) != 0) {
+    int rc = se_code() == SE_USAGE ? SONDE_ENOTFOUND : SONDE_ERROR;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", se_msg());
+    se_clear();
+    return fail(h, rc, "breakpoint at '%s': %s", location, msg);
+  }
+  return SONDE_OK;
 }
 
 static int h_breakpoint_clear(sonde_host *h, uint64_t id) {
-  (void)id;
-  return fail(h, SONDE_ENOTSUP, "this sonde cannot set breakpoints yet");
+  const plg_target *t = target_of(h);
+  if (!t || !t->session || !t->session->breakpoint_clear)
+    return fail(h, SONDE_ENOTSUP, "breakpoints exist only while sonde stays attached (sonde attach or sonde exec)");
+  if (t->session->breakpoint_clear(t->session->ctx, h->p, id) != 0) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", se_msg());
+    se_clear();
+    return fail(h, SONDE_ENOTFOUND, "breakpoint %llu: %s", (unsigned long long)id, msg);
+  }
+  return SONDE_OK;
 }
 
 static const sonde_host_api k_api = {

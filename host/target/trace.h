@@ -4,9 +4,12 @@
  * A breakpoint is an int3 byte written over the first byte of an
  * instruction, through /proc/PID/mem (which may write read-only text, and
  * works while threads run). The loop is all-stop: a thread that hits a
- * breakpoint is reported only once every other thread is stopped too; on
- * resume it steps over the original instruction alone before the int3 goes
- * back in. Signals the target receives (Go's SIGURG, SIGPROF, SIGPIPE, ...)
+ * breakpoint is reported alone; the caller stops every other thread
+ * (tgt_trace_stop_all) before anything that needs a still process, and on
+ * resume the hitting thread steps over the original instruction alone
+ * before the int3 goes back in. A hit that needs nothing (a condition that
+ * does not match) is passed with tgt_trace_pass, without stopping anyone
+ * else where the instruction can be emulated. Signals the target receives (Go's SIGURG, SIGPROF, SIGPIPE, ...)
  * are handed straight back without stopping anyone.
  *
  * The one thing to know: the original bytes are kept in a static table, so
@@ -40,7 +43,7 @@ int tgt_bp_remove_all(void);
 void tgt_bp_emergency_remove(void);
 
 typedef enum {
-  TGT_EV_BREAKPOINT, /* thread `tid` hit the breakpoint at `addr`; every thread is stopped */
+  TGT_EV_BREAKPOINT, /* thread `tid` hit the breakpoint at `addr`; only it is stopped */
   TGT_EV_EXITED,     /* the process exited (status) or was killed (signal) */
   TGT_EV_EXEC,       /* the process called exec: its breakpoints are gone with its image */
   TGT_EV_INTERRUPTED /* tgt_trace_wait returned because *stop became true */
@@ -62,14 +65,21 @@ int tgt_trace_resume(tgt_session *s);
  * (by a signal handler: waitpid is interrupted, the handler must be
  * installed without SA_RESTART). */
 int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev);
+/* Lets thread tid, stopped at the breakpoint addr with registers regs, go
+ * on past it, the breakpoint staying in. Where the instruction is one sonde
+ * emulates (a Go function's stack check), only tid is touched: no other
+ * thread stops and none can run past the breakpoint unseen. Otherwise every
+ * thread is stopped while tid steps, and *stopped_all says so. */
+int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_regs_struct *regs, bool *stopped_all);
 /* Stops every thread (all-stop); a thread that hits a breakpoint meanwhile is
  * rewound to hit it again later. */
 int tgt_trace_stop_all(tgt_session *s);
 /* Before detaching: stops every thread, consumes any int3 trap still queued
  * on one, and takes every breakpoint out. The caller then detaches. */
 int tgt_trace_release(tgt_session *s);
-/* Steps thread tid over the original instruction at the breakpoint addr,
- * alone, and puts the int3 back. Every thread must be stopped. */
+/* Moves thread tid past the original instruction at the breakpoint addr:
+ * by emulation where it can, else by stepping it alone with the int3 out
+ * and putting the int3 back. Every thread must be stopped. */
 int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr);
 
 #endif
