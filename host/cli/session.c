@@ -712,7 +712,10 @@ static int leave(session *s, int rc) {
   char saved[1024];
   snprintf(saved, sizeof saved, "%s", se_msg());
   int src = rc;
-  if (s->ts.attached) {
+  if (s->exited) { /* nothing left to take out or let go */
+    tgt_bp_forget();
+    tgt_detach(&s->ts);
+  } else if (s->ts.attached) {
     if (!s->exited && s->bound && has_actions(s, SESS_AT_DETACH)) {
       if (stop_all(s) == 0) run_actions(s, SESS_AT_DETACH, SIZE_MAX);
       else se_clear();

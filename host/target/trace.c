@@ -216,6 +216,12 @@ int tgt_bp_remove_all(void) {
   return rc;
 }
 
+void tgt_bp_forget(void) {
+  for (int i = 0; i < g_nbp; i++) g_bp[i].inserted = 0;
+  if (g_memfd >= 0) close(g_memfd);
+  g_memfd = -1;
+}
+
 void tgt_bp_emergency_remove(void) {
   if (g_memfd < 0) return;
   for (int i = 0; i < g_nbp; i++)

@@ -39,6 +39,8 @@ bool tgt_bp_was(uint64_t addr);
 size_t tgt_bp_count(void);
 /* Removes every breakpoint and closes the file. */
 int tgt_bp_remove_all(void);
+/* The process is gone: drops the table without writing. */
+void tgt_bp_forget(void);
 /* The same from a signal handler: restores the bytes, nothing else. */
 void tgt_bp_emergency_remove(void);
 
