@@ -135,6 +135,10 @@ typedef struct {
   int exit_status, exit_signal;
   gr_snapshot snap;
   bool have_snap;
+  const tgt_event *hit; /* during a reported hit */
+  uint64_t hit_g;       /* its g (R14), 0 when not a goroutine */
+  gr_snapshot hit_snap;
+  bool have_hit_snap;
   sonde_state state;
   sigset_t block, old;
   /* counts */
@@ -196,6 +200,10 @@ static void forget_stop(session *s) {
     s->have_snap = false;
   }
   s->pt.snap = NULL;
+  if (s->have_hit_snap) {
+    gr_snapshot_free(&s->hit_snap);
+    s->have_hit_snap = false;
+  }
   tgt_mem_invalidate(&s->t.mem);
 }
 
@@ -219,6 +227,30 @@ static gr_snapshot *op_snapshot(void *ctx) {
   s->pt.snap = &s->snap;
   s->pt.snap_gen++;
   return &s->snap;
+}
+
+static gr_snapshot *op_hit_snapshot(void *ctx) {
+  session *s = ctx;
+  if (s->have_hit_snap) return &s->hit_snap;
+  if (!s->hit) {
+    se_set(SE_ERR, "there is no breakpoint hit now");
+    return NULL;
+  }
+  if (!s->hit_g) {
+    se_set(SE_ERR, "the thread at this hit is not running a goroutine sonde can find");
+    return NULL;
+  }
+  const struct user_regs_struct *r = &s->hit->regs;
+  if (gr_snapshot_one(&s->t.prog, s->hit_g, (int32_t)s->hit->tid, r->rip, r->rsp, &s->hit_snap) != 0) return NULL;
+  s->have_hit_snap = true;
+  return &s->hit_snap;
+}
+
+static sonde_regs regs_of(const struct user_regs_struct *r) {
+  return (sonde_regs){.rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi, .rdi = r->rdi,
+                      .rbp = r->rbp, .rsp = r->rsp, .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
+                      .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15, .rip = r->rip,
+                      .rflags = r->eflags, .fs_base = r->fs_base};
 }
 
 /* ---- breakpoints ------------------------------------------------------- */
@@ -418,8 +450,8 @@ static int bind_and_arm(session *s) {
   snprintf(release, sizeof release, "%s", u.release);
   s->pt = (plg_target){.pid = s->t.pid, .exe = s->t.info.exe, .kernel = release, .prog = &s->t.prog,
                        .mem = &s->t.mem, .session = &s->ops};
-  s->ops = (plg_session_ops){.ctx = s, .snapshot = op_snapshot, .breakpoint_set = op_bp_set,
-                             .breakpoint_clear = op_bp_clear};
+  s->ops = (plg_session_ops){.ctx = s, .snapshot = op_snapshot, .hit_snapshot = op_hit_snapshot,
+                             .breakpoint_set = op_bp_set, .breakpoint_clear = op_bp_clear};
   return 0;
 }
 
@@ -631,11 +663,16 @@ static int on_hit(session *s, const tgt_event *ev, bool *done) {
   }
   if (s->np) {
     set_state(s, SONDE_STATE_STOPPED, SONDE_REASON_BREAKPOINT);
+    sonde_regs regs = regs_of(&ev->regs);
+    s->hit = ev;
+    s->hit_g = goid ? ev->regs.r14 : 0;
+    s->pt.hit_gen++;
     sonde_breakpoint_hit hit = {.struct_size = sizeof hit, .breakpoint_id = b->id, .thread_id = (int32_t)ev->tid,
-                                .goroutine_id = (int64_t)goid, .pc = ev->addr};
+                                .goroutine_id = (int64_t)goid, .pc = ev->addr, .regs = &regs, .g_addr = s->hit_g};
     for (size_t i = 0; i < s->np; i++)
       if (cli || (int)i == b->owner) report(s, plg_breakpoint_hit(&s->p[i], &hit));
     if (cli) run_actions(s, SESS_AT_HIT, SIZE_MAX);
+    s->hit = NULL;
     set_state(s, SONDE_STATE_RUNNING, SONDE_REASON_BREAKPOINT);
   }
   if (cli && s->o->count && s->reported >= s->o->count) {
@@ -821,11 +858,14 @@ int sess_run(sess_opts *o) {
     if (rc == 0) rc = loop(s);
   }
   rc = leave(s, rc);
+  char saved[1024]; /* plugin hooks below must not lose the session's error */
+  snprintf(saved, sizeof saved, "%s", se_msg());
   if (s->np) {
     set_state(s, s->exited ? SONDE_STATE_EXITED : SONDE_STATE_DETACHED,
               s->exited ? SONDE_REASON_EXIT : SONDE_REASON_DETACH);
   }
   unload_plugins(s);
+  if (rc) se_set(rc, "%s", saved);
   if (rc == 0 && s->plugin_failed)
     rc = se_set(SE_PLUGIN, "a plugin failed or crashed during the session (see above); the target was not affected");
   summary(s);

@@ -271,6 +271,72 @@ static int read_stacks(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t 
   return rc;
 }
 
+/* The fields of the g at addr, from its bytes gb. */
+static void fill_g(gr_program *p, const uint8_t *gb, uint64_t addr, take_ctx *cx, gr_goroutine *g) {
+  const gr_layout *L = &p->layout;
+  uint32_t st = rd32(gb, GR_OFF(L, G_ATOMICSTATUS));
+  memset(g, 0, sizeof *g);
+  g->addr = addr;
+  g->status = st & ~(uint32_t)GR_GSCAN;
+  g->scan = (st & GR_GSCAN) != 0;
+  g->goid = rd64(gb, GR_OFF(L, G_GOID));
+  g->parent_goid = GR_HAS(L, G_PARENTGOID) ? rd64(gb, GR_OFF(L, G_PARENTGOID)) : 0;
+  g->waitreason = gb[GR_OFF(L, G_WAITREASON)];
+  g->waitsince = (int64_t)rd64(gb, GR_OFF(L, G_WAITSINCE));
+  g->gopc = rd64(gb, GR_OFF(L, G_GOPC));
+  g->startpc = rd64(gb, GR_OFF(L, G_STARTPC));
+  g->lockedm = rd64(gb, GR_OFF(L, G_LOCKEDM));
+  g->m = rd64(gb, GR_OFF(L, G_M));
+  bool cleanups = GR_HAS(L, G_RUNNINGCLEANUPS) && gb[GR_OFF(L, G_RUNNINGCLEANUPS)];
+  uint64_t cls;
+  if (!u64map_get(&cx->starts, g->startpc + 1, &cls)) {
+    cls = classify_start(p, g->startpc);
+    (void)u64map_put(&cx->starts, g->startpc + 1, cls); /* a full cache only costs speed */
+  }
+  g->system = is_system(p, (start_class)cls, g->status, g->waitreason, cleanups);
+}
+
+int gr_snapshot_one(gr_program *p, uint64_t gaddr, int32_t tid, uint64_t pc, uint64_t sp, gr_snapshot *s) {
+  memset(s, 0, sizeof *s);
+  arena_init(&s->a);
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  s->nanotime = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  size_t need = g_need(&p->layout);
+  uint8_t *gb = malloc(need);
+  take_ctx cx;
+  cx.scratch = malloc(MAX_FRAMES * sizeof *cx.scratch);
+  u64map_init(&cx.pcs);
+  u64map_init(&cx.starts);
+  s->gs = arena_calloc(&s->a, 1, sizeof *s->gs);
+  int rc = 0;
+  if (!gb || !cx.scratch || !s->gs) rc = se_set(SE_NOMEM, "out of memory");
+  if (rc == 0 && (rc = tgt_mem_read(p->mem, gaddr, gb, need)) != 0)
+    rc = se_wrap(rc, "reading the goroutine at 0x%llx", (unsigned long long)gaddr);
+  if (rc == 0) {
+    gr_goroutine *g = &s->gs[0];
+    fill_g(p, gb, gaddr, &cx, g);
+    g->tid = tid;
+    s->n = s->nallgs = 1;
+    uint64_t labels = rd64(gb, GR_OFF(&p->layout, G_LABELS));
+    if (labels && p->style.labels_readable) rc = read_labels(p, s, g, labels);
+    pending_stack q = {.g = g, .r = {.pc = pc, .sp = sp, .trap = 1,
+                                     .lo = rd64(gb, GR_OFF(&p->layout, G_STACK_LO)),
+                                     .hi = rd64(gb, GR_OFF(&p->layout, G_STACK_HI))}};
+    if (rc == 0 && (sp < q.r.lo || sp > q.r.hi || q.r.hi - sp > MAX_STACK_BYTES))
+      rc = se_set(SE_CORRUPT, "sp 0x%llx is not on the stack of the goroutine at 0x%llx", (unsigned long long)sp,
+                  (unsigned long long)gaddr);
+    q.len = rc == 0 ? (size_t)(q.r.hi - sp) : 0;
+    if (rc == 0) rc = read_stacks(p, s, &q, 1, &cx);
+  }
+  free(gb);
+  free(cx.scratch);
+  u64map_free(&cx.pcs);
+  u64map_free(&cx.starts);
+  if (rc) gr_snapshot_free(s);
+  return rc;
+}
+
 int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o, gr_snapshot *s) {
   memset(s, 0, sizeof *s);
   arena_init(&s->a);
@@ -324,29 +390,10 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
     for (size_t i = 0; i < cnt; i++) {
       if (!iov[i].ok) continue; /* a g we cannot read: skip it, as the runtime skips nil */
       const uint8_t *gb = gbuf + i * need;
-      uint32_t st = rd32(gb, GR_OFF(L, G_ATOMICSTATUS));
-      uint32_t status = st & ~(uint32_t)GR_GSCAN;
+      uint32_t status = rd32(gb, GR_OFF(L, G_ATOMICSTATUS)) & ~(uint32_t)GR_GSCAN;
       if (status == GR_GDEAD || status == GR_GDEADEXTRA) continue;
       gr_goroutine *g = &s->gs[s->n];
-      memset(g, 0, sizeof *g);
-      g->addr = gaddrs[base + i];
-      g->status = status;
-      g->scan = (st & GR_GSCAN) != 0;
-      g->goid = rd64(gb, GR_OFF(L, G_GOID));
-      g->parent_goid = GR_HAS(L, G_PARENTGOID) ? rd64(gb, GR_OFF(L, G_PARENTGOID)) : 0;
-      g->waitreason = gb[GR_OFF(L, G_WAITREASON)];
-      g->waitsince = (int64_t)rd64(gb, GR_OFF(L, G_WAITSINCE));
-      g->gopc = rd64(gb, GR_OFF(L, G_GOPC));
-      g->startpc = rd64(gb, GR_OFF(L, G_STARTPC));
-      g->lockedm = rd64(gb, GR_OFF(L, G_LOCKEDM));
-      g->m = rd64(gb, GR_OFF(L, G_M));
-      bool cleanups = GR_HAS(L, G_RUNNINGCLEANUPS) && gb[GR_OFF(L, G_RUNNINGCLEANUPS)];
-      uint64_t cls;
-      if (!u64map_get(&cx.starts, g->startpc + 1, &cls)) {
-        cls = classify_start(p, g->startpc);
-        (void)u64map_put(&cx.starts, g->startpc + 1, cls); /* a full cache only costs speed */
-      }
-      g->system = is_system(p, (start_class)cls, status, g->waitreason, cleanups);
+      fill_g(p, gb, gaddrs[base + i], &cx, g);
       if (g->system && !o->include_system) continue;
       s->n++;
       uint64_t labels = rd64(gb, GR_OFF(L, G_LABELS));

@@ -62,6 +62,10 @@ typedef struct {
 
 /* Reads all goroutines. `sess` gives thread registers for running ones. */
 int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o, gr_snapshot *out);
+/* A snapshot of one goroutine: the g at gaddr, its stack unwound from
+ * (pc, sp) as interrupted there (a thread stopped at a breakpoint, running
+ * it on thread tid). Only that thread needs to be stopped. */
+int gr_snapshot_one(gr_program *p, uint64_t gaddr, int32_t tid, uint64_t pc, uint64_t sp, gr_snapshot *out);
 void gr_snapshot_free(gr_snapshot *s);
 
 

@@ -40,6 +40,9 @@ typedef struct {
   /* The goroutines now; NULL with an error set when there is no stop to
    * take them in. Valid until the target runs again. */
   gr_snapshot *(*snapshot)(void *ctx);
+  /* The goroutine at the current hit alone (gr_snapshot_one); NULL outside
+   * a hit. Valid until the target runs again. */
+  gr_snapshot *(*hit_snapshot)(void *ctx);
   int (*breakpoint_set)(void *ctx, plg_plugin *p, const char *location, uint64_t *id);
   int (*breakpoint_clear)(void *ctx, plg_plugin *p, uint64_t id);
 } plg_session_ops;
@@ -52,6 +55,7 @@ typedef struct {
   gr_program *prog;
   gr_snapshot *snap;   /* NULL until a session takes one */
   uint64_t snap_gen;   /* changes whenever snap is replaced */
+  uint64_t hit_gen;    /* changes at every hit */
   tgt_mem *mem;
   const plg_session_ops *session; /* NULL for a one-shot command */
 } plg_target;

@@ -117,15 +117,29 @@ static uint64_t h_goroutine_count(sonde_host *h) {
   return sn ? sn->n : 0;
 }
 
+/* Which goroutines a call means: the snapshot's, or the hit's own one. */
+typedef enum { IN_SNAPSHOT, IN_HIT } which_snap;
+
+static const gr_snapshot *hit_snap_of(sonde_host *h) {
+  const plg_target *t = target_of(h);
+  if (!t || !t->session || !t->session->hit_snapshot) return NULL;
+  return t->session->hit_snapshot(t->session->ctx);
+}
+
 /* The symbolized trace of goroutine i, cached for frame-by-frame walks. */
-static int trace_of(sonde_host *h, uint64_t i, const gr_trace **out) {
+static int trace_of(sonde_host *h, which_snap w, uint64_t i, const gr_trace **out, const gr_snapshot **snap) {
   plg_plugin *p = h->p;
   const plg_target *t = target_of(h);
-  const gr_snapshot *sn = snap_of(h);
-  if (!t || !sn) return fail(h, SONDE_ENOTARGET, "goroutines: there is no goroutine snapshot here");
+  const gr_snapshot *sn = w == IN_HIT ? hit_snap_of(h) : snap_of(h);
+  if (!t || !sn) {
+    se_clear();
+    return fail(h, SONDE_ENOTARGET, w == IN_HIT ? "hit_goroutine_get: there is no breakpoint hit here"
+                                                : "goroutines: there is no goroutine snapshot here");
+  }
   if (i >= sn->n) return SONDE_ENOTFOUND;
-  if (p->tr_gen != t->snap_gen) p->tr_index = 0; /* a new snapshot since */
-  p->tr_gen = t->snap_gen;
+  uint64_t gen = w == IN_HIT ? t->hit_gen | (1ull << 63) : t->snap_gen;
+  if (p->tr_gen != gen) p->tr_index = 0; /* another snapshot since */
+  p->tr_gen = gen;
   if (!p->sym_ready) {
     gr_sym_init(&p->sym, t->prog);
     p->sym_ready = true;
@@ -139,6 +153,7 @@ static int trace_of(sonde_host *h, uint64_t i, const gr_trace **out) {
     p->tr_index = i + 1;
   }
   *out = &p->tr;
+  if (snap) *snap = sn;
   return SONDE_OK;
 }
 
@@ -168,13 +183,13 @@ static void frame_from(plg_plugin *p, const gr_frame *f, sonde_frame *out) {
   out->pc = f->pc;
 }
 
-static int h_goroutine_get(sonde_host *h, uint64_t i, sonde_goroutine *out) {
+static int goroutine_in(sonde_host *h, which_snap w, uint64_t i, sonde_goroutine *out) {
   if (!out) return SONDE_EINVAL;
   const gr_trace *tr = NULL;
-  int rc = trace_of(h, i, &tr);
+  const gr_snapshot *sn = NULL;
+  int rc = trace_of(h, w, i, &tr, &sn);
   if (rc) return rc;
   const plg_target *t = target_of(h);
-  const gr_snapshot *sn = snap_of(h);
   const gr_goroutine *g = &sn->gs[i];
   sonde_goroutine o = {.struct_size = sizeof o};
   o.nframes = (uint32_t)tr->n;
@@ -189,25 +204,37 @@ static int h_goroutine_get(sonde_host *h, uint64_t i, sonde_goroutine *out) {
   return fill_sized(out, &o, sizeof o);
 }
 
-static int h_creator_get(sonde_host *h, uint64_t gi, sonde_frame *out) {
+static int frame_in(sonde_host *h, which_snap w, uint64_t gi, uint32_t fi, sonde_frame *out) {
   if (!out) return SONDE_EINVAL;
   const gr_trace *tr = NULL;
-  int rc = trace_of(h, gi, &tr);
-  if (rc) return rc;
-  if (!tr->has_creator) return SONDE_ENOTFOUND;
-  sonde_frame f;
-  frame_from(h->p, &tr->creator, &f);
-  return fill_sized(out, &f, sizeof f);
-}
-
-static int h_frame_get(sonde_host *h, uint64_t gi, uint32_t fi, sonde_frame *out) {
-  if (!out) return SONDE_EINVAL;
-  const gr_trace *tr = NULL;
-  int rc = trace_of(h, gi, &tr);
+  int rc = trace_of(h, w, gi, &tr, NULL);
   if (rc) return rc;
   if (fi >= tr->n) return SONDE_ENOTFOUND;
   sonde_frame f;
   frame_from(h->p, &tr->frames[fi], &f);
+  return fill_sized(out, &f, sizeof f);
+}
+
+static int h_goroutine_get(sonde_host *h, uint64_t i, sonde_goroutine *out) {
+  return goroutine_in(h, IN_SNAPSHOT, i, out);
+}
+
+static int h_frame_get(sonde_host *h, uint64_t gi, uint32_t fi, sonde_frame *out) {
+  return frame_in(h, IN_SNAPSHOT, gi, fi, out);
+}
+
+static int h_hit_goroutine_get(sonde_host *h, sonde_goroutine *out) { return goroutine_in(h, IN_HIT, 0, out); }
+
+static int h_hit_frame_get(sonde_host *h, uint32_t fi, sonde_frame *out) { return frame_in(h, IN_HIT, 0, fi, out); }
+
+static int h_creator_get(sonde_host *h, uint64_t gi, sonde_frame *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_trace *tr = NULL;
+  int rc = trace_of(h, IN_SNAPSHOT, gi, &tr, NULL);
+  if (rc) return rc;
+  if (!tr->has_creator) return SONDE_ENOTFOUND;
+  sonde_frame f;
+  frame_from(h->p, &tr->creator, &f);
   return fill_sized(out, &f, sizeof f);
 }
 
@@ -320,6 +347,8 @@ static const sonde_host_api k_api = {
     .open_output = h_open_output,
     .breakpoint_set = h_breakpoint_set,
     .breakpoint_clear = h_breakpoint_clear,
+    .hit_goroutine_get = h_hit_goroutine_get,
+    .hit_frame_get = h_hit_frame_get,
 };
 
 const sonde_host_api *plg_host_api(void) { return &k_api; }

@@ -304,6 +304,28 @@ static size_t running(const tgt_session *s) {
   return n;
 }
 
+/* The threads that did not stop, with their state as /proc sees it. */
+static int stuck(tgt_session *s) {
+  char list[256] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < s->nthreads && used < sizeof list - 32; i++) {
+    const tgt_thread *t = &s->threads[i];
+    if (!t->seized || t->stopped) continue;
+    char path[64], buf[512], state = '?';
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)s->pid, (int)t->tid);
+    FILE *f = fopen(path, "re");
+    if (f) {
+      size_t n = fread(buf, 1, sizeof buf - 1, f);
+      buf[n] = 0;
+      const char *rp = strrchr(buf, ')');
+      if (rp && rp[1] == ' ') state = rp[2];
+      fclose(f);
+    }
+    used += (size_t)snprintf(list + used, sizeof list - used, "%s%d (%c)", used ? ", " : "", (int)t->tid, state);
+  }
+  return se_set(SE_ERR, "threads of process %d did not stop within %d ms: %s", (int)s->pid, STOP_ALL_TIMEOUT_MS, list);
+}
+
 int tgt_trace_stop_all(tgt_session *s) {
   for (size_t i = 0; i < s->nthreads; i++)
     if (s->threads[i].seized && !s->threads[i].stopped) ptrace(PTRACE_INTERRUPT, s->threads[i].tid, 0, 0);
@@ -319,8 +341,7 @@ int tgt_trace_stop_all(tgt_session *s) {
     }
     if (tid == 0) {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      if (tgt_ms_between(&start, &now) > STOP_ALL_TIMEOUT_MS)
-        return se_set(SE_ERR, "a thread of process %d did not stop within %d ms", (int)s->pid, STOP_ALL_TIMEOUT_MS);
+      if (tgt_ms_between(&start, &now) > STOP_ALL_TIMEOUT_MS) return stuck(s);
       struct timespec ts = {0, 20 * 1000};
       nanosleep(&ts, NULL);
       continue;

@@ -1,4 +1,4 @@
-/* sonde/plugin.h: the sonde plugin ABI, version 1.0. The only header a
+/* sonde/plugin.h: the sonde plugin ABI, version 1.1. The only header a
  * plugin includes.
  *
  * A plugin is a shared object that exports one function, sonde_plugin_v1,
@@ -23,7 +23,7 @@ extern "C" {
 /* ---- versions ------------------------------------------------------------ */
 
 #define SONDE_ABI_MAJOR 1
-#define SONDE_ABI_MINOR 0
+#define SONDE_ABI_MINOR 1
 #define SONDE_ABI_MAKE(major, minor) ((uint32_t)(major) << 16 | (uint32_t)(minor))
 #define SONDE_ABI_VERSION SONDE_ABI_MAKE(SONDE_ABI_MAJOR, SONDE_ABI_MINOR)
 #define SONDE_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -132,12 +132,23 @@ typedef struct sonde_state_change {
   uint32_t reason;               /* sonde_reason */
 } sonde_state_change;
 
+/* The amd64 registers of the thread at a hit (ABI 1.1); rip is the
+ * breakpoint's address, before its instruction ran. Fixed: never grows. */
+typedef struct sonde_regs {
+  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rip, rflags, fs_base;
+} sonde_regs;
+
 typedef struct sonde_breakpoint_hit {
   uint32_t struct_size;
   uint64_t breakpoint_id;
   int32_t thread_id;     /* the thread that hit it */
   int64_t goroutine_id;  /* its current goroutine, 0 when none */
   uint64_t pc;
+  /* --- ABI 1.1 --- (check struct_size before reading) */
+  const sonde_regs *regs; /* valid during the hook */
+  uint64_t g_addr;        /* the runtime.g of that goroutine (R14 at a Go function), 0 when none */
 } sonde_breakpoint_hit;
 
 /* Log levels for sonde_host_api.log. */
@@ -207,6 +218,15 @@ typedef struct sonde_host_api {
    * ABI 1.0 hosts may answer SONDE_ENOTSUP outside `sonde attach`. */
   int (*breakpoint_set)(sonde_host *h, const char *location, uint64_t *out_id);
   int (*breakpoint_clear)(sonde_host *h, uint64_t id);
+
+  /* --- ABI 1.1 --- */
+  /* During on_breakpoint_hit (and commands run by --on-hit): the goroutine
+   * that hit, with its stack unwound from the hit's registers. Only the
+   * hitting thread needs to be stopped for these, so they stay cheap when
+   * the goroutine snapshot (goroutine_get) would mean stopping every
+   * thread. SONDE_ENOTARGET outside a hit. */
+  int (*hit_goroutine_get)(sonde_host *h, sonde_goroutine *out);
+  int (*hit_frame_get)(sonde_host *h, uint32_t frame_index, sonde_frame *out);
 } sonde_host_api;
 
 /* ---- what a plugin declares ---------------------------------------------- */

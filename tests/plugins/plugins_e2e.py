@@ -16,7 +16,11 @@ fixture:
 - `sonde index check` reports a malformed index with line:column;
 - `sonde attach --plugin` hands plugins every state change and every hit,
   in order, and a plugin crashing in on_breakpoint_hit is disabled while the
-  session and the target go on (the hot fixture checks its own results).
+  session and the target go on (the hot fixture checks its own results);
+- sessions: a plugin sets and clears its own breakpoint (ABI 1.1) and sees
+  the hit's registers, goroutine and stack; --on-hit, --every, --on-attach
+  and --on-detach run plugin commands with a goroutine snapshot; a command
+  the plugin does not have is refused before the target is touched.
 """
 import json
 import os
@@ -30,7 +34,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import agree  # noqa: E402
 
-PLUGINS = ("recorder", "crasher", "future", "noentry")
+PLUGINS = ("recorder", "crasher", "future", "noentry", "tracer")
 results = []
 
 
@@ -42,6 +46,71 @@ def check(name, ok, detail=""):
 def run(sonde, args, env=None):
     p = subprocess.run([sonde] + args, capture_output=True, text=True, env=env, timeout=120)
     return p.returncode, p.stdout, p.stderr
+
+
+def code_byte(pid, addr):
+    with open("/proc/%d/mem" % pid, "rb") as f:
+        f.seek(addr)
+        return f.read(1)[0]
+
+
+def session_checks(sonde, env, pid, base):
+    """Plugin commands on events and plugins' own breakpoints, on the hot fixture."""
+    ini = env["SONDE_CONFIG"]
+    tlog, rlog = os.path.join(base, "tracer.log"), os.path.join(base, "rec2.log")
+    with open(ini, "w") as f:
+        f.write("[host]\nplugin_dir = plugins\nindex = plugins.yaml\n\n[recorder]\nlog = %s\n\n"
+                "[tracer]\nlog = %s\nbreak = main.cold\nclear_after = 2\n" % (rlog, tlog))
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "--plugin", "tracer", "-d", "1.5", "-q"], env)
+    with open(tlog) as f:
+        lines = f.read().splitlines()
+    hits = [l for l in lines if l.startswith("hit ")]
+    check("plugin_sets_its_own_breakpoint", rc == 0 and lines[:1] == ["set main.cold rc=0 id=1"], err + "\n".join(lines))
+    check("plugin_breakpoint_hits_reach_its_owner_with_registers_goroutine_and_stack",
+          len(hits) == 2 and all("own=1" in h and "rip_is_pc=1" in h and "top=main.cold" in h and
+                                 "caller=main.main.func1" in h and "hit_goroutine=-1" not in h for h in hits) and
+          all(h.split("goroutine=")[1].split()[0] == h.split("hit_goroutine=")[1].split()[0] for h in hits),
+          "\n".join(lines))
+    cleared = [l for l in lines if l.startswith("cleared")]
+    check("plugin_clears_its_breakpoint_and_no_hit_follows",
+          len(cleared) == 1 and "rc=0" in cleared[0] and lines[-1] == cleared[0], "\n".join(lines))
+    if cleared:
+        pc = int(cleared[0].split("pc=")[1], 16)
+        check("cleared_breakpoint_byte_is_gone", code_byte(pid, pc) != 0xCC, "int3 still at 0x%x" % pc)
+
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "-b", "main.cold", "-n", "2", "--on-hit", "recorder record"], env)
+    counts = [l for l in out.splitlines() if l.endswith(" goroutines")]
+    check("on_hit_runs_the_command_with_a_goroutine_snapshot",
+          rc == 0 and len(counts) == 2 and out.count("] main.cold") == 2 and out.count("goroutine 1 [") == 2, out + err)
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "-b", "main.cold", "-n", "1", "--on-hit", "tracer top"], env)
+    check("on_hit_command_sees_the_hitting_goroutine",
+          rc == 0 and "hit goroutine " in out and "  main.cold " in out and "  main.main.func1 " in out, out + err)
+    open(rlog, "w").close()
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "--every", "400ms", "recorder record", "-d", "1.4"], env)
+    counts = [l for l in out.splitlines() if l.endswith(" goroutines")]
+    with open(rlog) as f:
+        events = f.read().splitlines()
+    check("every_runs_the_command_on_an_interval_with_the_target_stopped",
+          rc == 0 and len(counts) == 3 and "on_state_change 2->3 reason 3" in events and
+          "on_state_change 3->2 reason 3" in events, "%d runs\n%s\n%s" % (len(counts), err, "\n".join(events)))
+    open(rlog, "w").close()
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "--on-attach", "recorder record", "--on-detach",
+                               "recorder record", "-d", "0.3"], env)
+    with open(rlog) as f:
+        events = f.read().splitlines()
+    runs = [i for i, e in enumerate(events) if e.startswith("run record")]
+    detached = [i for i, e in enumerate(events) if e.startswith("on_state_change 2->5")]
+    check("on_attach_and_on_detach_run_once_each_in_order",
+          rc == 0 and len(runs) == 2 and detached and runs[1] < detached[0] and
+          len([l for l in out.splitlines() if l.endswith(" goroutines")]) == 2, err + "\n".join(events))
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "-b", "main.cold", "--on-hit", "recorder nosuch"], env)
+    check("unknown_plugin_command_refused_before_attaching",
+          rc == 2 and "has no command 'nosuch'" in err and "attached" not in err, err)
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "--every", "1s"], env)
+    check("every_without_a_command_is_a_usage_error", rc == 2 and "wants a plugin command" in err, err)
+    rc, out, err = run(sonde, ["attach", "-p", str(pid), "-b", "main.cold", "-n", "2", "--non-stop", "--on-hit",
+                               "tracer top"], env)
+    check("non_stop_hits_reach_plugins", rc == 0 and out.count("hit goroutine ") == 2, out + err)
 
 
 def main():
@@ -66,7 +135,7 @@ def main():
         rc, out, err = run(sonde, ["index", "update"] + [os.path.join(pdir, n + ".so") for n in PLUGINS], env)
         check("index_update_writes_every_built_plugin", rc == 0 and os.path.exists(index), err + out)
         rc, out, err = run(sonde, ["index", "check", index], env)
-        check("index_check_accepts_what_update_wrote", rc == 0 and "ok, 4 plugins" in out, err + out)
+        check("index_check_accepts_what_update_wrote", rc == 0 and "ok, %d plugins" % len(PLUGINS) in out, err + out)
 
         rc, out, err = run(sonde, ["plugins", "--json"], env)
         doc = json.loads(out) if rc == 0 else {"plugins": []}
@@ -75,13 +144,13 @@ def main():
         check("plugins_recorder_loads", v.get("recorder", {}).get("loads") is True, str(v.get("recorder")))
         fut = v.get("future", {})
         check("plugins_future_major_refused_naming_both_versions",
-              fut.get("loads") is False and "ABI 2.0" in fut.get("reason", "") and "1.0" in fut.get("reason", ""),
+              fut.get("loads") is False and "ABI 2.0" in fut.get("reason", "") and "speaks 1.1" in fut.get("reason", ""),
               str(fut))
         rc, out, err = run(sonde, ["plugins"], env)
         check("plugins_text_says_refused_and_why", rc == 0 and "REFUSED" in out and "why:" in out, out + err)
 
         rc, out, err = run(sonde, ["future", "--help"], env)
-        check("future_major_plugin_never_runs", rc == 12 and "ABI 2.0" in err and "speaks 1.0" in err, err)
+        check("future_major_plugin_never_runs", rc == 12 and "ABI 2.0" in err and "speaks 1.1" in err, err)
         rc, out, err = run(sonde, ["noentry", "--help"], env)
         check("missing_entry_symbol_refused", rc == 12 and "does not export sonde_plugin_v1" in err, err)
 
@@ -191,6 +260,7 @@ def main():
                   rc == 12 and "crashed in on_breakpoint_hit with SIGSEGV" in err and "count reached" in err, err)
             probs = agree.thread_states(hp.pid) + ([] if hp.poll() is None else ["hot fixture died"])
             check("target_runs_after_plugin_crash_at_a_breakpoint", not probs, str(probs))
+            session_checks(sonde, env, hp.pid, base)
             hp.send_signal(signal.SIGTERM)
             hout, herr = hp.communicate(timeout=30)
             check("hot_fixture_computed_every_result_correctly", hp.returncode == 0 and "wrong=0" in hout,
