@@ -44,8 +44,8 @@ build="${SONDE_BUILD_DIR:-$root/build-bench}"
 sonde="$build/host/sonde"
 mkdir -p "$out"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-log() { echo "run.sh: $*" >&2; }
-die() { echo "run.sh: error: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 for t in /usr/bin/time cmake; do
   [ -x "$(command -v "$t")" ] || die "$t not found (apt-get install -y time cmake)"
@@ -116,23 +116,6 @@ start_fixture() {
   die "fixture -n $n not READY after 120 s"
 }
 
-# check_target TOOL: the fixture must be alive, untraced and not stopped.
-# Returns 1 (and says so) otherwise; a stopped target is sent SIGCONT.
-check_target() {
-  local tool=$1 state tracer
-  if ! kill -0 "$fx_pid" 2>/dev/null; then
-    log "PROBLEM: after $tool the fixture (pid $fx_pid) is gone"
-    return 1
-  fi
-  state=$(awk '/^State:/{print $2}' "/proc/$fx_pid/status")
-  tracer=$(awk '/^TracerPid:/{print $2}' "/proc/$fx_pid/status")
-  if [ "$state" = t ] || [ "$state" = T ] || [ "$tracer" != 0 ]; then
-    log "PROBLEM: after $tool the fixture is in state $state, TracerPid $tracer; sending SIGCONT"
-    kill -CONT "$fx_pid"
-    return 1
-  fi
-  return 0
-}
 
 # Fork-free sleep for the poller.
 exec {sleep_fd}<> <(:)

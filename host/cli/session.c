@@ -169,18 +169,22 @@ static void set_state(session *s, sonde_state to, sonde_reason why) {
 
 /* The goroutine running at a breakpoint: Go's register ABI keeps it in R14
  * (ABIInternal, Go 1.17+). Checked: the stack pointer lies within that g's
- * stack, else the goid is reported as unknown (0). */
-static uint64_t current_goid(session *s, const struct user_regs_struct *r) {
+ * stack, else the goid is reported as unknown (0). The same read fetches
+ * g.stackguard0 (g+0x10), which passing a function's stack check needs. */
+static uint64_t current_goid(session *s, const struct user_regs_struct *r, tgt_word *guard) {
   const gr_layout *L = &s->t.prog.layout;
-  uint64_t g = r->r14, lo = 0, hi = 0, goid = 0;
+  uint64_t g = r->r14, lo = 0, hi = 0, goid = 0, sg = 0;
+  guard->addr = 0;
   if (g == 0) return 0;
-  tgt_iov v[3] = {{g + (uint64_t)GR_OFF(L, G_STACK_LO), &lo, sizeof lo, false},
+  tgt_iov v[4] = {{g + (uint64_t)GR_OFF(L, G_STACK_LO), &lo, sizeof lo, false},
                   {g + (uint64_t)GR_OFF(L, G_STACK_HI), &hi, sizeof hi, false},
-                  {g + (uint64_t)GR_OFF(L, G_GOID), &goid, sizeof goid, false}};
-  if (tgt_mem_readv(&s->t.mem, v, 3) != 0 || !v[0].ok || !v[1].ok || !v[2].ok || r->rsp < lo || r->rsp >= hi) {
+                  {g + (uint64_t)GR_OFF(L, G_GOID), &goid, sizeof goid, false},
+                  {g + 0x10, &sg, sizeof sg, false}};
+  if (tgt_mem_readv(&s->t.mem, v, 4) != 0 || !v[0].ok || !v[1].ok || !v[2].ok || r->rsp < lo || r->rsp >= hi) {
     se_clear();
     return 0;
   }
+  if (v[3].ok) *guard = (tgt_word){g + 0x10, sg};
   return goid;
 }
 
@@ -625,33 +629,36 @@ static void print_hit(session *s, const sbp *b, const tgt_event *ev, uint64_t go
 }
 
 /* One breakpoint event. Returns nonzero to end the session. */
+/* The fast path, for a hit that is not reported, touches nothing but the
+ * hitting thread and does not even mask signals (nothing on it can be
+ * interrupted by one). A reported hit holds the stop signals until the
+ * target runs again, or for the release when it ends the session. */
 static int on_hit(session *s, const tgt_event *ev, bool *done) {
-  if (s->entry_bp && ev->addr == s->entry_bp) return at_entry(s, ev);
   sbp *b = bp_at(s, ev->addr, 0);
-  if (!b) { /* a hit on a breakpoint cleared meanwhile: it runs the original instruction */
-    bool all;
-    return tgt_trace_pass(&s->ts, ev->tid, ev->addr, &ev->regs, &all);
-  }
+  bool all;
+  tgt_word guard = {0, 0};
+  if (!b) /* a hit on a breakpoint cleared meanwhile: it runs the original instruction */
+    return tgt_trace_pass(&s->ts, ev->tid, ev->addr, &ev->regs, NULL, &all);
   s->total++;
   b->hits++;
   bool cli = b->owner < 0, want = !cli;
   uint64_t goid = 0;
   if (cli) {
     bool need_goid = s->o->have_goid || !s->o->quiet || s->np > 0;
-    goid = need_goid ? current_goid(s, &ev->regs) : 0;
+    goid = need_goid ? current_goid(s, &ev->regs, &guard) : 0;
     if (!s->o->have_goid || goid == s->o->goid) {
       s->matched++;
       want = (s->matched - 1) % s->o->nth == 0;
     }
   } else {
-    goid = current_goid(s, &ev->regs);
+    goid = current_goid(s, &ev->regs, &guard);
   }
   if (!want) {
-    bool all;
-    int rc = tgt_trace_pass(&s->ts, ev->tid, ev->addr, &ev->regs, &all);
+    int rc = tgt_trace_pass(&s->ts, ev->tid, ev->addr, &ev->regs, &guard, &all);
     if (!all) s->emulated++;
     return rc;
   }
+  sigprocmask(SIG_BLOCK, &s->block, NULL);
   /* reported: every thread stops before any plugin code runs (all-stop),
    * unless --non-stop; a line on the terminal needs no stop */
   bool plugin_code = s->np > 0 && (cli || b->owner >= 0);
@@ -683,11 +690,12 @@ static int on_hit(session *s, const tgt_event *ev, bool *done) {
   if (s->all_stopped) {
     rc = tgt_trace_step_over(&s->ts, ev->tid, ev->addr);
     if (rc == 0) rc = resume_all(s);
-    return rc;
+  } else {
+    forget_stop(s);
+    rc = tgt_trace_pass(&s->ts, ev->tid, ev->addr, &ev->regs, NULL, &all);
   }
-  forget_stop(s);
-  bool all;
-  return tgt_trace_pass(&s->ts, ev->tid, ev->addr, &ev->regs, &all);
+  if (rc == 0) sigprocmask(SIG_SETMASK, &s->old, NULL);
+  return rc;
 }
 
 static int loop(session *s) {
@@ -726,16 +734,17 @@ static int loop(session *s) {
         if (rc) return rc;
         break;
       case TGT_EV_BREAKPOINT: {
-        bool done = false, was_bound = s->bound;
-        sigprocmask(SIG_BLOCK, &s->block, NULL);
-        rc = on_hit(s, &ev, &done);
-        if (rc == 0 && !was_bound && s->bound) { /* the entry of an exec'd program */
-          rc = resume_all(s);
+        bool done = false;
+        if (s->entry_bp && ev.addr == s->entry_bp) { /* the entry of an exec'd program */
+          sigprocmask(SIG_BLOCK, &s->block, NULL);
+          rc = at_entry(s, &ev);
+          if (rc == 0) rc = resume_all(s);
           sigprocmask(SIG_SETMASK, &s->old, NULL);
           if (rc == 0) rc = started(s);
+        } else {
+          rc = on_hit(s, &ev, &done);
         }
         if (rc || done) return rc; /* signals stay blocked for the release */
-        sigprocmask(SIG_SETMASK, &s->old, NULL);
         break;
       }
     }

@@ -127,11 +127,12 @@ static unsigned long long *gpr(struct user_regs_struct *r, int n) {
 
 /* Moves r past the instruction under the breakpoint b without running it;
  * false when it cannot (the thread must then step). */
-static bool emulate(const bp_slot *b, struct user_regs_struct *r) {
+static bool emulate(const bp_slot *b, struct user_regs_struct *r, const tgt_word *known) {
   switch ((emu_kind)b->emu) {
     case EMU_CMP_RSP_G_STACKGUARD: {
       uint64_t guard;
-      if (pread(g_memfd, &guard, sizeof guard, (off_t)(r->r14 + 0x10)) != (ssize_t)sizeof guard) return false;
+      if (known && known->addr && known->addr == r->r14 + 0x10) guard = known->value;
+      else if (pread(g_memfd, &guard, sizeof guard, (off_t)(r->r14 + 0x10)) != (ssize_t)sizeof guard) return false;
       r->eflags = cmp_flags(r->eflags, r->rsp, guard);
       break;
     }
@@ -326,9 +327,9 @@ static int stuck(tgt_session *s) {
   return se_set(SE_ERR, "threads of process %d did not stop within %d ms: %s", (int)s->pid, STOP_ALL_TIMEOUT_MS, list);
 }
 
-int tgt_trace_stop_all(tgt_session *s) {
-  for (size_t i = 0; i < s->nthreads; i++)
-    if (s->threads[i].seized && !s->threads[i].stopped) ptrace(PTRACE_INTERRUPT, s->threads[i].tid, 0, 0);
+/* Every ptrace stop of a tracee sends its tracer SIGCHLD: with SIGCHLD
+ * blocked, sigtimedwait sleeps exactly until the next report. */
+static int stop_all_wait(tgt_session *s, const sigset_t *chld) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   while (running(s) > 0) {
@@ -341,9 +342,10 @@ int tgt_trace_stop_all(tgt_session *s) {
     }
     if (tid == 0) {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      if (tgt_ms_between(&start, &now) > STOP_ALL_TIMEOUT_MS) return stuck(s);
-      struct timespec ts = {0, 20 * 1000};
-      nanosleep(&ts, NULL);
+      double left_ms = STOP_ALL_TIMEOUT_MS - tgt_ms_between(&start, &now);
+      if (left_ms <= 0) return stuck(s);
+      struct timespec ts = {(time_t)(left_ms / 1000), (long)((left_ms - 1000.0 * (double)(long)(left_ms / 1000)) * 1e6)};
+      sigtimedwait(chld, NULL, &ts);
       continue;
     }
     int sig;
@@ -360,6 +362,18 @@ int tgt_trace_stop_all(tgt_session *s) {
      * by their first report. */
   }
   return 0;
+}
+
+int tgt_trace_stop_all(tgt_session *s) {
+  sigset_t chld, old;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &old);
+  for (size_t i = 0; i < s->nthreads; i++)
+    if (s->threads[i].seized && !s->threads[i].stopped) ptrace(PTRACE_INTERRUPT, s->threads[i].tid, 0, 0);
+  int rc = stop_all_wait(s, &chld);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return rc;
 }
 
 int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
@@ -416,19 +430,20 @@ int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
 
 /* Moves a thread stopped at a breakpoint past its instruction by
  * emulation; false when the instruction is not one sonde emulates. */
-static bool emulate_past(pid_t tid, uint64_t addr, const struct user_regs_struct *at) {
+static bool emulate_past(pid_t tid, uint64_t addr, const struct user_regs_struct *at, const tgt_word *known) {
   bp_slot *b = slot_of(addr);
   struct user_regs_struct r;
   if (!b || b->emu == EMU_NONE) return false;
   if (at) r = *at;
   else if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return false;
-  if (r.rip != addr || !emulate(b, &r)) return false;
+  if (r.rip != addr || !emulate(b, &r, known)) return false;
   return ptrace(PTRACE_SETREGS, tid, 0, &r) == 0;
 }
 
-int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_regs_struct *regs, bool *stopped_all) {
+int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_regs_struct *regs,
+                   const tgt_word *known, bool *stopped_all) {
   *stopped_all = false;
-  if (emulate_past(tid, addr, regs)) return cont(s, tid, 0);
+  if (emulate_past(tid, addr, regs, known)) return cont(s, tid, 0);
   *stopped_all = true;
   int rc = tgt_trace_stop_all(s);
   if (rc == 0) rc = tgt_trace_step_over(s, tid, addr);
@@ -437,7 +452,7 @@ int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_r
 }
 
 int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr) {
-  if (emulate_past(tid, addr, NULL)) return 0;
+  if (emulate_past(tid, addr, NULL, NULL)) return 0;
   bool was = tgt_bp_is(addr);
   int rc = tgt_bp_remove(addr);
   if (rc) return rc;

@@ -67,12 +67,19 @@ int tgt_trace_resume(tgt_session *s);
  * (by a signal handler: waitpid is interrupted, the handler must be
  * installed without SA_RESTART). */
 int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev);
+/* A word of the target's memory the caller has just read (known->addr 0:
+ * none): emulation uses it instead of reading it again. */
+typedef struct {
+  uint64_t addr, value;
+} tgt_word;
+
 /* Lets thread tid, stopped at the breakpoint addr with registers regs, go
  * on past it, the breakpoint staying in. Where the instruction is one sonde
  * emulates (a Go function's stack check), only tid is touched: no other
  * thread stops and none can run past the breakpoint unseen. Otherwise every
  * thread is stopped while tid steps, and *stopped_all says so. */
-int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_regs_struct *regs, bool *stopped_all);
+int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_regs_struct *regs,
+                   const tgt_word *known, bool *stopped_all);
 /* Stops every thread (all-stop); a thread that hits a breakpoint meanwhile is
  * rewound to hit it again later. */
 int tgt_trace_stop_all(tgt_session *s);
