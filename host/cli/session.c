@@ -723,6 +723,9 @@ static int loop(session *s) {
         return 0;
       case TGT_EV_EXEC:
         if (!s->starting || s->bound) {
+          /* the image the breakpoints were in is gone; the new one has none
+           * of them, and its bytes must not be touched */
+          tgt_bp_forget();
           s->why = "the process called exec";
           return 0;
         }

@@ -219,6 +219,7 @@ int tgt_bp_remove_all(void) {
 
 void tgt_bp_forget(void) {
   for (int i = 0; i < g_nbp; i++) g_bp[i].inserted = 0;
+  g_nbp = 0;
   if (g_memfd >= 0) close(g_memfd);
   g_memfd = -1;
 }
