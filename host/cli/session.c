@@ -810,9 +810,11 @@ static void summary(session *s) {
   if (s->exit_signal) snprintf(exited, sizeof exited, "the process was killed by signal %d", s->exit_signal);
   else snprintf(exited, sizeof exited, "the process exited (status %d)", s->exit_status);
   const char *why = s->exited ? exited : s->why ? s->why : "stopped";
-  fprintf(stderr, "sonde: %s after %.1f s: %llu hit%s (%llu reported), %llu signals passed on; %s\n", why, since(s),
-          (unsigned long long)s->total, s->total == 1 ? "" : "s", (unsigned long long)s->reported,
-          (unsigned long long)s->passed, s->exited ? "done" : "detached");
+  char alone[64] = "";
+  if (s->emulated) snprintf(alone, sizeof alone, ", %llu without stopping other threads", (unsigned long long)s->emulated);
+  fprintf(stderr, "sonde: %s after %.1f s: %llu hit%s (%llu reported)%s, %llu signal%s passed on; %s\n", why, since(s),
+          (unsigned long long)s->total, s->total == 1 ? "" : "s", (unsigned long long)s->reported, alone,
+          (unsigned long long)s->passed, s->passed == 1 ? "" : "s", s->exited ? "done" : "detached");
 }
 
 int sess_run(sess_opts *o) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "target/emulate.h"
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
@@ -29,23 +30,11 @@ enum { INT3 = 0xCC, MAX_STEP_TRIES = 64, STOP_ALL_TIMEOUT_MS = 5000 };
 
 /* ---- breakpoints: a static table, so a signal handler can undo them ------ */
 
-/* Instructions a thread can be moved past without running them: the first
- * instruction of nearly every Go function (ABIInternal, Go 1.17+). Emulating
- * it lets a hit that is not reported go on without stopping any other
- * thread and without taking the int3 out, so no other thread can miss it. */
-typedef enum {
-  EMU_NONE,
-  EMU_CMP_RSP_G_STACKGUARD, /* 49 3b 66 10: cmp rsp, [r14+0x10] (the stack check) */
-  EMU_LEA_R12_RSP,          /* 4c 8d 64 24 d8 / 4c 8d a4 24 d32: lea r12, [rsp+disp] (big frames) */
-  EMU_MOV_REG               /* [REX] 89/8b, mod 11: mov between registers (frameless leaves) */
-} emu_kind;
-
 typedef struct {
   uint64_t addr;
   uint8_t orig;
-  uint8_t emu, len;
-  uint8_t dst, src, wide; /* EMU_MOV_REG: register numbers (0 rax .. 15 r15), 64-bit */
-  int32_t disp;
+  bool emulated;  /* insn is the original instruction, and sonde can emulate it */
+  tgt_insn insn;
   volatile sig_atomic_t inserted;
 } bp_slot;
 
@@ -64,88 +53,14 @@ int tgt_bp_open(pid_t pid) {
   return 0;
 }
 
-static void decode(const uint8_t *c, bp_slot *b) {
-  uint8_t rex = (c[0] & 0xf0) == 0x40 ? c[0] : 0;
-  const uint8_t *op = rex ? c + 1 : c;
-  if ((op[0] == 0x89 || op[0] == 0x8b) && (op[1] & 0xc0) == 0xc0) {
-    uint8_t reg = (uint8_t)(((op[1] >> 3) & 7) | (rex & 4 ? 8 : 0)), rm = (uint8_t)((op[1] & 7) | (rex & 1 ? 8 : 0));
-    b->emu = EMU_MOV_REG;
-    b->dst = op[0] == 0x89 ? rm : reg;
-    b->src = op[0] == 0x89 ? reg : rm;
-    b->wide = (rex & 8) != 0;
-    b->len = (uint8_t)(rex ? 3 : 2);
-    return;
+/* Reads a word through /proc/PID/mem, or takes the one the caller read. */
+static bool read_word(void *ctx, uint64_t addr, uint64_t *out) {
+  const tgt_word *known = ctx;
+  if (known && known->addr && known->addr == addr) {
+    *out = known->value;
+    return true;
   }
-  if (c[0] == 0x49 && c[1] == 0x3b && c[2] == 0x66 && c[3] == 0x10) {
-    b->emu = EMU_CMP_RSP_G_STACKGUARD;
-    b->len = 4;
-  } else if (c[0] == 0x4c && c[1] == 0x8d && c[2] == 0x64 && c[3] == 0x24) {
-    b->emu = EMU_LEA_R12_RSP;
-    b->disp = (int8_t)c[4];
-    b->len = 5;
-  } else if (c[0] == 0x4c && c[1] == 0x8d && c[2] == 0xa4 && c[3] == 0x24) {
-    b->emu = EMU_LEA_R12_RSP;
-    b->disp = (int32_t)((uint32_t)c[4] | (uint32_t)c[5] << 8 | (uint32_t)c[6] << 16 | (uint32_t)c[7] << 24);
-    b->len = 8;
-  }
-}
-
-/* The flags of `cmp a, b` (a - b): CF PF AF ZF SF OF. */
-static uint64_t cmp_flags(uint64_t flags, uint64_t a, uint64_t b) {
-  uint64_t r = a - b;
-  flags &= ~(uint64_t)(0x1 | 0x4 | 0x10 | 0x40 | 0x80 | 0x800);
-  if (a < b) flags |= 0x1;                                 /* CF */
-  if (!__builtin_parity((unsigned)(r & 0xff))) flags |= 0x4; /* PF: even number of ones */
-  if ((a ^ b ^ r) & 0x10) flags |= 0x10;                   /* AF */
-  if (r == 0) flags |= 0x40;                               /* ZF */
-  if (r >> 63) flags |= 0x80;                              /* SF */
-  if (((a ^ b) & (a ^ r)) >> 63) flags |= 0x800;           /* OF */
-  return flags;
-}
-
-/* General-purpose register n (the ModRM numbering) of r. */
-static unsigned long long *gpr(struct user_regs_struct *r, int n) {
-  switch (n) {
-    case 0: return &r->rax;
-    case 1: return &r->rcx;
-    case 2: return &r->rdx;
-    case 3: return &r->rbx;
-    case 4: return &r->rsp;
-    case 5: return &r->rbp;
-    case 6: return &r->rsi;
-    case 7: return &r->rdi;
-    case 8: return &r->r8;
-    case 9: return &r->r9;
-    case 10: return &r->r10;
-    case 11: return &r->r11;
-    case 12: return &r->r12;
-    case 13: return &r->r13;
-    case 14: return &r->r14;
-    default: return &r->r15;
-  }
-}
-
-/* Moves r past the instruction under the breakpoint b without running it;
- * false when it cannot (the thread must then step). */
-static bool emulate(const bp_slot *b, struct user_regs_struct *r, const tgt_word *known) {
-  switch ((emu_kind)b->emu) {
-    case EMU_CMP_RSP_G_STACKGUARD: {
-      uint64_t guard;
-      if (known && known->addr && known->addr == r->r14 + 0x10) guard = known->value;
-      else if (pread(g_memfd, &guard, sizeof guard, (off_t)(r->r14 + 0x10)) != (ssize_t)sizeof guard) return false;
-      r->eflags = cmp_flags(r->eflags, r->rsp, guard);
-      break;
-    }
-    case EMU_LEA_R12_RSP: r->r12 = r->rsp + (uint64_t)(int64_t)b->disp; break;
-    case EMU_MOV_REG: {
-      uint64_t v = *gpr(r, b->src);
-      *gpr(r, b->dst) = b->wide ? v : (v & 0xffffffffu); /* a 32-bit move zero-extends */
-      break;
-    }
-    default: return false;
-  }
-  r->rip = b->addr + b->len;
-  return true;
+  return pread(g_memfd, out, sizeof *out, (off_t)addr) == (ssize_t)sizeof *out;
 }
 
 static bp_slot *slot_of(uint64_t addr) {
@@ -189,8 +104,9 @@ int tgt_bp_insert(uint64_t addr) {
     memset(b, 0, sizeof *b);
     b->addr = addr;
     b->orig = orig;
-    uint8_t code[8];
-    if (pread(g_memfd, code, sizeof code, (off_t)addr) == (ssize_t)sizeof code) decode(code, b);
+    uint8_t code[16];
+    ssize_t got = pread(g_memfd, code, sizeof code, (off_t)addr);
+    b->emulated = got > 0 && tgt_insn_decode(code, (size_t)got, &b->insn);
     g_nbp = g_nbp + 1;
   }
   int rc = poke(addr, INT3);
@@ -434,10 +350,10 @@ int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
 static bool emulate_past(pid_t tid, uint64_t addr, const struct user_regs_struct *at, const tgt_word *known) {
   bp_slot *b = slot_of(addr);
   struct user_regs_struct r;
-  if (!b || b->emu == EMU_NONE) return false;
+  if (!b || !b->emulated) return false;
   if (at) r = *at;
   else if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return false;
-  if (r.rip != addr || !emulate(b, &r, known)) return false;
+  if (r.rip != addr || !tgt_insn_apply(&b->insn, addr, &r, read_word, (void *)known)) return false;
   return ptrace(PTRACE_SETREGS, tid, 0, &r) == 0;
 }
 

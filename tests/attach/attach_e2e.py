@@ -86,7 +86,7 @@ def main():
 
         p = subprocess.run([sonde, "attach", "-p", str(pid), "-b", "main.hot", "-n", "20"],
                            capture_output=True, text=True, timeout=120)
-        m = re.search(r"breakpoint at main\.hot \(0x([0-9a-f]+)\)", p.stderr)
+        m = re.search(r"breakpoint \d+ at main\.hot \(0x([0-9a-f]+)\)", p.stderr)
         addr = int(m.group(1), 16) if m else None
         hits = re.findall(r"^hit (\d+): main\.hot goroutine (\d+) thread (\d+)$", p.stdout, re.M)
         check("count_20_hits", p.returncode == 0 and len(hits) == 20 and "count reached" in p.stderr,
