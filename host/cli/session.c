@@ -131,7 +131,7 @@ typedef struct {
   uint64_t entry_bp;
   pid_t child;
   /* now */
-  bool bound, all_stopped, exited;
+  bool bound, all_stopped, exited, exit_known;
   int exit_status, exit_signal;
   gr_snapshot snap;
   bool have_snap;
@@ -718,6 +718,7 @@ static int loop(session *s) {
         break;
       case TGT_EV_EXITED:
         s->exited = true;
+        s->exit_known = true;
         s->exit_status = ev.exit_status;
         s->exit_signal = ev.exit_signal;
         return 0;
@@ -781,6 +782,11 @@ static int leave(session *s, int rc) {
     rc = 0;
     s->exited = true;
   }
+  if (s->exited && !s->exit_known && s->ts.ended) { /* learnt on the way */
+    s->exit_status = s->ts.exit_status;
+    s->exit_signal = s->ts.exit_signal;
+    s->exit_known = true;
+  }
   return rc;
 }
 
@@ -791,7 +797,7 @@ static int wait_child(session *s) {
   int first = g_signal;
   g_signal = 0;
   if (first == SIGTERM || first == SIGHUP || first == SIGQUIT) kill(s->child, first);
-  fprintf(stderr, "sonde: waiting for %s (pid %d) to exit\n", s->t.info.exe, (int)s->child);
+  if (!s->exited) fprintf(stderr, "sonde: waiting for %s (pid %d) to exit\n", s->t.info.exe, (int)s->child);
   sigprocmask(SIG_SETMASK, &s->old, NULL);
   for (;;) {
     pid_t got = waitpid(s->child, &st, 0);
@@ -807,7 +813,8 @@ static int wait_child(session *s) {
 
 static void summary(session *s) {
   char exited[64];
-  if (s->exit_signal) snprintf(exited, sizeof exited, "the process was killed by signal %d", s->exit_signal);
+  if (!s->exit_known) snprintf(exited, sizeof exited, "the process ended");
+  else if (s->exit_signal) snprintf(exited, sizeof exited, "the process was killed by signal %d", s->exit_signal);
   else snprintf(exited, sizeof exited, "the process exited (status %d)", s->exit_status);
   const char *why = s->exited ? exited : s->why ? s->why : "stopped";
   char alone[64] = "";
@@ -886,7 +893,8 @@ int sess_run(sess_opts *o) {
   int status = 0;
   if (rc) status = cli_fail(rc);
   if (o->exec_argv && s->child > 0) {
-    int child_status = s->exited ? (s->exit_signal ? 128 + s->exit_signal : s->exit_status) : wait_child(s);
+    int child_status = s->exited && s->exit_known ? (s->exit_signal ? 128 + s->exit_signal : s->exit_status)
+                                                  : wait_child(s);
     if (!rc) status = child_status;
   }
   if (s->have_pe) penv_close(&s->pe);

@@ -24,10 +24,19 @@ typedef struct {
   bool seized, stopped;
 } tgt_thread;
 
+enum { TGT_GONE_RING = 64 };
+
 typedef struct {
   pid_t pid;
   tgt_thread *threads;
   size_t nthreads, cap;
+  /* threads whose exit was reported before their creator's clone event:
+   * that late event must not bring them back */
+  pid_t gone[TGT_GONE_RING];
+  unsigned ngone;
+  /* the process's end, once a wait reported it */
+  bool ended;
+  int exit_status, exit_signal;
   bool attached;
   struct timespec t_attach, t_all_stopped, t_detached; /* CLOCK_MONOTONIC */
 } tgt_session;

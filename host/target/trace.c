@@ -26,7 +26,7 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
-enum { INT3 = 0xCC, MAX_STEP_TRIES = 64, STOP_ALL_TIMEOUT_MS = 5000 };
+enum { INT3 = 0xCC, MAX_STEP_TRIES = 64, STOP_ALL_TIMEOUT_MS = 5000, PRUNE_AFTER_MS = 50 };
 
 /* ---- breakpoints: a static table, so a signal handler can undo them ------ */
 
@@ -163,13 +163,37 @@ static bool rewind_hit(pid_t tid, uint64_t *addr, struct user_regs_struct *regs)
   return true;
 }
 
+static bool gone_already(const tgt_session *s, pid_t tid) {
+  unsigned n = s->ngone < TGT_GONE_RING ? s->ngone : TGT_GONE_RING;
+  for (unsigned i = 0; i < n; i++)
+    if (s->gone[i] == tid) return true;
+  return false;
+}
+
+/* Drops threads that no longer exist at all (not even as a zombie waiting
+ * to be reaped): a safety net for any exit sonde did not see reported. */
+static void prune_vanished(tgt_session *s) {
+  for (size_t i = s->nthreads; i-- > 0;) {
+    if (s->threads[i].stopped) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d", (int)s->pid, (int)s->threads[i].tid);
+    if (access(path, F_OK) != 0 && errno == ENOENT) tgt_thread_remove(s, s->threads[i].tid);
+  }
+}
+
 /* Classifies one wait status and updates the thread table. For ST_SIGNAL,
  * *sig is the signal to hand back. */
 static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t *addr,
                           struct user_regs_struct *regs) {
   *sig = 0;
   if (WIFEXITED(st) || WIFSIGNALED(st)) {
+    if (!tgt_thread_find(s, tid)) s->gone[s->ngone++ % TGT_GONE_RING] = tid;
     tgt_thread_remove(s, tid);
+    if (tid == s->pid) {
+      s->ended = true;
+      s->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      s->exit_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    }
     return tid == s->pid ? ST_PROCESS_EXIT : ST_GONE;
   }
   tgt_thread *t = tgt_thread_add(s, tid);
@@ -179,7 +203,7 @@ static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t 
   int event = st >> 16, stopsig = WSTOPSIG(st);
   if (event == PTRACE_EVENT_CLONE) {
     unsigned long child = 0;
-    if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child) {
+    if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child && !gone_already(s, (pid_t)child)) {
       tgt_thread *c = tgt_thread_add(s, (pid_t)child);
       if (c) c->seized = true; /* it reports its own first stop */
     }
@@ -259,8 +283,13 @@ static int stop_all_wait(tgt_session *s, const sigset_t *chld) {
     }
     if (tid == 0) {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      double left_ms = STOP_ALL_TIMEOUT_MS - tgt_ms_between(&start, &now);
+      double waited_ms = tgt_ms_between(&start, &now), left_ms = STOP_ALL_TIMEOUT_MS - waited_ms;
+      if (waited_ms > PRUNE_AFTER_MS) {
+        prune_vanished(s);
+        if (running(s) == 0) break;
+      }
       if (left_ms <= 0) return stuck(s);
+      if (waited_ms <= PRUNE_AFTER_MS && left_ms > PRUNE_AFTER_MS) left_ms = PRUNE_AFTER_MS;
       struct timespec ts = {(time_t)(left_ms / 1000), (long)((left_ms - 1000.0 * (double)(long)(left_ms / 1000)) * 1e6)};
       sigtimedwait(chld, NULL, &ts);
       continue;
@@ -293,6 +322,20 @@ int tgt_trace_stop_all(tgt_session *s) {
   return rc;
 }
 
+/* execve leaves one thread, with the process's id (ptrace(2), "execve(2)
+ * under ptrace"): the others are gone, whether or not their deaths have
+ * been reported yet. */
+static void after_exec(tgt_session *s) {
+  for (size_t i = s->nthreads; i-- > 0;)
+    if (s->threads[i].tid != s->pid) tgt_thread_remove(s, s->threads[i].tid);
+  tgt_thread *t = tgt_thread_add(s, s->pid);
+  if (t) {
+    t->seized = true;
+    t->stopped = true;
+    t->pending_sig = 0;
+  }
+}
+
 int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
   memset(ev, 0, sizeof *ev);
   for (;;) {
@@ -321,8 +364,9 @@ int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
         ev->exit_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
         return 0;
       case ST_EXEC:
+        after_exec(s);
         ev->kind = TGT_EV_EXEC;
-        ev->tid = tid;
+        ev->tid = s->pid;
         return 0;
       case ST_HIT:
         ev->kind = TGT_EV_BREAKPOINT;

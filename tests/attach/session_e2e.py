@@ -19,6 +19,11 @@ program, and sonde hands back its exit status; SIGINT ends the session and
 the program runs on, untraced; a program that is not Go, or does not exist,
 is refused.
 
+Then what a process does while sonde holds it: threads born and ending all
+the time with SIGPROF, SIGCHLD and SIGPIPE arriving (-churn -signals), an
+execve of another program, a SIGKILL: each session ends cleanly and the
+process computes every result correctly or runs on.
+
 Every wait is bounded; every process started here is killed on the way out.
 """
 import os
@@ -168,6 +173,65 @@ def addrs_in(stderr):
     return [int(a, 16) for a in one + places]
 
 
+def situations(sonde, fixture, started):
+    """What a process does while sonde holds it: threads born and ending all
+    the time, signals of every kind, an execve, a SIGKILL."""
+    fx = Proc([fixture, "-churn", "-signals"])
+    started.append(fx)
+    _, m = fx.out.wait_for(r"^READY (\d+)$")
+    if not m:
+        check("busy_fixture_ready", False, fx.err.text())
+        return
+    pid = fx.p.pid
+    rc, out, err = run([sonde, "attach", "-p", str(pid), "-b", "main.hot", "-b", "main.churnOne", "--nth", "50",
+                        "-d", "3", "-q"])
+    m = re.search(r"duration reached after [\d.]+ s: (\d+) hits? \((\d+) reported\).*, (\d+) signals? passed on", err)
+    check("threads_born_and_ending_and_signals_while_attached",
+          rc == 0 and m and int(m.group(2)) > 0 and int(m.group(3)) > 0, "rc %s: %s" % (rc, err))
+    rc, out, err = run([sonde, "attach", "-p", str(pid), "-b", "main.churnOne", "-n", "5"])
+    threads = set(re.findall(r"^hit \d+: main\.churnOne goroutine \d+ thread (\d+)$", out, re.M))
+    check("hits_on_threads_born_during_the_session", rc == 0 and len(threads) >= 3, out + err)
+    probs = thread_problems(pid) if fx.p.poll() is None else ["the fixture died: " + fx.err.text()[-800:]]
+    check("busy_target_runs_on_untraced", not probs, "; ".join(probs))
+    fx.p.send_signal(signal.SIGTERM)
+    rc = fx.finish()
+    m = re.search(r"calls=\d+ wrong=(\d+) churned=(\d+)", fx.out.text())
+    check("busy_target_computed_every_result_correctly",
+          rc == 0 and m and m.group(1) == "0" and int(m.group(2)) > 0,
+          "rc %s: %s%s" % (rc, fx.out.text(), fx.err.text()[-1500:]))
+
+    # The process replaces itself (execve) while attached: the session ends,
+    # the new program (sleep 3) runs on, untouched, and exits 0.
+    fx = Proc([fixture, "-exec-after", "2s"])
+    started.append(fx)
+    _, m = fx.out.wait_for(r"^READY (\d+)$")
+    if m:
+        rc, out, err = run([sonde, "attach", "-p", str(fx.p.pid), "-b", "main.hot", "--goid", "999999999", "-d", "30",
+                            "-q"])
+        probs = thread_problems(fx.p.pid) if fx.p.poll() is None else []
+        check("exec_in_the_target_ends_the_session_cleanly",
+              rc == 0 and "the process called exec" in err and not probs, "rc %s: %s %s" % (rc, err, probs))
+        rc = fx.finish(timeout=15)
+        check("program_after_exec_runs_to_its_end", rc == 0, "rc %s: %s" % (rc, fx.err.text()[-800:]))
+    else:
+        check("exec_fixture_ready", False, fx.err.text())
+
+    # SIGKILL to the target while attached: sonde says so and ends cleanly.
+    fx = Proc([fixture])
+    started.append(fx)
+    _, m = fx.out.wait_for(r"^READY (\d+)$")
+    if m:
+        killer = threading.Timer(0.7, lambda: fx.p.kill())
+        killer.start()
+        rc, out, err = run([sonde, "attach", "-p", str(fx.p.pid), "-b", "main.hot", "--goid", "999999999", "-d",
+                            "30", "-q"])
+        killer.join()
+        check("target_killed_while_attached_ends_the_session",
+              rc == 0 and "the process was killed by signal 9" in err, "rc %s: %s" % (rc, err))
+    else:
+        check("kill_fixture_ready", False, fx.err.text())
+
+
 def main():
     if len(sys.argv) != 4:
         print("usage: session_e2e.py SONDE FIXTURE SOURCE", file=sys.stderr)
@@ -257,6 +321,8 @@ def main():
         check("goid_miss_stops_no_other_thread", hits > 0 and alone == hits, err)
         after("goid_miss", err)
 
+        situations(sonde, fixture, started)
+
         # sonde exec: main.main hits before the program prints anything;
         # SIGTERM to sonde reaches the program; its status is sonde's.
         ex = Proc([sonde, "exec", "-b", "main.main", "-n", "1", "--", fixture])
@@ -273,7 +339,7 @@ def main():
         rc = ex.finish()
         out = ex.out.text()
         check("exec_passes_sigterm_on_and_returns_the_program_status",
-              rc == 0 and re.search(r"^calls=\d+ wrong=0$", out, re.M) and
+              rc == 0 and re.search(r"^calls=\d+ wrong=0 churned=\d+$", out, re.M) and
               not (ready and is_fixture(int(ready.group(1)), exe)),
               "rc %s:\n%s%s" % (rc, out, ex.err.text()))
 
@@ -319,7 +385,7 @@ def main():
         ex.p.send_signal(signal.SIGTERM)
         rc = ex.finish()
         check("exec_sigint_then_sigterm_ends_the_program_cleanly",
-              rc == 0 and re.search(r"^calls=\d+ wrong=0$", ex.out.text(), re.M),
+              rc == 0 and re.search(r"^calls=\d+ wrong=0 churned=\d+$", ex.out.text(), re.M),
               "rc %s:\n%s%s" % (rc, ex.out.text(), ex.err.text()))
 
         time.sleep(0.3)
