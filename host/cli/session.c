@@ -409,8 +409,9 @@ static void run_actions(session *s, sess_when when, size_t only) {
     if (a->when != when || (only != SIZE_MAX && only != i)) continue;
     plg_plugin *p = plugin_named(s, a->argv[0]);
     if (!p || p->disabled) continue;
-    if (stop_all(s) != 0) {
-      report(s, SE_ERR);
+    if (stop_all(s) != 0) { /* the target, not the plugin: say so, and skip the command */
+      fprintf(stderr, "sonde: cannot run '%s': %s\n", a->text, se_msg());
+      se_clear();
       return;
     }
     fflush(stdout);
@@ -573,25 +574,24 @@ static void arm_timer(void) {
   setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* Due --every commands and the --duration limit; false when time is up. */
-static bool on_tick(session *s) {
+/* Due --every commands and the --duration limit. Returns 0 to go on, 1
+ * when time is up, or an error (a stop or resume that failed). */
+static int on_tick(session *s) {
   double now = since(s);
   if (s->o->duration > 0 && now >= s->o->duration) {
     s->why = "duration reached";
-    return false;
+    return 1;
   }
-  if (!s->bound) return true;
+  if (!s->bound) return 0;
   bool stopped = false;
-  for (size_t i = 0; i < s->o->nactions; i++) {
+  int rc = 0;
+  for (size_t i = 0; i < s->o->nactions && rc == 0; i++) {
     sess_action *a = &s->o->actions[i];
     if (a->when != SESS_AT_EVERY || now < s->next_every[i]) continue;
     while (s->next_every[i] <= now) s->next_every[i] += a->secs;
     if (!stopped) {
       sigprocmask(SIG_BLOCK, &s->block, NULL);
-      if (stop_all(s) != 0) {
-        report(s, SE_ERR);
-        break;
-      }
+      if ((rc = stop_all(s)) != 0) break;
       set_state(s, SONDE_STATE_STOPPED, SONDE_REASON_INTERRUPT);
       stopped = true;
     }
@@ -599,11 +599,10 @@ static bool on_tick(session *s) {
   }
   if (stopped) {
     set_state(s, SONDE_STATE_RUNNING, SONDE_REASON_INTERRUPT);
-    int rc = resume_all(s);
-    sigprocmask(SIG_SETMASK, &s->old, NULL);
-    if (rc) return false;
+    rc = resume_all(s);
   }
-  return true;
+  if (rc == 0) sigprocmask(SIG_SETMASK, &s->old, NULL);
+  return rc; /* on an error, signals stay blocked for the release */
 }
 
 /* A hit on the program's entry (exec): the dynamic loader is done. */
@@ -713,7 +712,8 @@ static int loop(session *s) {
         }
         if (g_alarm) {
           g_alarm = 0;
-          if (!on_tick(s)) return 0;
+          rc = on_tick(s);
+          if (rc) return rc > 0 ? 0 : rc;
         }
         break;
       case TGT_EV_EXITED:
@@ -759,6 +759,12 @@ static int loop(session *s) {
 static int leave(session *s, int rc) {
   setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, {0, 0}}, NULL);
   sigprocmask(SIG_BLOCK, &s->block, NULL);
+  if (s->ts.exec_pending) { /* an execve raced the last event: its threads vanished under us */
+    tgt_bp_forget();
+    s->why = "the process called exec";
+    se_clear();
+    rc = 0;
+  }
   char saved[1024];
   snprintf(saved, sizeof saved, "%s", se_msg());
   int src = rc;

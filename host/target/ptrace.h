@@ -34,6 +34,8 @@ typedef struct {
    * that late event must not bring them back */
   pid_t gone[TGT_GONE_RING];
   unsigned ngone;
+  /* an execve seen by any wait, not yet handed out as TGT_EV_EXEC */
+  bool exec_pending;
   /* the process's end, once a wait reported it */
   bool ended;
   int exit_status, exit_signal;

@@ -82,10 +82,12 @@ size_t tgt_bp_count(void) {
   return n;
 }
 
+/* SE_EXITED when the memory itself is gone (the process exited, or called
+ * exec: the file stays bound to the old image, which no longer exists). */
 static int poke(uint64_t addr, uint8_t byte) {
-  if (pwrite(g_memfd, &byte, 1, (off_t)addr) != 1)
-    return se_set(SE_ERR, "cannot write the breakpoint byte at 0x%llx: %s", (unsigned long long)addr, strerror(errno));
-  return 0;
+  if (pwrite(g_memfd, &byte, 1, (off_t)addr) == 1) return 0;
+  if (errno == ESRCH) return se_set(SE_EXITED, "the memory of the process is gone (it exited or called exec)");
+  return se_set(SE_ERR, "cannot write the breakpoint byte at 0x%llx: %s", (unsigned long long)addr, strerror(errno));
 }
 
 int tgt_bp_insert(uint64_t addr) {
@@ -118,6 +120,10 @@ int tgt_bp_remove(uint64_t addr) {
   bp_slot *b = slot_of(addr);
   if (!b || !b->inserted) return 0;
   int rc = poke(addr, b->orig);
+  if (rc == SE_EXITED) { /* nothing left to take it out of */
+    se_clear();
+    rc = 0;
+  }
   if (rc == 0) b->inserted = 0;
   return rc;
 }
@@ -181,6 +187,21 @@ static void prune_vanished(tgt_session *s) {
   }
 }
 
+/* execve leaves one thread, with the process's id (ptrace(2), "execve(2)
+ * under ptrace"): the others are gone, whether or not their deaths have
+ * been reported yet. */
+static void after_exec(tgt_session *s) {
+  s->exec_pending = true;
+  for (size_t i = s->nthreads; i-- > 0;)
+    if (s->threads[i].tid != s->pid) tgt_thread_remove(s, s->threads[i].tid);
+  tgt_thread *t = tgt_thread_add(s, s->pid);
+  if (t) {
+    t->seized = true;
+    t->stopped = true;
+    t->pending_sig = 0;
+  }
+}
+
 /* Classifies one wait status and updates the thread table. For ST_SIGNAL,
  * *sig is the signal to hand back. */
 static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t *addr,
@@ -209,7 +230,10 @@ static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t 
     }
     return ST_QUIET;
   }
-  if (event == PTRACE_EVENT_EXEC) return ST_EXEC;
+  if (event == PTRACE_EVENT_EXEC) {
+    after_exec(s);
+    return ST_EXEC;
+  }
   if (event != 0) return ST_QUIET; /* PTRACE_EVENT_STOP: an interrupt, a new thread, a group-stop */
   if (stopsig == SIGTRAP) {
     if (rewind_hit(tid, addr, regs)) return ST_HIT;
@@ -322,22 +346,14 @@ int tgt_trace_stop_all(tgt_session *s) {
   return rc;
 }
 
-/* execve leaves one thread, with the process's id (ptrace(2), "execve(2)
- * under ptrace"): the others are gone, whether or not their deaths have
- * been reported yet. */
-static void after_exec(tgt_session *s) {
-  for (size_t i = s->nthreads; i-- > 0;)
-    if (s->threads[i].tid != s->pid) tgt_thread_remove(s, s->threads[i].tid);
-  tgt_thread *t = tgt_thread_add(s, s->pid);
-  if (t) {
-    t->seized = true;
-    t->stopped = true;
-    t->pending_sig = 0;
-  }
-}
-
 int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
   memset(ev, 0, sizeof *ev);
+  if (s->exec_pending) { /* seen while stopping or stepping */
+    s->exec_pending = false;
+    ev->kind = TGT_EV_EXEC;
+    ev->tid = s->pid;
+    return 0;
+  }
   for (;;) {
     if (*stop) {
       ev->kind = TGT_EV_INTERRUPTED;
@@ -364,7 +380,7 @@ int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
         ev->exit_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
         return 0;
       case ST_EXEC:
-        after_exec(s);
+        s->exec_pending = false;
         ev->kind = TGT_EV_EXEC;
         ev->tid = s->pid;
         return 0;
@@ -419,6 +435,7 @@ int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr) {
   if (rc) return rc;
   for (int i = 0; i < MAX_STEP_TRIES; i++) {
     if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) != 0) {
+      if (errno == ESRCH && (s->exec_pending || !tgt_thread_find(s, tid))) break; /* the thread is gone */
       rc = se_set(SE_ERR, "ptrace(PTRACE_SINGLESTEP, %d): %s", (int)tid, strerror(errno));
       break;
     }
@@ -447,7 +464,7 @@ int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr) {
     /* ST_QUIET (a pending interrupt) or a signal kept for later: step again */
     if (i == MAX_STEP_TRIES - 1) rc = se_set(SE_ERR, "thread %d did not step over 0x%llx", (int)tid, (unsigned long long)addr);
   }
-  if (was) {
+  if (was && !s->exec_pending) {
     int r = tgt_bp_insert(addr);
     if (r && !rc) rc = r;
   }
