@@ -21,3 +21,31 @@ check_target() {
   fi
   return 0
 }
+
+# build_sonde_release ROOT BUILD LOG: configures and builds sonde (Release,
+# no tests) in BUILD, refusing a BUILD configured otherwise. Sets sonde_rev
+# (the commit, noting uncommitted changes in host/).
+build_sonde_release() {
+  local root=$1 build=$2 logf=$3 bt
+  if [ -f "$build/CMakeCache.txt" ]; then
+    bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+    [ "$bt" = Release ] || die "$build is a '$bt' build; use a Release one (SONDE_BUILD_DIR=...)"
+  fi
+  sonde_rev="$(cd "$root" && git rev-parse --short HEAD 2>/dev/null)$(cd "$root" &&
+    [ -n "$(git status --porcelain -- host CMakeLists.txt 2>/dev/null)" ] && echo ' + uncommitted changes in host/')"
+  log "building sonde (Release, $sonde_rev) in $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSONDE_TESTS=OFF >"$logf" 2>&1 &&
+    cmake --build "$build" --target sonde -j"$(nproc)" >>"$logf" 2>&1 ||
+    die "sonde build failed, see $logf"
+}
+
+# build_go_fixture SRC_DIR OUT_FILE GO_VERSION CACHE_DIR: go build, offline.
+build_go_fixture() {
+  local src=$1 outf=$2 v=$3 cache=$4 gobin="/usr/lib/go-$3/bin/go"
+  [ -x "$gobin" ] || die "no Go toolchain at $gobin"
+  log "building fixture with $("$gobin" version)"
+  (cd "$src" &&
+    GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOWORK=off \
+    GOCACHE="$cache/gocache" GOPATH="$cache/gopath" \
+    "$gobin" build -o "$outf" .) || die "fixture build failed with Go $v"
+}

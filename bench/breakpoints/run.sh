@@ -10,11 +10,12 @@
 # Never run in CI. See bench/breakpoints/README.md.
 #
 # Usage: bench/breakpoints/run.sh [--go "1.27 1.21"] [--secs 5] [--reps 3]
-#            [--sonde build/host/sonde] [--tsv FILE] [--no-delve] [--no-leaf]
+#            [--sonde BINARY] [--tsv FILE] [--no-delve] [--no-leaf]
 #   --go     one or more Go versions (toolchains at /usr/lib/go-VERSION)
 #   --secs   seconds per measurement (baseline, each sonde case, Delve)
 #   --reps   rounds per Go version and function (a fresh fixture each)
-#   --sonde  the sonde binary (default build/host/sonde, not rebuilt)
+#   --sonde  a sonde binary to use (default: a Release build of this tree,
+#            made in build-bench/ or $SONDE_BUILD_DIR)
 #   --tsv    write the per-run TSV to FILE instead of the end of stdout
 #
 # The table, then (without --tsv) the TSV after a "--- tsv ---" line, go to
@@ -25,7 +26,7 @@ export LC_ALL=C
 gos="1.27"
 secs=5
 reps=3
-sonde_arg="build/host/sonde"
+sonde_arg=""
 tsv_file=""
 use_delve=auto
 do_leaf=yes
@@ -57,15 +58,20 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$here/.out"
+mkdir -p "$out" || { echo "run.sh: error: cannot create $out" >&2; exit 1; }
 
 # ---- sonde ----------------------------------------------------------------------
-# A relative --sonde is taken from the current directory, else from the root.
-sonde="$sonde_arg"
-if [[ "$sonde" != /* ]]; then
-  if [ -x "$PWD/$sonde" ]; then sonde="$PWD/$sonde"; else sonde="$root/$sonde"; fi
-fi
-if [ ! -x "$sonde" ] || [ -d "$sonde" ]; then
-  die "no sonde binary at $sonde_arg; build first: cmake -S . -B build && cmake --build build"
+# By default a Release build of this tree (in build-bench, as bench/goroutines);
+# --sonde takes a given binary instead (relative: from here, else the root).
+if [ -z "$sonde_arg" ]; then
+  build_sonde_release "$root" "${SONDE_BUILD_DIR:-$root/build-bench}" "$out/cmake.log"
+  sonde="${SONDE_BUILD_DIR:-$root/build-bench}/host/sonde"
+else
+  sonde="$sonde_arg"
+  if [[ "$sonde" != /* ]]; then
+    if [ -x "$PWD/$sonde" ]; then sonde="$PWD/$sonde"; else sonde="$root/$sonde"; fi
+  fi
+  [ -x "$sonde" ] && [ ! -d "$sonde" ] || die "no sonde binary at $sonde_arg"
 fi
 command -v cc >/dev/null 2>&1 || die "no C compiler (cc) for the noop plugin"
 mkdir -p "$out" || die "cannot create $out"
@@ -179,12 +185,7 @@ trap 'log "interrupted; cleaning up"; cleanup; exit 130' INT TERM HUP
 declare -A first_insn
 for v in $gos; do
   gobin="/usr/lib/go-$v/bin/go"
-  [ -x "$gobin" ] || die "no Go toolchain at $gobin"
-  log "building fixture with $("$gobin" version)"
-  (cd "$here/fixture" &&
-    GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOWORK=off \
-    GOCACHE="$out/gocache" GOPATH="$out/gopath" \
-    "$gobin" build -o "$out/fixture-go$v" .) || die "fixture build failed with Go $v"
+  build_go_fixture "$here/fixture" "$out/fixture-go$v" "$v" "$out"
   # The first instruction of each function (the breakpoint's site).
   for fn in tick leaf; do
     first_insn[$v.$fn]=$("$gobin" tool objdump -s "^main\\.$fn\$" "$out/fixture-go$v" 2>/dev/null |

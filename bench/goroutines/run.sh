@@ -54,26 +54,11 @@ done
 # Timestamps in microseconds are taken inline as ${EPOCHREALTIME/./}: no fork.
 
 # ---- build sonde (Release) --------------------------------------------------
-if [ -f "$build/CMakeCache.txt" ]; then
-  bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
-  [ "$bt" = Release ] || die "$build is a '$bt' build; use a Release one (SONDE_BUILD_DIR=...)"
-fi
-sonde_rev="$(cd "$root" && git rev-parse --short HEAD 2>/dev/null)$(cd "$root" &&
-  [ -n "$(git status --porcelain -- host CMakeLists.txt 2>/dev/null)" ] && echo ' + uncommitted changes in host/')"
-log "building sonde (Release, $sonde_rev) in $build"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSONDE_TESTS=OFF >"$out/cmake.log" 2>&1 &&
-  cmake --build "$build" --target sonde -j"$(nproc)" >>"$out/cmake.log" 2>&1 ||
-  die "sonde build failed, see $out/cmake.log"
+build_sonde_release "$root" "$build" "$out/cmake.log"
 
 # ---- build the fixture, once per Go version -----------------------------------
 for v in $gos; do
-  gobin="/usr/lib/go-$v/bin/go"
-  [ -x "$gobin" ] || die "no Go toolchain at $gobin"
-  log "building fixture with $("$gobin" version)"
-  (cd "$here/fixture" &&
-    GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-mod=mod GOWORK=off \
-    GOCACHE="$out/gocache" GOPATH="$out/gopath" \
-    "$gobin" build -o "$out/fixture-go$v" .) || die "fixture build failed with Go $v"
+  build_go_fixture "$here/fixture" "$out/fixture-go$v" "$v" "$out"
 done
 
 # ---- Delve --------------------------------------------------------------------

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""session_e2e.py SONDE FIXTURE SOURCE: breakpoints on file.go:LINE, --nth,
+"""session_e2e.py SONDE FIXTURE SOURCE [TEST_PLUGIN_DIR]: breakpoints on file.go:LINE, --nth,
 --goid and `sonde exec`, against the hot fixture (tests/fixtures/hot, SOURCE
 is its main.go), for one toolchain and build.
 
@@ -19,6 +19,10 @@ program, and sonde hands back its exit status; SIGINT ends the session and
 the program runs on, untraced; a program that is not Go, or does not exist,
 is refused.
 
+With TEST_PLUGIN_DIR (the built test plugins): the tracer plugin sets and
+clears its own breakpoint and reads the hitting goroutine's stack through
+this toolchain's layouts, also from an --on-hit command.
+
 Then what a process does while sonde holds it: threads born and ending all
 the time with SIGPROF, SIGCHLD and SIGPIPE arriving (-churn -signals), an
 execve of another program, a SIGKILL: each session ends cleanly and the
@@ -28,6 +32,8 @@ Every wait is bounded; every process started here is killed on the way out.
 """
 import os
 import queue
+import shutil
+import tempfile
 import re
 import signal
 import subprocess
@@ -232,11 +238,56 @@ def situations(sonde, fixture, started):
         check("kill_fixture_ready", False, fx.err.text())
 
 
+def with_tracer(sonde, plugins, pid, exe):
+    """The test plugin `tracer` (ABI 1.1) sets its own breakpoint on
+    main.cold, sees each hit's goroutine and stack (read through this
+    toolchain's layouts), and clears it after two hits."""
+    base = tempfile.mkdtemp(prefix="sonde-session-", dir="/tmp")
+    try:
+        os.chmod(base, 0o755)
+        pdir = os.path.join(base, "plugins")
+        os.mkdir(pdir, 0o755)
+        shutil.copy(os.path.join(plugins, "tracer.so"), pdir)
+        os.chmod(os.path.join(pdir, "tracer.so"), 0o644)
+        log = os.path.join(base, "tracer.log")
+        ini = os.path.join(base, "sonde.ini")
+        with open(ini, "w") as f:
+            f.write("[host]\nplugin_dir = plugins\nindex = plugins.yaml\n\n"
+                    "[tracer]\nlog = %s\nbreak = main.cold\nclear_after = 2\n" % log)
+        cfg = ["--config", ini]
+        rc, out, err = run([sonde, "index", "update"] + cfg + [os.path.join(pdir, "tracer.so")])
+        if rc != 0:
+            check("tracer_indexed", False, err)
+            return
+        rc, out, err = run([sonde, "attach", "-p", str(pid), "--plugin", "tracer", "-d", "1.5", "-q"] + cfg)
+        with open(log) as f:
+            lines = f.read().splitlines()
+        hits = [l for l in lines if l.startswith("hit ")]
+        check("plugin_breakpoint_hit_sees_its_goroutine_and_stack",
+              rc == 0 and len(hits) == 2 and
+              all("own=1" in h and "top=main.cold" in h and re.search(r"caller=main\.main\.func\d+$", h) and
+                  h.split(" goroutine=")[1].split()[0] == h.split("hit_goroutine=")[1].split()[0] for h in hits),
+              "rc %s: %s\n%s" % (rc, err, "\n".join(lines)))
+        cleared = [l for l in lines if l.startswith("cleared")]
+        ok = len(cleared) == 1 and lines[-1] == cleared[0]
+        if ok:
+            pc = int(cleared[0].split("pc=")[1], 16)
+            ok = mem_byte(pid, pc) == file_byte(exe, pc)
+        check("plugin_clears_its_breakpoint_and_the_byte_is_back", ok, "\n".join(lines))
+        rc, out, err = run([sonde, "attach", "-p", str(pid), "-b", "main.cold", "-n", "1", "--on-hit", "tracer top"] +
+                           cfg)
+        check("on_hit_command_gets_the_hitting_goroutines_stack",
+              rc == 0 and "  main.cold " in out and re.search(r"^  main\.main\.func\d+ ", out, re.M), out + err)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main():
-    if len(sys.argv) != 4:
-        print("usage: session_e2e.py SONDE FIXTURE SOURCE", file=sys.stderr)
+    if len(sys.argv) not in (4, 5):
+        print("usage: session_e2e.py SONDE FIXTURE SOURCE [TEST_PLUGIN_DIR]", file=sys.stderr)
         return 2
     sonde, fixture, source = sys.argv[1], sys.argv[2], sys.argv[3]
+    plugins = sys.argv[4] if len(sys.argv) == 5 else None
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, signal.SIG_DFL)
     body, comment = source_lines(source)
@@ -321,6 +372,9 @@ def main():
         check("goid_miss_stops_no_other_thread", hits > 0 and alone == hits, err)
         after("goid_miss", err)
 
+        if plugins:
+            with_tracer(sonde, plugins, pid, exe)
+            untouched("tracer")
         situations(sonde, fixture, started)
 
         # sonde exec: main.main hits before the program prints anything;
