@@ -198,6 +198,15 @@ for v in $gos; do
   esac
 done
 
+# ---- the floor: a bare ptrace stop and resume on this machine ----------------------
+cc -std=c11 -O2 -o "$out/floor" "$here/floor.c" 2>"$out/floor-cc.log" || die "floor.c: $(cat "$out/floor-cc.log")"
+floors=""
+for k in 1 2 3; do
+  f=$("$out/floor" 100000 | sed -n 's/^floor_us=//p')
+  floors="$floors $f"
+done
+log "ptrace floor (int3, waitpid, PTRACE_CONT; µs per round trip):$floors"
+
 # ---- build and index the noop plugin ------------------------------------------------
 # The plugin directory must not be writable by group or others (sonde refuses
 # it otherwise), so it is a fresh mktemp directory, mode 0755.
@@ -412,6 +421,7 @@ echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
 echo "- sonde: $sonde ($sonde_version${sonde_build_type:+, $sonde_build_type build}, sha256 $(sha256sum "$sonde" | cut -c1-12))$sonde_age"
 echo "- attach --plugin: $has_plugin; attach --non-stop: $has_nonstop${dlv_version:+; Delve $dlv_version}"
+echo "- the floor on this machine, a bare ptrace stop and resume (floor.c: int3, waitpid, PTRACE_CONT), 3 runs: $floors µs"
 echo "- $secs s per measurement, $reps rep(s); load average (1/5/15 min) at start: $load_start; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 for v in $gos; do
   echo "- Go $v: first instruction of main.tick: \`${first_insn[$v.tick]}\`; of main.leaf: \`${first_insn[$v.leaf]}\`"
