@@ -268,6 +268,18 @@ int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out) {
   if (!t || !t->stopped) return se_set(SE_ERR, "thread %d is not stopped by sonde", (int)tid);
   if (ptrace(PTRACE_GETREGS, tid, 0, out) != 0)
     return se_set(SE_ERR, "ptrace(PTRACE_GETREGS, %d): %s", (int)tid, strerror(errno));
+  if (t->past_int3) out->rip -= 1;
+  return 0;
+}
+
+int tgt_thread_rewind(tgt_thread *t) {
+  if (!t->past_int3) return 0;
+  struct user_regs_struct r;
+  if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) != 0 || (r.rip -= 1, ptrace(PTRACE_SETREGS, t->tid, 0, &r) != 0)) {
+    if (errno == ESRCH) return 0; /* gone */
+    return se_set(SE_ERR, "cannot rewind thread %d to its breakpoint: %s", (int)t->tid, strerror(errno));
+  }
+  t->past_int3 = false;
   return 0;
 }
 
@@ -283,6 +295,8 @@ int tgt_detach(tgt_session *s) {
     for (size_t i = 0; i < s->nthreads; i++) {
       tgt_thread *t = &s->threads[i];
       if (!t->seized) continue;
+      int r = tgt_thread_rewind(t);
+      if (r && !rc) rc = r;
       if (ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)t->pending_sig) != 0 && errno != ESRCH && !rc)
         rc = se_set(SE_ERR, "ptrace(PTRACE_DETACH, %d): %s", (int)t->tid, strerror(errno));
     }

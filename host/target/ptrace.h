@@ -22,6 +22,8 @@ typedef struct {
   pid_t tid;
   int pending_sig; /* delivered back at detach */
   bool seized, stopped;
+  bool past_int3;  /* stopped with rip just past a breakpoint's int3, not yet
+                      rewound (trace.c): rewind before it runs or is read */
 } tgt_thread;
 
 enum { TGT_GONE_RING = 64 };
@@ -50,7 +52,11 @@ tgt_thread *tgt_thread_add(tgt_session *s, pid_t tid);
 void tgt_thread_remove(tgt_session *s, pid_t tid);
 /* Always safe to call; frees the session. Returns the first error seen. */
 int tgt_detach(tgt_session *s);
+/* The thread's registers; rip as if at the breakpoint when it stopped
+ * just past one (past_int3). */
 int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out);
+/* Writes the rewind of a thread stopped just past an int3 (past_int3). */
+int tgt_thread_rewind(tgt_thread *t);
 bool tgt_has_thread(const tgt_session *s, pid_t tid);
 void tgt_emergency_detach(void);
 

@@ -157,16 +157,30 @@ void tgt_bp_emergency_remove(void) {
 typedef enum { ST_GONE, ST_PROCESS_EXIT, ST_EXEC, ST_HIT, ST_SIGNAL, ST_QUIET, ST_STEPPED } stop_kind;
 
 /* If tid is stopped just past one of our int3s, rewinds it and says where. */
-static bool rewind_hit(pid_t tid, uint64_t *addr, struct user_regs_struct *regs) {
+/* With `regs` (the event loop, where no thread is being single-stepped) a
+ * SIGTRAP with the pc just past an int3 sonde has in place is taken as that
+ * int3 without asking for the siginfo: one system call less per hit. A
+ * step's trap can land there too (after a one-byte instruction), which is
+ * why the stepping paths, which pass no regs, always ask. */
+static bool rewind_hit(tgt_thread *t, uint64_t *addr, struct user_regs_struct *regs) {
   siginfo_t si;
-  if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) != 0 || si.si_code != SI_KERNEL) return false;
   struct user_regs_struct r;
-  if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 || !tgt_bp_was(r.rip - 1)) return false;
+  if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) != 0) return false;
+  bool sure = regs && tgt_bp_is(r.rip - 1);
+  if (!sure && (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) != 0 || si.si_code != SI_KERNEL)) return false;
+  if (!tgt_bp_was(r.rip - 1)) return false;
   r.rip -= 1;
-  if (ptrace(PTRACE_SETREGS, tid, 0, &r) != 0) return false;
   *addr = r.rip;
-  if (regs) *regs = r;
-  return true;
+  if (regs) {
+    /* The event loop: whoever lets this thread go writes its registers
+     * anyway (an emulated instruction), or rewinds it first (cont, stepping,
+     * detach, and the crash path, which rewinds any thread just past an
+     * int3): one system call less per hit. */
+    *regs = r;
+    t->past_int3 = true;
+    return true;
+  }
+  return ptrace(PTRACE_SETREGS, t->tid, 0, &r) == 0;
 }
 
 static bool gone_already(const tgt_session *s, pid_t tid) {
@@ -199,6 +213,7 @@ static void after_exec(tgt_session *s) {
     t->seized = true;
     t->stopped = true;
     t->pending_sig = 0;
+    t->past_int3 = false;
   }
 }
 
@@ -236,7 +251,7 @@ static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t 
   }
   if (event != 0) return ST_QUIET; /* PTRACE_EVENT_STOP: an interrupt, a new thread, a group-stop */
   if (stopsig == SIGTRAP) {
-    if (rewind_hit(tid, addr, regs)) return ST_HIT;
+    if (rewind_hit(t, addr, regs)) return ST_HIT;
     siginfo_t si;
     if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code == TRAP_TRACE) return ST_STEPPED;
   }
@@ -246,6 +261,10 @@ static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t 
 
 static int cont(tgt_session *s, pid_t tid, int sig) {
   tgt_thread *t = tgt_thread_find(s, tid);
+  if (t) {
+    int rc = tgt_thread_rewind(t);
+    if (rc) return rc;
+  }
   if (ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig) != 0 && errno != ESRCH)
     return se_set(SE_ERR, "ptrace(PTRACE_CONT, %d): %s", (int)tid, strerror(errno));
   if (t) t->stopped = false;
@@ -407,20 +426,24 @@ int tgt_trace_wait(tgt_session *s, volatile int *stop, tgt_event *ev) {
 
 /* Moves a thread stopped at a breakpoint past its instruction by
  * emulation; false when the instruction is not one sonde emulates. */
-static bool emulate_past(pid_t tid, uint64_t addr, const struct user_regs_struct *at, const tgt_word *known) {
+static bool emulate_past(tgt_session *s, pid_t tid, uint64_t addr, const struct user_regs_struct *at,
+                         const tgt_word *known) {
   bp_slot *b = slot_of(addr);
+  tgt_thread *t = tgt_thread_find(s, tid);
   struct user_regs_struct r;
-  if (!b || !b->emulated) return false;
-  if (at) r = *at;
-  else if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return false;
+  if (!b || !b->emulated || !t) return false;
+  if (at) r = *at; /* as rewound */
+  else if (tgt_getregs(s, tid, &r) != 0) return se_clear(), false;
   if (r.rip != addr || !tgt_insn_apply(&b->insn, addr, &r, read_word, (void *)known)) return false;
-  return ptrace(PTRACE_SETREGS, tid, 0, &r) == 0;
+  if (ptrace(PTRACE_SETREGS, tid, 0, &r) != 0) return false;
+  t->past_int3 = false;
+  return true;
 }
 
 int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_regs_struct *regs,
                    const tgt_word *known, bool *stopped_all) {
   *stopped_all = false;
-  if (emulate_past(tid, addr, regs, known)) return cont(s, tid, 0);
+  if (emulate_past(s, tid, addr, regs, known)) return cont(s, tid, 0);
   *stopped_all = true;
   int rc = tgt_trace_stop_all(s);
   if (rc == 0) rc = tgt_trace_step_over(s, tid, addr);
@@ -429,7 +452,10 @@ int tgt_trace_pass(tgt_session *s, pid_t tid, uint64_t addr, const struct user_r
 }
 
 int tgt_trace_step_over(tgt_session *s, pid_t tid, uint64_t addr) {
-  if (emulate_past(tid, addr, NULL, NULL)) return 0;
+  int rc0;
+  if (emulate_past(s, tid, addr, NULL, NULL)) return 0;
+  tgt_thread *th = tgt_thread_find(s, tid);
+  if (th && (rc0 = tgt_thread_rewind(th)) != 0) return rc0;
   bool was = tgt_bp_is(addr);
   int rc = tgt_bp_remove(addr);
   if (rc) return rc;
@@ -501,7 +527,7 @@ int tgt_trace_release(tgt_session *s) {
       if (!t->seized || !t->stopped || !trap_pending(s->pid, t->tid)) continue;
       any = true;
       pid_t tid = t->tid;
-      if (ptrace(PTRACE_CONT, tid, 0, 0) != 0) continue;
+      if (tgt_thread_rewind(t) != 0 || ptrace(PTRACE_CONT, tid, 0, 0) != 0) continue;
       t->stopped = false;
       int st, sig;
       uint64_t addr;
