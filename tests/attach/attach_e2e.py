@@ -4,7 +4,7 @@ process (tests/fixtures/hot: workers call main.hot in a tight loop and check
 every result), for one toolchain and build.
 
 Checks: hits are reported with the hitting goroutine; --count, --duration,
---goid, SIGINT and SIGTERM each end the session; after every session the
+--goid, SIGINT, SIGTERM and SIGHUP each end the session; after every session the
 breakpoint byte is gone from the target's code (it equals the executable
 file's byte), no thread is stopped or traced, and in the end the fixture has
 computed every result correctly (it exits 0 with wrong=0 on SIGTERM).
@@ -109,7 +109,8 @@ def main():
         check("duration_ends_the_session", p.returncode == 0 and m and int(m.group(1)) > 0, p.stderr)
         after("duration")
 
-        for sig, want in ((signal.SIGINT, (0,)), (signal.SIGTERM, (-signal.SIGTERM, 128 + signal.SIGTERM))):
+        for sig, want in ((signal.SIGINT, (0,)), (signal.SIGTERM, (-signal.SIGTERM, 128 + signal.SIGTERM)),
+                          (signal.SIGHUP, (-signal.SIGHUP, 128 + signal.SIGHUP))):
             s = subprocess.Popen([sonde, "attach", "-p", str(pid), "-b", "main.hot", "-q"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             time.sleep(0.7)  # hits are flowing

@@ -21,7 +21,8 @@ is refused.
 
 With TEST_PLUGIN_DIR (the built test plugins): the tracer plugin sets and
 clears its own breakpoint and reads the hitting goroutine's stack through
-this toolchain's layouts, also from an --on-hit command.
+this toolchain's layouts, also from an --on-hit command; --every runs a
+command with the goroutine snapshot on an interval.
 
 Then what a process does while sonde holds it: threads born and ending all
 the time with SIGPROF, SIGCHLD and SIGPIPE arriving (-churn -signals), an
@@ -247,15 +248,17 @@ def with_tracer(sonde, plugins, pid, exe):
         os.chmod(base, 0o755)
         pdir = os.path.join(base, "plugins")
         os.mkdir(pdir, 0o755)
-        shutil.copy(os.path.join(plugins, "tracer.so"), pdir)
-        os.chmod(os.path.join(pdir, "tracer.so"), 0o644)
+        for name in ("tracer", "recorder"):
+            shutil.copy(os.path.join(plugins, name + ".so"), pdir)
+            os.chmod(os.path.join(pdir, name + ".so"), 0o644)
         log = os.path.join(base, "tracer.log")
         ini = os.path.join(base, "sonde.ini")
         with open(ini, "w") as f:
             f.write("[host]\nplugin_dir = plugins\nindex = plugins.yaml\n\n"
                     "[tracer]\nlog = %s\nbreak = main.cold\nclear_after = 2\n" % log)
         cfg = ["--config", ini]
-        rc, out, err = run([sonde, "index", "update"] + cfg + [os.path.join(pdir, "tracer.so")])
+        rc, out, err = run([sonde, "index", "update"] + cfg + [os.path.join(pdir, "tracer.so"),
+                                                              os.path.join(pdir, "recorder.so")])
         if rc != 0:
             check("tracer_indexed", False, err)
             return
@@ -278,6 +281,10 @@ def with_tracer(sonde, plugins, pid, exe):
                            cfg)
         check("on_hit_command_gets_the_hitting_goroutines_stack",
               rc == 0 and "  main.cold " in out and re.search(r"^  main\.main\.func\d+ ", out, re.M), out + err)
+        rc, out, err = run([sonde, "attach", "-p", str(pid), "--every", "400ms", "recorder record", "-d", "1.4"] + cfg)
+        runs = re.findall(r"^(\d+) goroutines$", out, re.M)
+        check("every_runs_a_command_with_the_goroutine_snapshot",
+              rc == 0 and len(runs) == 3 and out.count("goroutine 1 [") == 3, out + err)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
