@@ -35,7 +35,8 @@ enum { SD_BUF_SIZE = 64 * 1024 };
  * Commands get no api argument: on_load keeps the table here. */
 typedef struct {
   const sonde_host_api *api;
-  int attached; /* between on_attach and on_detach */
+  int attached;  /* between on_attach and on_detach */
+  uint64_t seq;  /* snapshots taken since on_load: %n in -o */
 } sd_state;
 
 /* ---- output -----------------------------------------------------------------
@@ -293,6 +294,41 @@ static int put_snapshot(sd_out *o) {
 
 #define SNAPSHOT_USAGE "sonde stackdiff snapshot -p PID [-o FILE]"
 
+/* -o FILE with %n (the snapshot's number in this run: 1, 2, ...), %t (the
+ * UTC time, 20261130T120641Z) and %% expanded, so that `sonde attach
+ * --every 5s 'stackdiff snapshot -o snap-%n.json'` keeps every snapshot.
+ * 0, or -1 for an unknown % sequence or a name longer than n. */
+static int expand_path(const char *in, uint64_t seq, char *out, size_t n) {
+  size_t len = 0;
+  for (const char *c = in; *c; c++) {
+    char piece[32];
+    const char *add = piece;
+    if (*c != '%') {
+      piece[0] = *c;
+      piece[1] = 0;
+    } else if (c[1] == 'n') {
+      snprintf(piece, sizeof piece, "%" PRIu64, seq);
+      c++;
+    } else if (c[1] == 't') {
+      time_t now = time(NULL);
+      struct tm tm;
+      if (!gmtime_r(&now, &tm) || !strftime(piece, sizeof piece, "%Y%m%dT%H%M%SZ", &tm)) return -1;
+      c++;
+    } else if (c[1] == '%') {
+      add = "%";
+      c++;
+    } else {
+      return -1;
+    }
+    size_t k = strlen(add);
+    if (len + k >= n) return -1;
+    memcpy(out + len, add, k);
+    len += k;
+  }
+  out[len] = 0;
+  return 0;
+}
+
 static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   sd_state *st = state;
   const sonde_host_api *api = st->api;
@@ -314,6 +350,14 @@ static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
                         does */
     return api->fail(h, SONDE_ENOTARGET, "snapshot needs a target: give -p PID");
 
+  char expanded[4096];
+  if (path) {
+    if (expand_path(path, st->seq + 1, expanded, sizeof expanded) != 0)
+      return api->fail(h, SONDE_EINVAL, "snapshot: -o '%s': only %%n, %%t and %%%% may follow a %%, and the name must "
+                       "stay under %zu bytes", path, sizeof expanded);
+    path = expanded;
+  }
+  st->seq++;
   sd_out o = {.h = h, .api = api, .fd = -1, .path = path, .rc = SONDE_OK};
   o.buf = malloc(SD_BUF_SIZE);
   if (!o.buf) return api->fail(h, SONDE_ENOMEM, "out of memory");
@@ -382,33 +426,26 @@ static const sonde_command sd_commands[] = {
         .struct_size = (uint32_t)sizeof(sonde_command),
         .flags = SONDE_CMD_NEEDS_TARGET,
         .name = "snapshot",
-        .summary = "write every goroutine's stack as a JSON snapshot (format "
-                   "version 1)",
+        .summary = "write every goroutine's stack as a JSON snapshot (format version 1)",
         .usage = "[-o FILE]",
-        .help = "Writes one JSON document describing every goroutine of the "
-                "process, in\n"
-                "the runtime's order, as `sonde goroutines` lists them (the "
-                "runtime's own\n"
-                "goroutines are left out): id, status, wait reason and minutes, "
-                "parent id,\n"
-                "locked to a thread or not, where it was created, and its frames "
-                "(function,\n"
-                "file, line, pc, inlined) as Go's traceback shows them. The "
-                "process is\n"
+        .help = "Writes one JSON document describing every goroutine of the process, in\n"
+                "the runtime's order, as `sonde goroutines` lists them (the runtime's own\n"
+                "goroutines are left out): id, status, wait reason and minutes, parent id,\n"
+                "locked to a thread or not, where it was created, and its frames (function,\n"
+                "file, line, pc, inlined) as Go's traceback shows them. The process is\n"
                 "stopped only while sonde copies the goroutines.\n"
                 "\n"
-                "  -o, --output FILE  write the snapshot to FILE (created, or "
-                "truncated)\n"
-                "                     instead of standard output. If the snapshot "
-                "cannot\n"
-                "                     be completed, FILE is removed rather than "
-                "left half\n"
-                "                     written.\n"
+                "  -o, --output FILE  write the snapshot to FILE (created, or truncated)\n"
+                "                     instead of standard output. In FILE, %n is the\n"
+                "                     snapshot's number in this run (1, 2, ...), %t the\n"
+                "                     UTC time (20261130T120641Z), %% a %. If the snapshot\n"
+                "                     cannot be completed, FILE is removed rather than\n"
+                "                     left half written.\n"
                 "\n"
-                "The document starts {\"format\": \"sonde-stackdiff-snapshot\", "
-                "\"version\": 1,\n"
-                "...}; every field is described in docs/stackdiff.md. Example:\n"
-                "  sonde stackdiff snapshot -p 4242 -o before.json\n",
+                "The document starts {\"format\": \"sonde-stackdiff-snapshot\", \"version\": 1,\n"
+                "...}; every field is described in docs/stackdiff.md. Examples:\n"
+                "  sonde stackdiff snapshot -p 4242 -o before.json\n"
+                "  sonde attach -p 4242 --every 10s 'stackdiff snapshot -o snap-%n.json' -d 60\n",
         .run = sd_cmd_snapshot,
     },
 };

@@ -226,6 +226,25 @@ def main():
         check("unknown_option_is_refused_with_usage", rc != 0 and "--bogus" in err and "-o FILE" in err,
               "exit %d\n%s" % (rc, err))
 
+        # In a session: a numbered snapshot on every interval (-o with %n).
+        series = os.path.join(tmp, "series-%n.json")
+        rc, out, err = run(["attach", "-p", spid, "--every", "400ms", "stackdiff snapshot -o " + series, "-d", "1.4"] +
+                           host)
+        files = sorted(f for f in os.listdir(tmp) if f.startswith("series-"))
+        docs = []
+        for f in files:
+            try:
+                with open(os.path.join(tmp, f)) as fh:
+                    docs.append(json.load(fh))
+            except ValueError:
+                pass
+        check("every_interval_writes_numbered_snapshots",
+              rc == 0 and files == ["series-1.json", "series-2.json", "series-3.json"] and len(docs) == 3 and
+              all(d["goroutine_count"] == len(d["goroutines"]) > 0 for d in docs),
+              "exit %d, files %s\n%s" % (rc, files, err))
+        rc, out, err = run(["stackdiff", "snapshot", "-p", spid, "-o", os.path.join(tmp, "x-%q.json")] + host)
+        check("unknown_percent_sequence_is_refused", rc == 12 and "%q" in err and "%n" in err, "exit %d\n%s" % (rc, err))
+
         harm = agree.check_unharmed(proc, port)
         check("target_unharmed_and_answers_ping", not harm, "; ".join(harm))
     finally:
