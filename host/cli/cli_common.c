@@ -42,11 +42,16 @@ double cli_peak_rss_mb(void) {
   return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* The executable at path, and what reading its runtime needs. */
+static int load_program(gr_program *p, const char *path) {
+  int rc = gr_program_open(p, path);
+  return rc ? rc : gr_program_load_runtime(p);
+}
+
 static int open_program(cli_target *t) {
   char exe[64];
   snprintf(exe, sizeof exe, "/proc/%d/exe", (int)t->pid);
-  int rc = gr_program_open(&t->prog, exe);
-  if (rc == 0) rc = gr_program_load_runtime(&t->prog);
+  int rc = load_program(&t->prog, exe);
   if (rc == 0) return 0;
   char who[160], why[1024];
   snprintf(why, sizeof why, "%s", se_msg()); /* describing the process clears it */
@@ -62,9 +67,7 @@ int cli_open_file(const char *path, cli_target *t) {
   memset(t, 0, sizeof *t);
   t->mem.memfd = -1;
   snprintf(t->info.exe, sizeof t->info.exe, "%s", path);
-  int rc = gr_program_open(&t->prog, path);
-  if (rc == 0) rc = gr_program_load_runtime(&t->prog);
-  return rc;
+  return load_program(&t->prog, path);
 }
 
 int cli_open_target(pid_t pid, cli_target *t) {

@@ -122,9 +122,13 @@ int penv_open_target(const char *pidarg, cli_target *t, bool *have, idx_env *env
   if (rc) return rc;
   *have = true;
   if ((rc = cli_open_target(pid, t))) return rc;
-  if (rng_version_parse(t->prog.bi.go_version, &env->go) == 0) env->have_go = true;
-  else se_clear();
+  penv_add_go(env, &t->prog);
   return 0;
+}
+
+void penv_add_go(idx_env *env, const gr_program *prog) {
+  if (rng_version_parse(prog->bi.go_version, &env->go) == 0) env->have_go = true;
+  else se_clear(); /* a version sonde cannot read: the ranges cannot judge it */
 }
 
 int penv_load_plugin(penv *e, const char *name, const idx_env *env, plg_plugin *p) {

@@ -40,6 +40,8 @@ void penv_close(penv *e);
 void penv_plugin_path(const penv *e, const char *file, char *out, size_t n);
 /* This host's versions, for idx_verdict; have_go stays false. */
 void penv_host_env(idx_env *env);
+/* Adds the target's Go version (when sonde can read it) to env. */
+void penv_add_go(idx_env *env, const gr_program *prog);
 /* Every check of an entry's file short of loading it (loader.h's, then
  * that its note matches the entry): the open file, its note and its path. */
 int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, plg_note *note, char *path, size_t n);

@@ -109,7 +109,6 @@ typedef struct {
   gr_location loc;
   int owner; /* -1: --break; else the index of the plugin that set it */
   bool active;
-  uint64_t hits;
 } sbp;
 
 typedef struct {
@@ -279,9 +278,9 @@ static int bp_remove_pcs(session *s, sbp *b) {
   return rc;
 }
 
-/* Resolves and inserts; the program must be bound. */
-static int bp_arm(session *s, sbp *b) {
-  int rc = gr_locate(&s->t.prog.pcln, b->spec, &b->loc);
+/* Inserts b's resolved pcs (those of the bound program). */
+static int bp_insert(session *s, sbp *b) {
+  int rc = 0;
   for (size_t k = 0; rc == 0 && k < b->loc.npcs; k++) rc = tgt_bp_insert(b->loc.pcs[k]);
   if (rc) {
     char msg[1024];
@@ -317,7 +316,8 @@ static int op_bp_set(void *ctx, plg_plugin *p, const char *location, uint64_t *i
     return SE_USAGE;
   }
   b->owned_spec = copy;
-  int rc = bp_arm(s, b);
+  int rc = gr_locate(&s->t.prog.pcln, b->spec, &b->loc); /* the bound program's pcs */
+  if (rc == 0) rc = bp_insert(s, b);
   if (rc) {
     free(copy);
     s->nbps--;
@@ -341,8 +341,8 @@ static int op_bp_clear(void *ctx, plg_plugin *p, uint64_t id) {
   return se_set(SE_USAGE, "there is no such breakpoint");
 }
 
-static sbp *bp_at(session *s, uint64_t pc, size_t from) {
-  for (size_t i = from; i < s->nbps; i++) {
+static sbp *bp_at(session *s, uint64_t pc) {
+  for (size_t i = 0; i < s->nbps; i++) {
     sbp *b = &s->bps[i];
     if (!b->active) continue;
     for (size_t k = 0; k < b->loc.npcs; k++)
@@ -372,8 +372,7 @@ static int load_plugins(session *s) {
   if (n > SESS_MAX_PLUGINS) return se_set(SE_USAGE, "at most %d plugins in one session", SESS_MAX_PLUGINS);
   idx_env env;
   penv_host_env(&env);
-  if (rng_version_parse(s->t.prog.bi.go_version, &env.go) == 0) env.have_go = true;
-  else se_clear();
+  penv_add_go(&env, &s->t.prog);
   int rc = penv_open(&s->pe, &s->o->po, true);
   if (rc) return rc;
   s->have_pe = true;
@@ -430,10 +429,17 @@ static bool has_actions(const session *s, sess_when when) {
 
 /* The program is at its entry (or attached): addresses are final. */
 static int bind_and_arm(session *s) {
+  uint64_t file_text = s->t.prog.pcln.text; /* what the --break locations were resolved against */
   int rc = gr_program_bind(&s->t.prog, s->t.pid, s->t.info.exe, &s->t.mem);
   if (rc) return rc;
   s->bound = true;
-  for (size_t i = 0; i < s->nbps && rc == 0; i++) rc = bp_arm(s, &s->bps[i]);
+  /* The pclntab's pcs are offsets from text: moving them is all binding
+   * changes, so the lines are not looked up again while the target waits. */
+  for (size_t i = 0; i < s->nbps && rc == 0; i++) {
+    sbp *b = &s->bps[i];
+    for (size_t k = 0; k < b->loc.npcs; k++) b->loc.pcs[k] = b->loc.pcs[k] - file_text + s->t.prog.pcln.text;
+    rc = bp_insert(s, b);
+  }
   if (rc) return rc;
   fprintf(stderr, "sonde: %s %d (%s); Ctrl-C to stop\n", s->o->exec_argv ? "started" : "attached to",
           (int)s->t.pid, s->t.prog.bi.go_version);
@@ -633,13 +639,12 @@ static void print_hit(session *s, const sbp *b, const tgt_event *ev, uint64_t go
  * interrupted by one). A reported hit holds the stop signals until the
  * target runs again, or for the release when it ends the session. */
 static int on_hit(session *s, const tgt_event *ev, bool *done) {
-  sbp *b = bp_at(s, ev->addr, 0);
+  sbp *b = bp_at(s, ev->addr);
   bool all;
   tgt_word guard = {0, 0};
   if (!b) /* a hit on a breakpoint cleared meanwhile: it runs the original instruction */
     return tgt_trace_pass(&s->ts, ev->tid, ev->addr, &ev->regs, NULL, &all);
   s->total++;
-  b->hits++;
   bool cli = b->owner < 0, want = !cli;
   uint64_t goid = 0;
   if (cli) {

@@ -216,6 +216,32 @@ typedef struct {
   u64map pcs, starts;
 } take_ctx;
 
+/* An empty snapshot stamped with the time, and its working caches. */
+static bool take_begin(gr_snapshot *s, take_ctx *cx) {
+  memset(s, 0, sizeof *s);
+  arena_init(&s->a);
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  s->nanotime = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  cx->scratch = malloc(MAX_FRAMES * sizeof *cx->scratch);
+  u64map_init(&cx->pcs);
+  u64map_init(&cx->starts);
+  return cx->scratch != NULL;
+}
+
+static void take_end(take_ctx *cx) {
+  free(cx->scratch);
+  u64map_free(&cx->pcs);
+  u64map_free(&cx->starts);
+}
+
+/* The stack runs from sp up to stack.hi; anything else is corrupt. */
+static bool stack_span(const start_regs *r, size_t *len) {
+  if (r->sp < r->lo || r->sp > r->hi || r->hi - r->sp > MAX_STACK_BYTES) return false;
+  *len = (size_t)(r->hi - r->sp);
+  return true;
+}
+
 static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, take_ctx *cx) {
   tgt_iov *iov = malloc(n * sizeof *iov);
   if (!iov && n) return se_set(SE_NOMEM, "out of memory");
@@ -297,20 +323,13 @@ static void fill_g(gr_program *p, const uint8_t *gb, uint64_t addr, take_ctx *cx
 }
 
 int gr_snapshot_one(gr_program *p, uint64_t gaddr, int32_t tid, uint64_t pc, uint64_t sp, gr_snapshot *s) {
-  memset(s, 0, sizeof *s);
-  arena_init(&s->a);
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  s->nanotime = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  take_ctx cx;
+  bool ok = take_begin(s, &cx);
   size_t need = g_need(&p->layout);
   uint8_t *gb = malloc(need);
-  take_ctx cx;
-  cx.scratch = malloc(MAX_FRAMES * sizeof *cx.scratch);
-  u64map_init(&cx.pcs);
-  u64map_init(&cx.starts);
   s->gs = arena_calloc(&s->a, 1, sizeof *s->gs);
   int rc = 0;
-  if (!gb || !cx.scratch || !s->gs) rc = se_set(SE_NOMEM, "out of memory");
+  if (!ok || !gb || !s->gs) rc = se_set(SE_NOMEM, "out of memory");
   if (rc == 0 && (rc = tgt_mem_read(p->mem, gaddr, gb, need)) != 0)
     rc = se_wrap(rc, "reading the goroutine at 0x%llx", (unsigned long long)gaddr);
   if (rc == 0) {
@@ -323,47 +342,46 @@ int gr_snapshot_one(gr_program *p, uint64_t gaddr, int32_t tid, uint64_t pc, uin
     pending_stack q = {.g = g, .r = {.pc = pc, .sp = sp, .trap = 1,
                                      .lo = rd64(gb, GR_OFF(&p->layout, G_STACK_LO)),
                                      .hi = rd64(gb, GR_OFF(&p->layout, G_STACK_HI))}};
-    if (rc == 0 && (sp < q.r.lo || sp > q.r.hi || q.r.hi - sp > MAX_STACK_BYTES))
+    if (rc == 0 && !stack_span(&q.r, &q.len))
       rc = se_set(SE_CORRUPT, "sp 0x%llx is not on the stack of the goroutine at 0x%llx", (unsigned long long)sp,
                   (unsigned long long)gaddr);
-    q.len = rc == 0 ? (size_t)(q.r.hi - sp) : 0;
     if (rc == 0) rc = read_stacks(p, s, &q, 1, &cx);
   }
   free(gb);
-  free(cx.scratch);
-  u64map_free(&cx.pcs);
-  u64map_free(&cx.starts);
+  take_end(&cx);
   if (rc) gr_snapshot_free(s);
   return rc;
 }
 
 int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o, gr_snapshot *s) {
-  memset(s, 0, sizeof *s);
-  arena_init(&s->a);
   const gr_layout *L = &p->layout;
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  s->nanotime = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  take_ctx cx;
+  bool ok = take_begin(s, &cx);
+  uint64_t *gaddrs = NULL;
+  uint8_t *gbuf = NULL;
+  tgt_iov *iov = NULL;
+  pending_stack *ps = NULL;
 
   /* mirrors runtime.forEachGRace: allglen, then allgptr (the process is stopped) */
   uint64_t glen, gptr;
   int rc = tgt_mem_read_u64(p->mem, gr_rt(p, p->globals.addr[GR_GLOBAL_ALLGLEN]), &glen);
   if (rc == 0) rc = tgt_mem_read_u64(p->mem, gr_rt(p, p->globals.addr[GR_GLOBAL_ALLGPTR]), &gptr);
-  if (rc) return se_wrap(rc, "reading runtime.allglen and runtime.allgptr");
-  if (glen > MAX_ALLGS)
-    return se_set(SE_CORRUPT, "runtime.allglen is %llu: not a sane number of goroutines", (unsigned long long)glen);
+  if (rc) {
+    rc = se_wrap(rc, "reading runtime.allglen and runtime.allgptr");
+    goto out;
+  }
+  if (glen > MAX_ALLGS) {
+    rc = se_set(SE_CORRUPT, "runtime.allglen is %llu: not a sane number of goroutines", (unsigned long long)glen);
+    goto out;
+  }
   s->nallgs = (size_t)glen;
-  uint64_t *gaddrs = malloc((size_t)glen * 8 + 8);
+  gaddrs = malloc((size_t)glen * 8 + 8);
   size_t need = g_need(L);
-  uint8_t *gbuf = malloc(CHUNK * need);
-  tgt_iov *iov = malloc(CHUNK * sizeof *iov);
-  pending_stack *ps = malloc(CHUNK * sizeof *ps);
-  take_ctx cx;
-  cx.scratch = malloc(MAX_FRAMES * sizeof *cx.scratch);
-  u64map_init(&cx.pcs);
-  u64map_init(&cx.starts);
+  gbuf = malloc(CHUNK * need);
+  iov = malloc(CHUNK * sizeof *iov);
+  ps = malloc(CHUNK * sizeof *ps);
   s->gs = arena_calloc(&s->a, (size_t)glen + 1, sizeof *s->gs);
-  if (!gaddrs || !gbuf || !iov || !ps || !cx.scratch || !s->gs) {
+  if (!ok || !gaddrs || !gbuf || !iov || !ps || !s->gs) {
     rc = se_set(SE_NOMEM, "out of memory for %llu goroutines", (unsigned long long)glen);
     goto out;
   }
@@ -402,12 +420,10 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
       pending_stack *q = &ps[npend];
       q->g = g;
       start_of(p, sess, gb, g, &q->r);
-      /* The stack runs from sp up to stack.hi; anything else is corrupt. */
-      if (q->r.sp < q->r.lo || q->r.sp > q->r.hi || q->r.hi - q->r.sp > MAX_STACK_BYTES) {
+      if (!stack_span(&q->r, &q->len)) {
         g->end = GR_UNWIND_BAD_STACK;
         continue;
       }
-      q->len = (size_t)(q->r.hi - q->r.sp);
       npend++;
     }
     if ((rc = read_stacks(p, s, ps, npend, &cx))) goto out;
@@ -417,9 +433,7 @@ out:
   free(gbuf);
   free(iov);
   free(ps);
-  free(cx.scratch);
-  u64map_free(&cx.pcs);
-  u64map_free(&cx.starts);
+  take_end(&cx);
   if (rc) gr_snapshot_free(s);
   return rc;
 }

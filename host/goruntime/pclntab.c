@@ -189,41 +189,12 @@ bool pcln_is_special(const pcln_table *t, uint8_t funcid, pcln_special which) {
   return funcid != 0 && t->special[which] == (int)funcid;
 }
 
-int32_t pcln_pcvalue(const pcln_table *t, uint32_t tab_off, uint64_t entry, uint64_t pc, bool *ok) {
-  *ok = false;
-  if (tab_off == 0 || tab_off >= t->pc_len || pc < entry) return -1;
-  const uint8_t *p = t->data + t->pc_off + tab_off;
-  size_t left = t->pc_len - tab_off;
-  uint64_t cur = entry;
-  int32_t val = -1;
-  /* mirrors runtime.step: a zero value delta ends the table except at entry */
-  for (;;) {
-    if (left == 0) return -1;
-    uint32_t uv;
-    size_t n = pcln_uvarint32(p, left, &uv);
-    if (!n) return -1;
-    if (uv == 0 && cur != entry) return -1;
-    p += n;
-    left -= n;
-    val = (int32_t)((uint32_t)val + (-(uv & 1) ^ (uv >> 1))); /* Go's int32 wraps */
-    uint32_t pcd;
-    n = pcln_uvarint32(p, left, &pcd);
-    if (!n) return -1;
-    p += n;
-    left -= n;
-    cur += pcd;
-    if (pc < cur) {
-      *ok = true;
-      return val;
-    }
-  }
-}
-
-/* One pc-value table as a sequence of runs: val holds over [pc, end). */
+/* One pc-value table as a sequence of runs: val holds up to end. Mirrors
+ * runtime.step: a zero value delta ends the table except at entry. */
 typedef struct {
   const uint8_t *p;
   size_t left;
-  uint64_t pc, end;
+  uint64_t end;
   int32_t val;
   bool ended;
 } pcv_iter;
@@ -251,9 +222,20 @@ static bool pcv_next(pcv_iter *it, uint64_t entry) {
   it->p += n;
   it->left -= n;
   it->val = (int32_t)((uint32_t)it->val + (-(uv & 1) ^ (uv >> 1)));
-  it->pc = it->end;
   it->end += pcd;
   return true;
+}
+
+int32_t pcln_pcvalue(const pcln_table *t, uint32_t tab_off, uint64_t entry, uint64_t pc, bool *ok) {
+  *ok = false;
+  pcv_iter it;
+  if (pc < entry || !pcv_init(t, tab_off, entry, &it)) return -1;
+  while (pcv_next(&it, entry))
+    if (pc < it.end) {
+      *ok = true;
+      return it.val;
+    }
+  return -1;
 }
 
 static const char *file_name(const pcln_table *t, const pcln_func *f, int32_t fileno);

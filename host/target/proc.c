@@ -4,10 +4,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -160,20 +160,28 @@ void tgt_kernel_release(char *out, size_t n) {
   else snprintf(out, n, "unknown");
 }
 
+int tgt_proc_thread_stat(pid_t pid, pid_t tid, char *state, unsigned long long *flags) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+  FILE *f = fopen(path, "re");
+  if (!f) return se_set(errno == ENOENT || errno == ESRCH ? SE_NOPROC : SE_IO, "%s: %s", path, strerror(errno));
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* comm may hold anything; the fields follow the last ')' */
+  if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %llu", state, flags) != 2)
+    return se_set(SE_CORRUPT, "%s: unexpected contents", path);
+  return 0;
+}
+
 bool tgt_proc_dying(pid_t pid, pid_t tid) {
   enum { PF_EXITING_ = 0x4 };
   for (int i = 0; i < 10; i++) {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    FILE *f = fopen(path, "re");
-    if (!f) return errno == ENOENT || errno == ESRCH;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* comm may hold anything; the fields follow the last ')' */
     char state = 0;
     unsigned long long flags = 0;
-    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %llu", &state, &flags) != 2) return false;
+    int rc = tgt_proc_thread_stat(pid, tid, &state, &flags);
+    se_clear();
+    if (rc) return rc == SE_NOPROC;
     if (state == 'Z' || state == 'X' || (flags & PF_EXITING_)) return true;
     struct timespec ts = {0, 5 * 1000 * 1000};
     nanosleep(&ts, NULL);

@@ -42,6 +42,10 @@ int tgt_proc_getenv(pid_t pid, const char *name, char *out, size_t n);
 /* /proc/sys/kernel/yama/ptrace_scope, or -1 when Yama is not present. */
 int tgt_proc_ptrace_scope(void);
 
+/* The state letter (R, S, D, t, Z, ...) and flags of thread tid, from
+ * /proc/PID/task/TID/stat. SE_NOPROC when the thread is gone. */
+int tgt_proc_thread_stat(pid_t pid, pid_t tid, char *state, unsigned long long *flags);
+
 /* Whether thread tid of pid is on its way out: gone, a zombie, or exiting
  * (PF_EXITING). Polls for up to ~50 ms, since a SIGKILL reaches the threads
  * one by one. ptrace and /proc/PID/exe refuse such a process with errors

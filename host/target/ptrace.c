@@ -26,7 +26,7 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
-enum { STOP_TIMEOUT_MS = 5000, MAX_THREADS = 1 << 20 };
+enum { STOP_TIMEOUT_MS = 5000, PRUNE_AFTER_MS = 50, MAX_THREADS = 1 << 20 };
 
 /* The active session, for tgt_emergency_detach (signal handlers). */
 static tgt_session *volatile g_active;
@@ -152,16 +152,68 @@ static int seize_new_threads(tgt_session *s, size_t *added) {
   return rc;
 }
 
-static size_t count_running(const tgt_session *s) {
+size_t tgt_threads_running(const tgt_session *s) {
   size_t n = 0;
   for (size_t i = 0; i < s->nthreads; i++) n += s->threads[i].seized && !s->threads[i].stopped;
   return n;
 }
 
+void tgt_thread_exited(tgt_session *s, pid_t tid, int st) {
+  if (!tgt_thread_find(s, tid)) s->gone[s->ngone++ % TGT_GONE_RING] = tid;
+  tgt_thread_remove(s, tid);
+  if (tid == s->pid) {
+    s->ended = true;
+    s->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    s->exit_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+  }
+}
+
+static bool gone_already(const tgt_session *s, pid_t tid) {
+  unsigned n = s->ngone < TGT_GONE_RING ? s->ngone : TGT_GONE_RING;
+  for (unsigned i = 0; i < n; i++)
+    if (s->gone[i] == tid) return true;
+  return false;
+}
+
+void tgt_thread_cloned(tgt_session *s, pid_t parent) {
+  unsigned long child = 0;
+  if (ptrace(PTRACE_GETEVENTMSG, parent, 0, &child) != 0 || !child || gone_already(s, (pid_t)child)) return;
+  tgt_thread *c = tgt_thread_add(s, (pid_t)child);
+  if (c) c->seized = true; /* it reports its own first stop */
+}
+
+/* Threads that no longer exist at all, not even as a zombie to be reaped: a
+ * safety net for an exit sonde never saw reported. */
+static void prune_vanished(tgt_session *s) {
+  for (size_t i = s->nthreads; i-- > 0;) {
+    if (s->threads[i].stopped) continue;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d", (int)s->pid, (int)s->threads[i].tid);
+    if (access(path, F_OK) != 0 && errno == ENOENT) tgt_thread_remove(s, s->threads[i].tid);
+  }
+}
+
+int tgt_threads_wait_check(tgt_session *s, double waited_ms) {
+  if (waited_ms > PRUNE_AFTER_MS) prune_vanished(s);
+  if (waited_ms <= STOP_TIMEOUT_MS || tgt_threads_running(s) == 0) return 0;
+  char list[256] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < s->nthreads && used < sizeof list - 32; i++) {
+    const tgt_thread *t = &s->threads[i];
+    if (!t->seized || t->stopped) continue;
+    char state = '?';
+    unsigned long long flags;
+    if (tgt_proc_thread_stat(s->pid, t->tid, &state, &flags) != 0) se_clear();
+    used += (size_t)snprintf(list + used, sizeof list - used, "%s%d (state %c)", used ? ", " : "", (int)t->tid, state);
+  }
+  return se_set(SE_ERR, "threads of process %d did not stop within %d ms: %s; state D is uninterruptible sleep: try "
+                "again in a moment", (int)s->pid, STOP_TIMEOUT_MS, list);
+}
+
 /* Handles one wait status. Returns 0, or SE_EXITED when the whole process is gone. */
 static int on_wait_status(tgt_session *s, pid_t tid, int st) {
   if (WIFEXITED(st) || WIFSIGNALED(st)) {
-    tgt_thread_remove(s, tid);
+    tgt_thread_exited(s, tid, st);
     if (tid == s->pid)
       return se_set(SE_EXITED, "process %d exited while sonde was attaching (%s %d)", (int)s->pid,
                     WIFEXITED(st) ? "exit status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -175,11 +227,7 @@ static int on_wait_status(tgt_session *s, pid_t tid, int st) {
   int event = st >> 16;
   int sig = WSTOPSIG(st);
   if (event == PTRACE_EVENT_CLONE) {
-    unsigned long child = 0;
-    if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child) {
-      tgt_thread *c = tgt_thread_add(s, (pid_t)child);
-      if (c) c->seized = true;
-    }
+    tgt_thread_cloned(s, tid);
   } else if (event == 0 && sig != SIGTRAP) {
     /* signal-delivery-stop: hand the signal back at detach, so that the
      * program sees it exactly as if sonde had not been there. */
@@ -192,7 +240,7 @@ static int wait_all_stopped(tgt_session *s) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
   unsigned spins = 0;
-  while (count_running(s) > 0) {
+  while (tgt_threads_running(s) > 0) {
     int st;
     pid_t tid = waitpid(-1, &st, __WALL | WNOHANG);
     if (tid < 0) {
@@ -207,13 +255,9 @@ static int wait_all_stopped(tgt_session *s) {
       continue;
     }
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (tgt_ms_between(&start, &now) > STOP_TIMEOUT_MS) {
-      for (size_t i = 0; i < s->nthreads; i++)
-        if (s->threads[i].seized && !s->threads[i].stopped)
-          return se_set(SE_ERR,
-                        "thread %d of process %d did not stop within %d ms (it may be in uninterruptible "
-                        "sleep, state D); try again in a moment",
-                        (int)s->threads[i].tid, (int)s->pid, STOP_TIMEOUT_MS);
+    if (spins % 64 == 63) { /* now and then, not at every yield */
+      int rc = tgt_threads_wait_check(s, tgt_ms_between(&start, &now));
+      if (rc) return rc;
     }
     /* Most threads stop within microseconds: yield first, then sleep briefly. */
     if (++spins < 64) {
@@ -275,10 +319,13 @@ int tgt_getregs(tgt_session *s, pid_t tid, struct user_regs_struct *out) {
 int tgt_thread_rewind(tgt_thread *t) {
   if (!t->past_int3) return 0;
   struct user_regs_struct r;
-  if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) != 0 || (r.rip -= 1, ptrace(PTRACE_SETREGS, t->tid, 0, &r) != 0)) {
-    if (errno == ESRCH) return 0; /* gone */
-    return se_set(SE_ERR, "cannot rewind thread %d to its breakpoint: %s", (int)t->tid, strerror(errno));
+  int ok = ptrace(PTRACE_GETREGS, t->tid, 0, &r) == 0;
+  if (ok) {
+    r.rip -= 1;
+    ok = ptrace(PTRACE_SETREGS, t->tid, 0, &r) == 0;
   }
+  if (!ok && errno != ESRCH) /* ESRCH: the thread is gone, nothing to rewind */
+    return se_set(SE_ERR, "cannot rewind thread %d to its breakpoint: %s", (int)t->tid, strerror(errno));
   t->past_int3 = false;
   return 0;
 }
@@ -288,7 +335,7 @@ int tgt_detach(tgt_session *s) {
   if (s->attached) {
     /* A thread seized but not yet stopped cannot be detached; give it a
      * moment to report (it was interrupted), then detach everyone. */
-    if (count_running(s) > 0) {
+    if (tgt_threads_running(s) > 0) {
       se_clear();
       (void)wait_all_stopped(s);
     }

@@ -50,6 +50,19 @@ int tgt_attach(pid_t pid, tgt_session *out);
 tgt_thread *tgt_thread_find(tgt_session *s, pid_t tid);
 tgt_thread *tgt_thread_add(tgt_session *s, pid_t tid);
 void tgt_thread_remove(tgt_session *s, pid_t tid);
+/* Threads seized and not (yet) seen stopped. */
+size_t tgt_threads_running(const tgt_session *s);
+/* A wait reported tid's end (status st): drops it, remembers it when it was
+ * not known yet (so that its creator's late clone event does not bring it
+ * back), and keeps the process's exit status when tid is the process. */
+void tgt_thread_exited(tgt_session *s, pid_t tid, int st);
+/* parent reported PTRACE_EVENT_CLONE: adds the new thread, unless it has
+ * already come and gone. */
+void tgt_thread_cloned(tgt_session *s, pid_t parent);
+/* For a loop waiting for every thread to stop, waited_ms into the wait:
+ * after 50 ms drops threads /proc no longer has; after 5 s, an error naming
+ * the threads still running and their state. */
+int tgt_threads_wait_check(tgt_session *s, double waited_ms);
 /* Always safe to call; frees the session. Returns the first error seen. */
 int tgt_detach(tgt_session *s);
 /* The thread's registers; rip as if at the breakpoint when it stopped

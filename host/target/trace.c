@@ -26,7 +26,7 @@
 #define PTRACE_EVENT_STOP 128
 #endif
 
-enum { INT3 = 0xCC, MAX_STEP_TRIES = 64, STOP_ALL_TIMEOUT_MS = 5000, PRUNE_AFTER_MS = 50 };
+enum { INT3 = 0xCC, MAX_STEP_TRIES = 64 };
 
 /* ---- breakpoints: a static table, so a signal handler can undo them ------ */
 
@@ -156,8 +156,8 @@ void tgt_bp_emergency_remove(void) {
 
 typedef enum { ST_GONE, ST_PROCESS_EXIT, ST_EXEC, ST_HIT, ST_SIGNAL, ST_QUIET, ST_STEPPED } stop_kind;
 
-/* If tid is stopped just past one of our int3s, rewinds it and says where. */
-/* With `regs` (the event loop, where no thread is being single-stepped) a
+/* If tid is stopped just past one of our int3s, rewinds it and says where.
+ * With `regs` (the event loop, where no thread is being single-stepped) a
  * SIGTRAP with the pc just past an int3 sonde has in place is taken as that
  * int3 without asking for the siginfo: one system call less per hit. A
  * step's trap can land there too (after a one-byte instruction), which is
@@ -183,24 +183,6 @@ static bool rewind_hit(tgt_thread *t, uint64_t *addr, struct user_regs_struct *r
   return ptrace(PTRACE_SETREGS, t->tid, 0, &r) == 0;
 }
 
-static bool gone_already(const tgt_session *s, pid_t tid) {
-  unsigned n = s->ngone < TGT_GONE_RING ? s->ngone : TGT_GONE_RING;
-  for (unsigned i = 0; i < n; i++)
-    if (s->gone[i] == tid) return true;
-  return false;
-}
-
-/* Drops threads that no longer exist at all (not even as a zombie waiting
- * to be reaped): a safety net for any exit sonde did not see reported. */
-static void prune_vanished(tgt_session *s) {
-  for (size_t i = s->nthreads; i-- > 0;) {
-    if (s->threads[i].stopped) continue;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task/%d", (int)s->pid, (int)s->threads[i].tid);
-    if (access(path, F_OK) != 0 && errno == ENOENT) tgt_thread_remove(s, s->threads[i].tid);
-  }
-}
-
 /* execve leaves one thread, with the process's id (ptrace(2), "execve(2)
  * under ptrace"): the others are gone, whether or not their deaths have
  * been reported yet. */
@@ -223,13 +205,7 @@ static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t 
                           struct user_regs_struct *regs) {
   *sig = 0;
   if (WIFEXITED(st) || WIFSIGNALED(st)) {
-    if (!tgt_thread_find(s, tid)) s->gone[s->ngone++ % TGT_GONE_RING] = tid;
-    tgt_thread_remove(s, tid);
-    if (tid == s->pid) {
-      s->ended = true;
-      s->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-      s->exit_signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-    }
+    tgt_thread_exited(s, tid, st);
     return tid == s->pid ? ST_PROCESS_EXIT : ST_GONE;
   }
   tgt_thread *t = tgt_thread_add(s, tid);
@@ -238,11 +214,7 @@ static stop_kind classify(tgt_session *s, pid_t tid, int st, int *sig, uint64_t 
   t->stopped = true;
   int event = st >> 16, stopsig = WSTOPSIG(st);
   if (event == PTRACE_EVENT_CLONE) {
-    unsigned long child = 0;
-    if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child && !gone_already(s, (pid_t)child)) {
-      tgt_thread *c = tgt_thread_add(s, (pid_t)child);
-      if (c) c->seized = true; /* it reports its own first stop */
-    }
+    tgt_thread_cloned(s, tid);
     return ST_QUIET;
   }
   if (event == PTRACE_EVENT_EXEC) {
@@ -283,40 +255,12 @@ int tgt_trace_resume(tgt_session *s) {
   return 0;
 }
 
-static size_t running(const tgt_session *s) {
-  size_t n = 0;
-  for (size_t i = 0; i < s->nthreads; i++) n += s->threads[i].seized && !s->threads[i].stopped;
-  return n;
-}
-
-/* The threads that did not stop, with their state as /proc sees it. */
-static int stuck(tgt_session *s) {
-  char list[256] = "";
-  size_t used = 0;
-  for (size_t i = 0; i < s->nthreads && used < sizeof list - 32; i++) {
-    const tgt_thread *t = &s->threads[i];
-    if (!t->seized || t->stopped) continue;
-    char path[64], buf[512], state = '?';
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)s->pid, (int)t->tid);
-    FILE *f = fopen(path, "re");
-    if (f) {
-      size_t n = fread(buf, 1, sizeof buf - 1, f);
-      buf[n] = 0;
-      const char *rp = strrchr(buf, ')');
-      if (rp && rp[1] == ' ') state = rp[2];
-      fclose(f);
-    }
-    used += (size_t)snprintf(list + used, sizeof list - used, "%s%d (%c)", used ? ", " : "", (int)t->tid, state);
-  }
-  return se_set(SE_ERR, "threads of process %d did not stop within %d ms: %s", (int)s->pid, STOP_ALL_TIMEOUT_MS, list);
-}
-
 /* Every ptrace stop of a tracee sends its tracer SIGCHLD: with SIGCHLD
  * blocked, sigtimedwait sleeps exactly until the next report. */
 static int stop_all_wait(tgt_session *s, const sigset_t *chld) {
   struct timespec start, now;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  while (running(s) > 0) {
+  while (tgt_threads_running(s) > 0) {
     int st;
     pid_t tid = waitpid(-1, &st, __WALL | WNOHANG);
     if (tid < 0) {
@@ -326,14 +270,12 @@ static int stop_all_wait(tgt_session *s, const sigset_t *chld) {
     }
     if (tid == 0) {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      double waited_ms = tgt_ms_between(&start, &now), left_ms = STOP_ALL_TIMEOUT_MS - waited_ms;
-      if (waited_ms > PRUNE_AFTER_MS) {
-        prune_vanished(s);
-        if (running(s) == 0) break;
-      }
-      if (left_ms <= 0) return stuck(s);
-      if (waited_ms <= PRUNE_AFTER_MS && left_ms > PRUNE_AFTER_MS) left_ms = PRUNE_AFTER_MS;
-      struct timespec ts = {(time_t)(left_ms / 1000), (long)((left_ms - 1000.0 * (double)(long)(left_ms / 1000)) * 1e6)};
+      double waited_ms = tgt_ms_between(&start, &now);
+      int rc = tgt_threads_wait_check(s, waited_ms);
+      if (rc) return rc;
+      if (tgt_threads_running(s) == 0) break;
+      /* wake at the next report, or in 50 ms for the next check */
+      struct timespec ts = {0, 50 * 1000 * 1000};
       sigtimedwait(chld, NULL, &ts);
       continue;
     }

@@ -102,6 +102,27 @@ static void out_u64(sd_out *o, uint64_t v) {
 
 static void out_bool(sd_out *o, uint32_t v) { out_puts(o, v ? "true" : "false"); }
 
+static void out_str(sd_out *o, const char *z);
+
+/* `, "key": value`: the separator and key go first, as every member after
+ * an object's first is written. */
+static void key_str(sd_out *o, const char *key, const char *v) {
+  out_puts(o, key);
+  out_str(o, v);
+}
+static void key_i64(sd_out *o, const char *key, int64_t v) {
+  out_puts(o, key);
+  out_i64(o, v);
+}
+static void key_u64(sd_out *o, const char *key, uint64_t v) {
+  out_puts(o, key);
+  out_u64(o, v);
+}
+static void key_bool(sd_out *o, const char *key, uint32_t v) {
+  out_puts(o, key);
+  out_bool(o, v);
+}
+
 /* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the
  * byte at s does not start one: overlong forms, surrogates and code points
  * above U+10FFFF are ill-formed (Unicode 15, table 3-7). s is NUL-terminated,
@@ -169,24 +190,16 @@ static void out_str(sd_out *o, const char *z) {
   out_add(o, "\"", 1);
 }
 
-/* ---- the document
- * ------------------------------------------------------------- Keys in the
- * order docs/stackdiff.md lists them; one frame per line, so the file reads
- * (and diffs) well with line-based tools too. */
+/* ---- the document ------------------------------------------------------------
+ * Keys in the order docs/stackdiff.md lists them; one frame per line, so the
+ * file reads (and diffs) well with line-based tools too. */
 
 static void put_frame(sd_out *o, const sonde_frame *f, int with_inlined) {
-  out_puts(o, "{\"function\": ");
-  out_str(o, f->function);
-  out_puts(o, ", \"file\": ");
-  out_str(o, f->file);
-  out_puts(o, ", \"line\": ");
-  out_u64(o, f->line);
-  out_puts(o, ", \"pc\": ");
-  out_u64(o, f->pc);
-  if (with_inlined) {
-    out_puts(o, ", \"inlined\": ");
-    out_bool(o, f->inlined);
-  }
+  key_str(o, "{\"function\": ", f->function);
+  key_str(o, ", \"file\": ", f->file);
+  key_u64(o, ", \"line\": ", f->line);
+  key_u64(o, ", \"pc\": ", f->pc);
+  if (with_inlined) key_bool(o, ", \"inlined\": ", f->inlined);
   out_puts(o, "}");
 }
 
@@ -199,27 +212,19 @@ static int put_goroutine(sd_out *o, uint64_t i, uint64_t n) {
   if (rc != SONDE_OK)
     return api->fail(h, rc, "cannot read goroutine %" PRIu64 " of %" PRIu64 " from the snapshot", i, n);
 
-  out_puts(o, i ? ",\n    {\"id\": " : "\n    {\"id\": ");
-  out_i64(o, g.id);
-  out_puts(o, ", \"status\": ");
-  out_str(o, g.status);
-  out_puts(o, ", \"wait_reason\": ");
-  out_str(o, g.wait_reason);
-  out_puts(o, ", \"wait_minutes\": ");
-  out_i64(o, g.wait_minutes);
-  out_puts(o, ", \"parent_id\": ");
-  out_i64(o, g.parent_id);
-  out_puts(o, ", \"system\": ");
-  out_bool(o, g.system);
-  out_puts(o, ", \"locked_to_thread\": ");
-  out_bool(o, g.locked_to_thread);
+  key_i64(o, i ? ",\n    {\"id\": " : "\n    {\"id\": ", g.id);
+  key_str(o, ", \"status\": ", g.status);
+  key_str(o, ", \"wait_reason\": ", g.wait_reason);
+  key_i64(o, ", \"wait_minutes\": ", g.wait_minutes);
+  key_i64(o, ", \"parent_id\": ", g.parent_id);
+  key_bool(o, ", \"system\": ", g.system);
+  key_bool(o, ", \"locked_to_thread\": ", g.locked_to_thread);
 
   out_puts(o, ",\n     \"created_by\": ");
   sonde_frame f = SONDE_INIT(sonde_frame);
   rc = g.has_creator ? api->creator_get(h, i, &f) : SONDE_ENOTFOUND;
   if (rc == SONDE_OK)
-    put_frame(o, &f, 0); /* the go statement's call site: never an inlined frame
-                            of its own */
+    put_frame(o, &f, 0); /* the go statement's call site: never an inlined frame of its own */
   else if (rc == SONDE_ENOTFOUND)
     out_puts(o, "null");
   else
@@ -245,15 +250,13 @@ static void format_now(char *dst, size_t n) {
   struct timespec ts;
   struct tm tm;
   if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm)) {
-    snprintf(dst, n, "1970-01-01T00:00:00.000Z"); /* cannot happen on Linux;
-                                                     keeps the field valid */
+    snprintf(dst, n, "1970-01-01T00:00:00.000Z"); /* cannot happen on Linux; keeps the field valid */
     return;
   }
   char sec[32];
   strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
   int ms = (int)(ts.tv_nsec / 1000000);
-  if (ms < 0 || ms > 999) /* tv_nsec is below 10^9; this tells the compiler too */
-    ms = 0;
+  if (ms < 0 || ms > 999) ms = 0; /* tv_nsec is below 10^9; this tells the compiler too */
   snprintf(dst, n, "%s.%03dZ", sec, ms);
 }
 
@@ -267,18 +270,12 @@ static int put_snapshot(sd_out *o) {
   format_now(now, sizeof now);
   uint64_t n = api->goroutine_count(h);
 
-  out_puts(o, "{\"format\": \"" SD_FORMAT "\", \"version\": ");
-  out_i64(o, SD_FORMAT_VERSION);
-  out_puts(o, ",\n  \"pid\": ");
-  out_i64(o, ti.pid);
-  out_puts(o, ", \"go_version\": ");
-  out_str(o, ti.go_version);
-  out_puts(o, ",\n  \"exe\": ");
-  out_str(o, ti.exe);
-  out_puts(o, ",\n  \"taken_at\": ");
-  out_str(o, now);
-  out_puts(o, ", \"goroutine_count\": ");
-  out_u64(o, n);
+  key_i64(o, "{\"format\": \"" SD_FORMAT "\", \"version\": ", SD_FORMAT_VERSION);
+  key_i64(o, ",\n  \"pid\": ", ti.pid);
+  key_str(o, ", \"go_version\": ", ti.go_version);
+  key_str(o, ",\n  \"exe\": ", ti.exe);
+  key_str(o, ",\n  \"taken_at\": ", now);
+  key_u64(o, ", \"goroutine_count\": ", n);
   out_puts(o, ",\n  \"goroutines\": [");
   for (uint64_t i = 0; i < n; i++) {
     rc = put_goroutine(o, i, n);
@@ -289,8 +286,7 @@ static int put_snapshot(sd_out *o) {
   return o->rc;
 }
 
-/* ---- sonde stackdiff snapshot -p PID [-o FILE]
- * -------------------------------- */
+/* ---- sonde stackdiff snapshot -p PID [-o FILE] -------------------------------- */
 
 #define SNAPSHOT_USAGE "sonde stackdiff snapshot -p PID [-o FILE]"
 
@@ -386,8 +382,7 @@ static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   return rc;
 }
 
-/* ---- hooks ------------------------------------------------------------------
- */
+/* ---- hooks ------------------------------------------------------------------ */
 
 static int sd_on_load(sonde_host *h, const sonde_host_api *api, void **state) {
   if (SONDE_ABI_MAJOR_OF(api->abi_version) != SONDE_ABI_MAJOR)
@@ -418,8 +413,7 @@ static void sd_on_unload(sonde_host *h, void *state) {
   free(state);
 }
 
-/* ---- the descriptor
- * ---------------------------------------------------------- */
+/* ---- the descriptor ---------------------------------------------------------- */
 
 static const sonde_command sd_commands[] = {
     {
