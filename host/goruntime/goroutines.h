@@ -38,6 +38,7 @@ typedef struct {
   uint8_t waitreason;
   int64_t waitsince;
   uint64_t gopc, startpc, lockedm, m;
+  uint64_t stack_lo, stack_hi; /* g.stack: the stack the goroutine owns now */
   int32_t tid;      /* thread running it (status running), else 0 */
   gr_rawframe *frames;
   uint32_t nframes;

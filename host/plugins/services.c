@@ -201,6 +201,10 @@ static int goroutine_in(sonde_host *h, which_snap w, uint64_t i, sonde_goroutine
   o.system = g->system;
   o.locked_to_thread = g->lockedm != 0;
   o.has_creator = tr->has_creator;
+  /* runtime.stackalloc hands out at most 1 GB (maxstacksize); a corrupt g
+   * shows no size rather than a huge one */
+  uint64_t size = g->stack_hi - g->stack_lo;
+  o.stack_size = g->stack_hi > g->stack_lo && size <= ((uint64_t)1 << 32) ? size : 0;
   return fill_sized(out, &o, sizeof o);
 }
 

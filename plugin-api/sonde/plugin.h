@@ -1,4 +1,4 @@
-/* sonde/plugin.h: the sonde plugin ABI, version 1.1. The only header a
+/* sonde/plugin.h: the sonde plugin ABI, version 1.2. The only header a
  * plugin includes.
  *
  * A plugin is a shared object that exports one function, sonde_plugin_v1,
@@ -23,7 +23,7 @@ extern "C" {
 /* ---- versions ------------------------------------------------------------ */
 
 #define SONDE_ABI_MAJOR 1
-#define SONDE_ABI_MINOR 1
+#define SONDE_ABI_MINOR 2
 #define SONDE_ABI_MAKE(major, minor) ((uint32_t)(major) << 16 | (uint32_t)(minor))
 #define SONDE_ABI_VERSION SONDE_ABI_MAKE(SONDE_ABI_MAJOR, SONDE_ABI_MINOR)
 #define SONDE_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -98,6 +98,8 @@ typedef struct sonde_goroutine {
   uint32_t system;         /* 1 for the runtime's own goroutines */
   uint32_t locked_to_thread;
   uint32_t has_creator;    /* 1 when creator_get has a "created by" frame */
+  /* --- ABI 1.2 --- (check with SONDE_HAS_MEMBER before reading) */
+  uint64_t stack_size; /* bytes of stack the goroutine owns (g.stack.hi - lo); 0 when unknown */
 } sonde_goroutine;
 
 /* A runtime struct field as the target binary lays it out. */
