@@ -96,7 +96,10 @@ int sess_action_parse(sess_action *a, sess_when when, double secs, const char *t
 }
 
 void sess_opts_free(sess_opts *o) {
-  for (size_t i = 0; i < o->nactions; i++) free(o->actions[i].words);
+  for (size_t i = 0; i < o->nactions; i++) {
+    free(o->actions[i].words);
+    free(o->actions[i].owned_text);
+  }
   o->nactions = 0;
 }
 
@@ -341,6 +344,33 @@ static int op_bp_clear(void *ctx, plg_plugin *p, uint64_t id) {
   return se_set(SE_USAGE, "there is no such breakpoint");
 }
 
+/* A plugin's own --every (command_every, from its sonde.ini section). */
+static int op_every(void *ctx, plg_plugin *p, uint64_t interval_ms, const char *command) {
+  session *s = ctx;
+  sess_opts *o = s->o;
+  if (o->nactions == SESS_MAX_ACTIONS)
+    return se_set(SE_USAGE, "there are already %d commands on events, the most a session runs", SESS_MAX_ACTIONS);
+  if (interval_ms < 10 || interval_ms > 86400000ull)
+    return se_set(SE_USAGE, "an interval of %llu ms: give 10 ms to a day", (unsigned long long)interval_ms);
+  size_t n = strlen(p->name) + strlen(command) + 2;
+  char *text = malloc(n);
+  if (!text) return se_set(SE_ERR, "out of memory");
+  snprintf(text, n, "%s %s", p->name, command);
+  sess_action *a = &o->actions[o->nactions];
+  int rc = sess_action_parse(a, SESS_AT_EVERY, (double)interval_ms / 1000.0, text);
+  if (rc == 0 && !plg_command(p, a->argv[1])) rc = se_set(SE_USAGE, "%s has no command '%s'", p->name, a->argv[1]);
+  if (rc) {
+    free(a->words);
+    free(text);
+    memset(a, 0, sizeof *a);
+    return rc;
+  }
+  a->owned_text = text;
+  s->next_every[o->nactions] = since(s) + a->secs;
+  o->nactions++;
+  return 0;
+}
+
 static sbp *bp_at(session *s, uint64_t pc) {
   for (size_t i = 0; i < s->nbps; i++) {
     sbp *b = &s->bps[i];
@@ -462,7 +492,7 @@ static int bind_and_arm(session *s) {
   s->pt = (plg_target){.pid = s->t.pid, .exe = s->t.info.exe, .kernel = release, .prog = &s->t.prog,
                        .mem = &s->t.mem, .session = &s->ops};
   s->ops = (plg_session_ops){.ctx = s, .snapshot = op_snapshot, .hit_snapshot = op_hit_snapshot,
-                             .breakpoint_set = op_bp_set, .breakpoint_clear = op_bp_clear};
+                             .breakpoint_set = op_bp_set, .breakpoint_clear = op_bp_clear, .every = op_every};
   return 0;
 }
 
@@ -475,7 +505,8 @@ static int started(session *s) {
     report(s, plg_attach(&s->p[i]));
   }
   set_state(s, SONDE_STATE_RUNNING, SONDE_REASON_ATTACH);
-  if (!has_actions(s, SESS_AT_ATTACH)) return 0;
+  /* a plugin that read the goroutines in on_attach stopped every thread */
+  if (!has_actions(s, SESS_AT_ATTACH)) return s->all_stopped ? resume_all(s) : 0;
   sigprocmask(SIG_BLOCK, &s->block, NULL);
   set_state(s, SONDE_STATE_STOPPED, SONDE_REASON_INTERRUPT);
   run_actions(s, SESS_AT_ATTACH, SIZE_MAX);

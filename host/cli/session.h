@@ -29,6 +29,7 @@ typedef struct {
   sess_when when;
   double secs;      /* SESS_AT_EVERY */
   const char *text; /* "stackdiff snapshot -o a.json", as given */
+  char *owned_text; /* text, when a plugin asked for the action (command_every) */
   char *words;      /* text split into argv (owned) */
   char *argv[SESS_MAX_ARGS + 1]; /* argv[0] the plugin, argv[1] its command */
   int argc;

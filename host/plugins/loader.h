@@ -45,6 +45,9 @@ typedef struct {
   gr_snapshot *(*hit_snapshot)(void *ctx);
   int (*breakpoint_set)(void *ctx, plg_plugin *p, const char *location, uint64_t *id);
   int (*breakpoint_clear)(void *ctx, plg_plugin *p, uint64_t id);
+  /* Runs p's command (with its arguments, one string) every interval_ms,
+   * as --every does. */
+  int (*every)(void *ctx, plg_plugin *p, uint64_t interval_ms, const char *command);
 } plg_session_ops;
 
 /* The target as plugins see it: a snapshot taken while it was stopped,

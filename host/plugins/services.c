@@ -317,6 +317,21 @@ static int h_breakpoint_set(sonde_host *h, const char *location, uint64_t *out_i
   return SONDE_OK;
 }
 
+static int h_command_every(sonde_host *h, uint64_t interval_ms, const char *command) {
+  const plg_target *t = target_of(h);
+  if (!command || !command[0]) return fail(h, SONDE_EINVAL, "command_every: name one of your commands");
+  if (!t || !t->session || !t->session->every)
+    return fail(h, SONDE_ENOTSUP, "'%s' every %llu ms: only a session that stays attached (sonde attach or sonde "
+                "exec) runs commands on an interval", command, (unsigned long long)interval_ms);
+  if (t->session->every(t->session->ctx, h->p, interval_ms, command) != 0) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", se_msg());
+    se_clear();
+    return fail(h, SONDE_EINVAL, "'%s' every %llu ms: %s", command, (unsigned long long)interval_ms, msg);
+  }
+  return SONDE_OK;
+}
+
 static int h_breakpoint_clear(sonde_host *h, uint64_t id) {
   const plg_target *t = target_of(h);
   if (!t || !t->session || !t->session->breakpoint_clear)
@@ -353,6 +368,7 @@ static const sonde_host_api k_api = {
     .breakpoint_clear = h_breakpoint_clear,
     .hit_goroutine_get = h_hit_goroutine_get,
     .hit_frame_get = h_hit_frame_get,
+    .command_every = h_command_every,
 };
 
 const sonde_host_api *plg_host_api(void) { return &k_api; }

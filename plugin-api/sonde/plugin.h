@@ -229,6 +229,16 @@ typedef struct sonde_host_api {
    * thread. SONDE_ENOTARGET outside a hit. */
   int (*hit_goroutine_get)(sonde_host *h, sonde_goroutine *out);
   int (*hit_frame_get)(sonde_host *h, uint32_t frame_index, sonde_frame *out);
+
+  /* --- ABI 1.2 --- */
+  /* In a session (sonde attach, sonde exec), from on_attach on: runs one of
+   * this plugin's own commands, "snapshot -o snap-%n.json" (arguments split
+   * as the shell would), every interval_ms (10 ms to a day), with every
+   * thread stopped, exactly as `--every` does. For settings such as
+   * `every = 10s` in the plugin's sonde.ini section. SONDE_ENOTSUP in a
+   * one-shot command; SONDE_EINVAL for an unknown command or an interval
+   * out of range. */
+  int (*command_every)(sonde_host *h, uint64_t interval_ms, const char *command);
 } sonde_host_api;
 
 /* ---- what a plugin declares ---------------------------------------------- */
