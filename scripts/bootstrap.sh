@@ -76,7 +76,7 @@ libc_before=$(dpkg-query -W -f='${Version}' libc6 2>/dev/null || true)
 
 # --- 3. build and test dependencies from bookworm ---------------------------------
 base_pkgs=(build-essential cmake pkg-config git
-           libdw-dev libelf-dev libyaml-dev libinih-dev libcmocka-dev libzydis-dev nettle-dev time
+           libdw-dev libelf-dev libyaml-dev libinih-dev libcmocka-dev libzydis-dev nettle-dev libyajl-dev time
            zlib1g-dev libprotobuf-c-dev protobuf-c-compiler graphviz
            python3 procps)
 missing=()

@@ -1,17 +1,18 @@
-/* stackdiff.c: the stackdiff plugin (issue 6), first slice: snapshots.
+/* stackdiff.c: the stackdiff plugin (issue 6): its commands and hooks.
  *
- *   sonde stackdiff snapshot -p PID [-o FILE]
+ *   sonde stackdiff snapshot -p PID [-o FILE]   every goroutine, as JSON
+ *   sonde stackdiff diff A.json B.json          what changed between two
  *
- * writes every goroutine of the host's snapshot (state, wait, parent,
- * creation site, frames) as one JSON document, format
- * "sonde-stackdiff-snapshot" version 1, documented in docs/stackdiff.md.
- * The one thing to know: the document streams through a fixed 64 KiB
- * buffer, so 100,000 goroutines cost no more memory than 10. Only
- * <sonde/plugin.h> and the C library. */
+ * Inside a session (`sonde attach`, `sonde exec`) the plugin keeps the last
+ * snapshot it took, so that `stackdiff diff` without files compares the
+ * process now with that moment. The model, the file reader and the diff
+ * live in model.c, snapfile.c and diff.c (sd.h); this file only parses
+ * arguments and routes. Only <sonde/plugin.h>, libyajl and the C library. */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,275 +21,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sonde/plugin.h>
+#include "sd.h"
 
 #define SD_NAME "stackdiff"
-#define SD_VERSION "0.1.0"
-#define SD_FORMAT "sonde-stackdiff-snapshot"
-#define SD_FORMAT_VERSION 1
+#define SD_VERSION "0.2.0"
 
 SONDE_PLUGIN_NOTE(SD_NAME, SD_VERSION);
-
-enum { SD_BUF_SIZE = 64 * 1024 };
 
 /* ---- state ------------------------------------------------------------------
  * Commands get no api argument: on_load keeps the table here. */
 typedef struct {
   const sonde_host_api *api;
-  int attached;  /* between on_attach and on_detach */
-  uint64_t seq;  /* snapshots taken since on_load: %n in -o */
+  int attached;    /* between on_attach and on_detach */
+  uint64_t seq;    /* snapshots taken since on_load: %n in -o */
+  sd_strtab strs;  /* names of every snapshot kept below */
+  sd_snap last;    /* the last snapshot taken while attached (ng 0: none) */
+  int have_last;
+  char last_path[4096]; /* where last was written; last.file points here */
+  /* [stackdiff] in sonde.ini: snapshots the plugin takes by itself in a
+   * session (sonde attach, sonde exec) */
+  uint64_t every_ms; /* every = 10s */
+  int on_attach, on_hit, auto_diff;
+  char output[4096]; /* output = stackdiff-%n.json */
 } sd_state;
-
-/* ---- output -----------------------------------------------------------------
- * A buffer flushed to -o FILE (fd >= 0) or to api->write_out whenever it
- * fills. The first error is kept in rc (already recorded with api->fail);
- * everything written after it is dropped, so callers check rc once, at the
- * end, instead of after every field. */
-typedef struct {
-  sonde_host *h;
-  const sonde_host_api *api;
-  int fd;           /* -1: standard output through api->write_out */
-  const char *path; /* -o FILE, for messages */
-  char *buf;        /* SD_BUF_SIZE bytes */
-  size_t len;
-  int rc;
-} sd_out;
-
-static void out_flush(sd_out *o) {
-  if (o->rc != SONDE_OK || o->len == 0) return;
-  if (o->fd < 0) {
-    int rc = o->api->write_out(o->h, o->buf, o->len);
-    if (rc != SONDE_OK) o->rc = o->api->fail(o->h, rc, "cannot write the snapshot to standard output");
-  } else {
-    for (size_t done = 0; done < o->len;) {
-      ssize_t n = write(o->fd, o->buf + done, o->len - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        o->rc = o->api->fail(o->h, SONDE_EIO, "cannot write %s: %s", o->path,
-                             n < 0 ? strerror(errno) : "nothing written (disk full?)");
-        break;
-      }
-      done += (size_t)n;
-    }
-  }
-  o->len = 0;
-}
-
-static void out_add(sd_out *o, const char *s, size_t n) {
-  while (n > 0 && o->rc == SONDE_OK) {
-    if (o->len == SD_BUF_SIZE) out_flush(o);
-    size_t k = SD_BUF_SIZE - o->len;
-    if (k > n) k = n;
-    memcpy(o->buf + o->len, s, k);
-    o->len += k;
-    s += k;
-    n -= k;
-  }
-}
-
-static void out_puts(sd_out *o, const char *s) { out_add(o, s, strlen(s)); }
-
-static void out_i64(sd_out *o, int64_t v) {
-  char num[24];
-  int n = snprintf(num, sizeof num, "%" PRId64, v);
-  out_add(o, num, (size_t)n);
-}
-
-static void out_u64(sd_out *o, uint64_t v) {
-  char num[24];
-  int n = snprintf(num, sizeof num, "%" PRIu64, v);
-  out_add(o, num, (size_t)n);
-}
-
-static void out_bool(sd_out *o, uint32_t v) { out_puts(o, v ? "true" : "false"); }
-
-static void out_str(sd_out *o, const char *z);
-
-/* `, "key": value`: the separator and key go first, as every member after
- * an object's first is written. */
-static void key_str(sd_out *o, const char *key, const char *v) {
-  out_puts(o, key);
-  out_str(o, v);
-}
-static void key_i64(sd_out *o, const char *key, int64_t v) {
-  out_puts(o, key);
-  out_i64(o, v);
-}
-static void key_u64(sd_out *o, const char *key, uint64_t v) {
-  out_puts(o, key);
-  out_u64(o, v);
-}
-static void key_bool(sd_out *o, const char *key, uint32_t v) {
-  out_puts(o, key);
-  out_bool(o, v);
-}
-
-/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the
- * byte at s does not start one: overlong forms, surrogates and code points
- * above U+10FFFF are ill-formed (Unicode 15, table 3-7). s is NUL-terminated,
- * and NUL is never a continuation byte, so no read passes the end. */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned char c = s[0];
-  unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
-  size_t n;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0)
-      lo = 0xa0; /* overlong */
-    else if (c == 0xed)
-      hi = 0x9f; /* U+D800..U+DFFF, surrogates */
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0)
-      lo = 0x90; /* overlong */
-    else if (c == 0xf4)
-      hi = 0x8f; /* above U+10FFFF */
-  } else {
-    return 0; /* a continuation byte, C0, C1, F5..FF */
-  }
-  if (s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < n; i++)
-    if (s[i] < 0x80 || s[i] > 0xbf) return 0;
-  return n;
-}
-
-/* A JSON string (RFC 8259): quotes and backslashes escaped, control
- * characters as \u00XX, well-formed UTF-8 as it is, and each byte of
- * ill-formed UTF-8 as U+FFFD, as sonde's own JSON does (docs/json.md). Go
- * names are UTF-8, but the bytes come from the target's memory. */
-static void out_str(sd_out *o, const char *z) {
-  const unsigned char *s = (const unsigned char *)(z ? z : "");
-  out_add(o, "\"", 1);
-  while (*s) {
-    /* the longest run that needs no escaping, copied at once */
-    const unsigned char *run = s;
-    while (*s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\') s++;
-    out_add(o, (const char *)run, (size_t)(s - run));
-    if (!*s) break;
-    if (*s == '"' || *s == '\\') {
-      char esc[2] = {'\\', (char)*s};
-      out_add(o, esc, 2);
-      s++;
-    } else if (*s < 0x20) {
-      char esc[8];
-      snprintf(esc, sizeof esc, "\\u%04x", *s);
-      out_add(o, esc, 6);
-      s++;
-    } else {
-      size_t n = utf8_len(s);
-      if (n) {
-        out_add(o, (const char *)s, n);
-        s += n;
-      } else {
-        out_add(o, "\\ufffd", 6);
-        s++;
-      }
-    }
-  }
-  out_add(o, "\"", 1);
-}
-
-/* ---- the document ------------------------------------------------------------
- * Keys in the order docs/stackdiff.md lists them; one frame per line, so the
- * file reads (and diffs) well with line-based tools too. */
-
-static void put_frame(sd_out *o, const sonde_frame *f, int with_inlined) {
-  key_str(o, "{\"function\": ", f->function);
-  key_str(o, ", \"file\": ", f->file);
-  key_u64(o, ", \"line\": ", f->line);
-  key_u64(o, ", \"pc\": ", f->pc);
-  if (with_inlined) key_bool(o, ", \"inlined\": ", f->inlined);
-  out_puts(o, "}");
-}
-
-/* Goroutine i of the host's snapshot, as one element of "goroutines". */
-static int put_goroutine(sd_out *o, uint64_t i, uint64_t n) {
-  sonde_host *h = o->h;
-  const sonde_host_api *api = o->api;
-  sonde_goroutine g = SONDE_INIT(sonde_goroutine);
-  int rc = api->goroutine_get(h, i, &g);
-  if (rc != SONDE_OK)
-    return api->fail(h, rc, "cannot read goroutine %" PRIu64 " of %" PRIu64 " from the snapshot", i, n);
-
-  key_i64(o, i ? ",\n    {\"id\": " : "\n    {\"id\": ", g.id);
-  key_str(o, ", \"status\": ", g.status);
-  key_str(o, ", \"wait_reason\": ", g.wait_reason);
-  key_i64(o, ", \"wait_minutes\": ", g.wait_minutes);
-  key_i64(o, ", \"parent_id\": ", g.parent_id);
-  key_bool(o, ", \"system\": ", g.system);
-  key_bool(o, ", \"locked_to_thread\": ", g.locked_to_thread);
-
-  out_puts(o, ",\n     \"created_by\": ");
-  sonde_frame f = SONDE_INIT(sonde_frame);
-  rc = g.has_creator ? api->creator_get(h, i, &f) : SONDE_ENOTFOUND;
-  if (rc == SONDE_OK)
-    put_frame(o, &f, 0); /* the go statement's call site: never an inlined frame of its own */
-  else if (rc == SONDE_ENOTFOUND)
-    out_puts(o, "null");
-  else
-    return api->fail(h, rc, "cannot read where goroutine %" PRId64 " was created", g.id);
-
-  /* nframes is the host's count, already bounded by its unwinder (Go's
-   * traceback limits); frame_get checks every index against it again. */
-  out_puts(o, ",\n     \"frames\": [");
-  for (uint32_t j = 0; j < g.nframes; j++) {
-    f = SONDE_INIT(sonde_frame);
-    rc = api->frame_get(h, i, j, &f);
-    if (rc != SONDE_OK)
-      return api->fail(h, rc, "cannot read frame %" PRIu32 " of %" PRIu32 " of goroutine %" PRId64, j, g.nframes, g.id);
-    out_puts(o, j ? ",\n       " : "\n       ");
-    put_frame(o, &f, 1);
-  }
-  out_puts(o, g.nframes ? "\n     ]}" : "]}");
-  return o->rc;
-}
-
-/* RFC 3339 in UTC with milliseconds: "2026-11-30T12:06:41.123Z". */
-static void format_now(char *dst, size_t n) {
-  struct timespec ts;
-  struct tm tm;
-  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm)) {
-    snprintf(dst, n, "1970-01-01T00:00:00.000Z"); /* cannot happen on Linux; keeps the field valid */
-    return;
-  }
-  char sec[32];
-  strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
-  int ms = (int)(ts.tv_nsec / 1000000);
-  if (ms < 0 || ms > 999) ms = 0; /* tv_nsec is below 10^9; this tells the compiler too */
-  snprintf(dst, n, "%s.%03dZ", sec, ms);
-}
-
-static int put_snapshot(sd_out *o) {
-  sonde_host *h = o->h;
-  const sonde_host_api *api = o->api;
-  sonde_target_info ti = SONDE_INIT(sonde_target_info);
-  int rc = api->target_info(h, &ti);
-  if (rc != SONDE_OK) return api->fail(h, rc, "cannot read the target's description");
-  char now[40];
-  format_now(now, sizeof now);
-  uint64_t n = api->goroutine_count(h);
-
-  key_i64(o, "{\"format\": \"" SD_FORMAT "\", \"version\": ", SD_FORMAT_VERSION);
-  key_i64(o, ",\n  \"pid\": ", ti.pid);
-  key_str(o, ", \"go_version\": ", ti.go_version);
-  key_str(o, ",\n  \"exe\": ", ti.exe);
-  key_str(o, ",\n  \"taken_at\": ", now);
-  key_u64(o, ", \"goroutine_count\": ", n);
-  out_puts(o, ",\n  \"goroutines\": [");
-  for (uint64_t i = 0; i < n; i++) {
-    rc = put_goroutine(o, i, n);
-    if (rc != SONDE_OK) return rc;
-  }
-  out_puts(o, n ? "\n  ]}\n" : "]}\n");
-  out_flush(o);
-  return o->rc;
-}
 
 /* ---- sonde stackdiff snapshot -p PID [-o FILE] -------------------------------- */
 
-#define SNAPSHOT_USAGE "sonde stackdiff snapshot -p PID [-o FILE]"
+#define SNAPSHOT_USAGE "sonde stackdiff snapshot -p PID [-o FILE [--diff]]"
 
 /* -o FILE with %n (the snapshot's number in this run: 1, 2, ...), %t (the
  * UTC time, 20261130T120641Z) and %% expanded, so that `sonde attach
@@ -325,26 +84,104 @@ static int expand_path(const char *in, uint64_t seq, char *out, size_t n) {
   return 0;
 }
 
+/* An output destination: -o FILE (created or truncated) or standard output.
+ * A failed command removes FILE rather than leave half a document behind;
+ * only a regular file: `-o /dev/null` must never unlink /dev/null. */
+typedef struct {
+  sd_out o;
+  const char *path;
+  int regular;
+} sd_dest;
+
+static int dest_open(sd_dest *d, sd_ctx *c, const char *path) {
+  memset(d, 0, sizeof *d);
+  d->path = path;
+  int fd = -1;
+  if (path) {
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return c->api->fail(c->h, SONDE_EIO, "cannot create %s: %s", path, strerror(errno));
+    struct stat sb;
+    d->regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+  }
+  int rc = sd_out_open(&d->o, c, fd, path);
+  if (rc != SONDE_OK && fd >= 0) {
+    close(fd);
+    if (d->regular) (void)unlink(path);
+  }
+  return rc;
+}
+
+/* Closes d; rc is the command's result so far, and the result is returned. */
+static int dest_close(sd_dest *d, sd_ctx *c, int rc) {
+  int orc = sd_out_close(&d->o);
+  if (rc == SONDE_OK) rc = orc;
+  if (d->o.fd >= 0) {
+    if (close(d->o.fd) != 0 && rc == SONDE_OK)
+      rc = c->api->fail(c->h, SONDE_EIO, "cannot write %s: %s", d->path, strerror(errno));
+    if (rc != SONDE_OK && d->regular) (void)unlink(d->path); /* the message recorded by api->fail stays the cause */
+  }
+  return rc;
+}
+
+/* Takes a snapshot now into *out (on st->strs) and keeps it as the last. */
+static int take_live(sd_state *st, sd_ctx *c, sd_snap *out) {
+  sd_snap_init(out, &st->strs);
+  int rc = sd_snap_from_host(c, out);
+  if (rc != SONDE_OK) sd_snap_free(out);
+  return rc;
+}
+
+static void keep_last(sd_state *st, sd_snap *s) {
+  if (st->have_last) sd_snap_free(&st->last);
+  st->last = *s;
+  st->have_last = 1;
+}
+
+/* -o FILE's value, from "-o FILE", "--output FILE" or "--output=FILE". */
+static int opt_value(int argc, char **argv, int *i, const char *shrt, const char *lng, const char **val) {
+  const char *a = argv[*i];
+  size_t ln = strlen(lng);
+  if ((shrt && !strcmp(a, shrt)) || !strcmp(a, lng)) {
+    *val = *i + 1 < argc ? argv[++*i] : NULL;
+    return 1;
+  }
+  if (!strncmp(a, lng, ln) && a[ln] == '=') {
+    *val = a + ln + 1;
+    return 1;
+  }
+  return 0;
+}
+
+static int diff_defaults(sd_ctx *c, sd_diff_opts *o);
+static int resolve_color(sd_diff_opts *o, const char *path);
+
 static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   sd_state *st = state;
   const sonde_host_api *api = st->api;
+  sd_ctx c = {h, api};
   const char *path = NULL;
+  int with_diff = 0;
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
     const char *val = NULL;
-    if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && i + 1 < argc)
-      val = argv[++i];
-    else if (!strncmp(a, "--output=", 9))
-      val = a + 9;
-    else
-      return api->fail(h, SONDE_EINVAL, "snapshot: unknown or incomplete option '%s'; usage: %s", a, SNAPSHOT_USAGE);
-    if (!val[0]) return api->fail(h, SONDE_EINVAL, "snapshot: %s needs a file name; usage: %s", a, SNAPSHOT_USAGE);
+    if (!strcmp(argv[i], "--diff")) {
+      with_diff = 1;
+      continue;
+    }
+    if (!opt_value(argc, argv, &i, "-o", "--output", &val))
+      return api->fail(h, SONDE_EINVAL, "snapshot: unknown option '%s'; usage: %s", argv[i], SNAPSHOT_USAGE);
+    if (!val || !val[0])
+      return api->fail(h, SONDE_EINVAL, "snapshot: -o needs a file name; usage: %s", SNAPSHOT_USAGE);
     if (path) return api->fail(h, SONDE_EINVAL, "snapshot: give -o once, not '%s' and '%s'", path, val);
     path = val;
   }
-  if (!st->attached) /* cannot happen with SONDE_CMD_NEEDS_TARGET; says so if it
-                        does */
+  if (!st->attached) /* cannot happen with SONDE_CMD_NEEDS_TARGET; says so if it does */
     return api->fail(h, SONDE_ENOTARGET, "snapshot needs a target: give -p PID");
+  if (with_diff && !path)
+    return api->fail(h, SONDE_EINVAL, "snapshot --diff prints the diff on standard output: give -o FILE for the "
+                     "snapshot itself");
+  sd_diff_opts dopts;
+  int rc = diff_defaults(&c, &dopts);
+  if (rc != SONDE_OK) return rc;
 
   char expanded[4096];
   if (path) {
@@ -354,44 +191,285 @@ static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
     path = expanded;
   }
   st->seq++;
-  sd_out o = {.h = h, .api = api, .fd = -1, .path = path, .rc = SONDE_OK};
-  o.buf = malloc(SD_BUF_SIZE);
-  if (!o.buf) return api->fail(h, SONDE_ENOMEM, "out of memory");
-  int regular = 0; /* -o names a regular file, which a failure removes */
-  if (path) {
-    o.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (o.fd < 0) {
-      int rc = api->fail(h, SONDE_EIO, "cannot create %s: %s", path, strerror(errno));
-      free(o.buf);
-      return rc;
-    }
-    struct stat sb;
-    regular = fstat(o.fd, &sb) == 0 && S_ISREG(sb.st_mode);
+  sd_snap snap;
+  rc = take_live(st, &c, &snap);
+  if (rc != SONDE_OK) return rc;
+  sd_dest d;
+  rc = dest_open(&d, &c, path);
+  if (rc == SONDE_OK) rc = dest_close(&d, &c, sd_put_snapshot(&d.o, &snap));
+  if (rc == SONDE_OK && path) api->message(h, SONDE_LOG_INFO, "wrote %s (%zu goroutines)", path, snap.ng);
+  if (rc == SONDE_OK && with_diff && st->have_last) {
+    /* what changed since the previous snapshot of this session */
+    resolve_color(&dopts, NULL);
+    snap.file = path;
+    sd_dest out;
+    rc = dest_open(&out, &c, NULL);
+    if (rc == SONDE_OK) rc = dest_close(&out, &c, sd_diff(&c, &st->last, &snap, &dopts, &out.o));
   }
+  keep_last(st, &snap); /* even when writing failed: the snapshot itself is good */
+  if (path && rc == SONDE_OK) {
+    snprintf(st->last_path, sizeof st->last_path, "%s", path);
+    st->last.file = st->last_path; /* a later diff names it */
+  } else {
+    st->last.file = NULL;
+  }
+  return rc;
+}
 
-  int rc = put_snapshot(&o);
-  if (o.fd >= 0) {
-    if (close(o.fd) != 0 && rc == SONDE_OK) rc = api->fail(h, SONDE_EIO, "cannot write %s: %s", path, strerror(errno));
-    /* No half document left behind to be mistaken for a snapshot. Only a
-     * regular file: `-o /dev/null` must never unlink /dev/null. The message
-     * recorded by api->fail stays the cause. */
-    if (rc != SONDE_OK && regular) (void)unlink(path);
+/* ---- sonde stackdiff diff [OPTIONS] [A [B]] ------------------------------------ */
+
+#define DIFF_USAGE "sonde stackdiff diff [--json] [--lines] [--top N] [--color WHEN] [-o FILE] A.json B.json"
+
+/* A whole number in [lo, hi] for option opt, or -1 after api->fail. */
+static int parse_count(sd_ctx *c, const char *opt, const char *v, long lo, long hi, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long n = v ? strtol(v, &end, 10) : 0;
+  if (!v || !*v || *end || errno || n < lo || n > hi)
+    return c->api->fail(c->h, SONDE_EINVAL, "diff: %s takes a whole number from %ld to %ld, not '%s'", opt, lo, hi,
+                        v ? v : "");
+  *out = (int)n;
+  return SONDE_OK;
+}
+
+static int parse_color(sd_ctx *c, const char *v, sd_color *out) {
+  if (v && !strcmp(v, "auto"))
+    *out = SD_COLOR_AUTO;
+  else if (v && !strcmp(v, "always"))
+    *out = SD_COLOR_ALWAYS;
+  else if (v && !strcmp(v, "never"))
+    *out = SD_COLOR_NEVER;
+  else
+    return c->api->fail(c->h, SONDE_EINVAL, "--color takes auto, always or never, not '%s'", v ? v : "");
+  return SONDE_OK;
+}
+
+static int parse_bool(const char *v, int *out) {
+  if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+    *out = 1;
+  else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+    *out = 0;
+  else
+    return -1;
+  return 0;
+}
+
+/* [stackdiff] in sonde.ini: the defaults the command line overrides. */
+static int diff_defaults(sd_ctx *c, sd_diff_opts *o) {
+  const sonde_host_api *api = c->api;
+  *o = (sd_diff_opts){.top = 10, .samples = 5, .color = SD_COLOR_AUTO};
+  const char *v;
+  int rc;
+  if ((v = api->config_get(c->h, "color")) && (rc = parse_color(c, v, &o->color)) != SONDE_OK)
+    return api->fail(c->h, rc, "sonde.ini [stackdiff] color: auto, always or never, not '%s'", v);
+  if ((v = api->config_get(c->h, "top")) && (rc = parse_count(c, "[stackdiff] top", v, 0, 1000000, &o->top)))
+    return rc;
+  if ((v = api->config_get(c->h, "samples")) &&
+      (rc = parse_count(c, "[stackdiff] samples", v, 1, 64, &o->samples)))
+    return rc;
+  if ((v = api->config_get(c->h, "lines")) && parse_bool(v, &o->lines) != 0)
+    return api->fail(c->h, SONDE_EINVAL, "sonde.ini [stackdiff] lines: yes or no, not '%s'", v);
+  return SONDE_OK;
+}
+
+/* ---- reading two files at once ----------------------------------------------
+ * Parsing is most of a diff's time (75 MB of JSON per 100,000 goroutines),
+ * and the two files are independent: B is read on a second thread onto its
+ * own string table, then moved onto A's. */
+typedef struct {
+  const char *path;
+  sd_snap *s;
+  int rc;
+  char err[700];
+} read_job;
+
+static void *read_job_run(void *p) {
+  read_job *j = p;
+  j->rc = sd_snap_read(j->path, j->s, j->err, sizeof j->err);
+  return NULL;
+}
+
+static int read_pair(sd_ctx *c, const char *files[2], sd_snap *a, sd_snap *b) {
+  sd_strtab tb;
+  if (sd_strtab_init(&tb) != 0) return c->api->fail(c->h, SONDE_ENOMEM, "out of memory");
+  sd_strtab *to = b->strs;
+  b->strs = &tb;
+  read_job ja = {.path = files[0], .s = a}, jb = {.path = files[1], .s = b};
+  pthread_t t;
+  int threaded = pthread_create(&t, NULL, read_job_run, &jb) == 0;
+  read_job_run(&ja);
+  if (threaded)
+    pthread_join(t, NULL);
+  else
+    read_job_run(&jb); /* no thread to be had: one after the other */
+  int rc = SONDE_OK;
+  if (ja.rc != SONDE_OK)
+    rc = c->api->fail(c->h, ja.rc, "%s", ja.err);
+  else if (jb.rc != SONDE_OK)
+    rc = c->api->fail(c->h, jb.rc, "%s", jb.err);
+  else if (sd_snap_rebase(b, to) != 0)
+    rc = c->api->fail(c->h, SONDE_ENOMEM, "out of memory");
+  b->strs = to; /* on every path: b is freed on the caller's table */
+  sd_strtab_free(&tb);
+  return rc;
+}
+
+/* --color auto: colour on a terminal, unless NO_COLOR (no-color.org) or
+ * TERM=dumb says otherwise; never into a file. */
+static int resolve_color(sd_diff_opts *o, const char *path) {
+  if (o->color != SD_COLOR_AUTO) return 0;
+  const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+  int tty = !path && isatty(STDOUT_FILENO);
+  o->color = tty && !(nc && nc[0]) && !(term && !strcmp(term, "dumb")) ? SD_COLOR_ALWAYS : SD_COLOR_NEVER;
+  return 0;
+}
+
+static int sd_cmd_diff(sonde_host *h, void *state, int argc, char **argv) {
+  sd_state *st = state;
+  const sonde_host_api *api = st->api;
+  sd_ctx c = {h, api};
+  sd_diff_opts o;
+  int rc = diff_defaults(&c, &o);
+  if (rc != SONDE_OK) return rc;
+  const char *files[2] = {NULL, NULL}, *path = NULL;
+  int nfiles = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *val = NULL;
+    if (!strcmp(a, "--json")) {
+      o.json = 1;
+    } else if (!strcmp(a, "--lines")) {
+      o.lines = 1;
+    } else if (!strcmp(a, "--all")) {
+      o.top = 0;
+    } else if (opt_value(argc, argv, &i, "-n", "--top", &val)) {
+      if ((rc = parse_count(&c, "--top", val, 0, 1000000, &o.top)) != SONDE_OK) return rc;
+    } else if (opt_value(argc, argv, &i, NULL, "--samples", &val)) {
+      if ((rc = parse_count(&c, "--samples", val, 1, 64, &o.samples)) != SONDE_OK) return rc;
+    } else if (opt_value(argc, argv, &i, NULL, "--color", &val)) {
+      if ((rc = parse_color(&c, val, &o.color)) != SONDE_OK) return rc;
+    } else if (opt_value(argc, argv, &i, "-o", "--output", &val)) {
+      if (!val || !val[0]) return api->fail(h, SONDE_EINVAL, "diff: -o needs a file name; usage: %s", DIFF_USAGE);
+      path = val;
+    } else if (a[0] == '-' && a[1]) {
+      return api->fail(h, SONDE_EINVAL, "diff: unknown option '%s'; usage: %s", a, DIFF_USAGE);
+    } else if (nfiles == 2) {
+      return api->fail(h, SONDE_EINVAL, "diff: compares two snapshots, not three ('%s'); usage: %s", a, DIFF_USAGE);
+    } else {
+      files[nfiles++] = a;
+    }
   }
-  if (rc == SONDE_OK && path) api->message(h, SONDE_LOG_DEBUG, "wrote the snapshot to %s", path);
-  free(o.buf);
+  if (nfiles < 2 && !st->attached)
+    return api->fail(h, SONDE_EINVAL,
+                     "diff needs two snapshot files (%s), or a live target: inside `sonde attach -p PID "
+                     "--every 10s 'stackdiff diff'` it compares the process with the previous snapshot", DIFF_USAGE);
+  resolve_color(&o, path);
+
+  /* A: a file, or the last snapshot; B: a file, or now. Files get their own
+   * string table; a live B shares the session's. */
+  sd_strtab strs;
+  int own = st->attached && nfiles < 2 ? 0 : 1;
+  sd_strtab *tab = own ? &strs : &st->strs;
+  if (own && sd_strtab_init(&strs) != 0) return api->fail(h, SONDE_ENOMEM, "out of memory");
+  sd_snap a, b;
+  sd_snap_init(&a, tab);
+  sd_snap_init(&b, tab);
+  int live_b = nfiles < 2, a_is_last = 0;
+  if (nfiles == 2) {
+    rc = read_pair(&c, files, &a, &b);
+  } else {
+    if (nfiles == 1) {
+      char err[700];
+      if ((rc = sd_snap_read(files[0], &a, err, sizeof err)) != SONDE_OK) rc = api->fail(h, rc, "%s", err);
+    } else if (st->have_last) {
+      a = st->last;
+      a_is_last = 1;
+    }
+    if (rc == SONDE_OK) rc = take_live(st, &c, &b);
+  }
+  if (rc == SONDE_OK && live_b && nfiles == 0 && !a_is_last) {
+    /* the first diff of a session: nothing to compare with yet */
+    api->message(h, SONDE_LOG_INFO, "first snapshot (%zu goroutines) taken; the next `stackdiff diff` compares "
+                 "against it", b.ng);
+  } else if (rc == SONDE_OK) {
+    sd_dest d;
+    rc = dest_open(&d, &c, path);
+    if (rc == SONDE_OK) rc = dest_close(&d, &c, sd_diff(&c, &a, &b, &o, &d.o));
+  }
+  if (rc == SONDE_OK && live_b) {
+    keep_last(st, &b); /* frees the old last, which may be a */
+    if (a_is_last) sd_snap_init(&a, tab);
+  } else {
+    sd_snap_free(&b);
+  }
+  if (!a_is_last) sd_snap_free(&a);
+  if (own) sd_strtab_free(&strs);
   return rc;
 }
 
 /* ---- hooks ------------------------------------------------------------------ */
 
+/* "10s", "500ms", "2m", "1h" -> milliseconds; 0 when not a duration. */
+static uint64_t parse_ms(const char *v) {
+  char *end = NULL;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (errno || end == v || !(x > 0)) return 0;
+  double unit = !strcmp(end, "ms") ? 1 : !strcmp(end, "s") ? 1e3 : !strcmp(end, "m") ? 60e3 : !strcmp(end, "h") ? 3600e3 : 0;
+  double ms = x * unit;
+  return ms >= 1 && ms <= 86400e3 ? (uint64_t)ms : 0;
+}
+
+/* [stackdiff] in sonde.ini, checked when the plugin loads so that a typo
+ * is reported before anything is attached. */
+static int read_config(sonde_host *h, sd_state *st) {
+  const sonde_host_api *api = st->api;
+  sd_ctx c = {h, api};
+  sd_diff_opts o;
+  int rc = diff_defaults(&c, &o);
+  if (rc != SONDE_OK) return rc;
+  const char *v;
+  if ((v = api->config_get(h, "every")) && !(st->every_ms = parse_ms(v)))
+    return api->fail(h, SONDE_EINVAL, "sonde.ini [stackdiff] every: '%s' is not a duration from 1ms to 24h (10s, "
+                     "500ms, 2m, 1h)", v);
+  struct {
+    const char *key;
+    int *out;
+  } flags[] = {{"on_attach", &st->on_attach}, {"on_hit", &st->on_hit}, {"diff", &st->auto_diff}};
+  for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+    if ((v = api->config_get(h, flags[i].key)) && parse_bool(v, flags[i].out) != 0)
+      return api->fail(h, SONDE_EINVAL, "sonde.ini [stackdiff] %s: yes or no, not '%s'", flags[i].key, v);
+  v = api->config_get(h, "output");
+  snprintf(st->output, sizeof st->output, "%s", v && v[0] ? v : "stackdiff-%t-%n.json");
+  char probe[4096];
+  if (strchr(st->output, '\'') || expand_path(st->output, 1, probe, sizeof probe) != 0)
+    return api->fail(h, SONDE_EINVAL, "sonde.ini [stackdiff] output: '%s': only %%n, %%t and %%%% may follow a %%, "
+                     "and the name may hold no ' quote", st->output);
+  return SONDE_OK;
+}
+
 static int sd_on_load(sonde_host *h, const sonde_host_api *api, void **state) {
   if (SONDE_ABI_MAJOR_OF(api->abi_version) != SONDE_ABI_MAJOR)
     return SONDE_ENOTSUP; /* not even api->fail is known to exist */
   sd_state *st = calloc(1, sizeof *st);
-  if (!st) return api->fail(h, SONDE_ENOMEM, "out of memory");
+  if (!st || sd_strtab_init(&st->strs) != 0) {
+    free(st);
+    return api->fail(h, SONDE_ENOMEM, "out of memory");
+  }
   st->api = api;
+  int rc = read_config(h, st);
+  if (rc != SONDE_OK) {
+    sd_strtab_free(&st->strs);
+    free(st);
+    return rc;
+  }
   *state = st;
   return SONDE_OK;
+}
+
+/* A snapshot the configuration asked for: `snapshot -o OUTPUT [--diff]`. */
+static int auto_snapshot(sonde_host *h, sd_state *st) {
+  char *argv[] = {"snapshot", "-o", st->output, "--diff", NULL};
+  return sd_cmd_snapshot(h, st, st->auto_diff ? 4 : 3, argv);
 }
 
 static int sd_on_attach(sonde_host *h, void *state) {
@@ -399,6 +477,29 @@ static int sd_on_attach(sonde_host *h, void *state) {
   sd_state *st = state;
   st->attached = 1;
   return SONDE_OK;
+}
+
+/* A session starts (one-shot commands never call this hook): the
+ * configured interval and the first snapshot. */
+static int sd_on_state_change(sonde_host *h, void *state, const sonde_state_change *change) {
+  sd_state *st = state;
+  if (change->reason != SONDE_REASON_ATTACH || change->new_state != SONDE_STATE_RUNNING) return SONDE_OK;
+  if (st->every_ms) {
+    if (!SONDE_HAS_MEMBER(st->api, sonde_host_api, command_every))
+      return st->api->fail(h, SONDE_ENOTSUP, "sonde.ini [stackdiff] every: this sonde is too old to run commands on "
+                           "an interval for a plugin (ABI 1.2 needed); use --every 10s 'stackdiff snapshot ...'");
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "snapshot -o '%s'%s", st->output, st->auto_diff ? " --diff" : "");
+    int rc = st->api->command_every(h, st->every_ms, cmd);
+    if (rc != SONDE_OK) return rc;
+  }
+  return st->on_attach ? auto_snapshot(h, st) : SONDE_OK;
+}
+
+static int sd_on_breakpoint_hit(sonde_host *h, void *state, const sonde_breakpoint_hit *hit) {
+  (void)hit;
+  sd_state *st = state;
+  return st->on_hit ? auto_snapshot(h, st) : SONDE_OK;
 }
 
 static int sd_on_detach(sonde_host *h, void *state) {
@@ -410,8 +511,40 @@ static int sd_on_detach(sonde_host *h, void *state) {
 
 static void sd_on_unload(sonde_host *h, void *state) {
   (void)h;
-  free(state);
+  sd_state *st = state;
+  if (st->have_last) sd_snap_free(&st->last);
+  sd_strtab_free(&st->strs);
+  free(st);
 }
+
+#define DIFF_HELP                                                                     \
+  "Compares two snapshots written by `stackdiff snapshot`, A (before) and B\n"          \
+  "(after), and shows what changed, most important first:\n"                           \
+  "  - stacks whose goroutine count changed: the count in A and in B and the\n"       \
+  "    delta, largest first, with sample goroutine ids. A stack is its\n"             \
+  "    functions, innermost first (--lines adds file:line);\n"                         \
+  "  - goroutines by id: changed (state, wait reason, stack size or frames;\n"       \
+  "    the stack as a diff: - frames removed, + frames added, then the outer\n"       \
+  "    frames both share), created (only in B) and exited (only in A).\n"             \
+  "    Goroutines that changed the same way are shown once, with a count.\n"          \
+  "\n"                                                                                 \
+  "  --json            the whole diff as JSON, every goroutine listed (format\n"     \
+  "                    \"sonde-stackdiff-diff\" version 1, docs/stackdiff.md)\n"      \
+  "  --lines           stacks differ by file:line too, not only by function\n"       \
+  "  -n, --top N       at most N entries per section of the text (default 10;\n"    \
+  "                    0 or --all: every entry)\n"                                    \
+  "  --samples N       sample goroutine ids per entry (default 5, at most 64)\n"      \
+  "  --color WHEN      auto (default: on a terminal, unless NO_COLOR is set),\n"     \
+  "                    always, never\n"                                                \
+  "  -o, --output FILE write the diff to FILE instead of standard output\n"          \
+  "\n"                                                                                 \
+  "Inside a session, with one file or none, B is the process now and A the\n"        \
+  "file, or the snapshot the plugin took last (by snapshot or diff):\n"               \
+  "  sonde attach -p 4242 --every 10s 'stackdiff diff' -d 60\n"                      \
+  "Defaults for color, top, samples and lines come from [stackdiff] in\n"             \
+  "sonde.ini. Examples:\n"                                                            \
+  "  sonde stackdiff diff before.json after.json\n"                                   \
+  "  sonde stackdiff diff --json before.json after.json | jq '.summary'\n"
 
 /* ---- the descriptor ---------------------------------------------------------- */
 
@@ -421,7 +554,7 @@ static const sonde_command sd_commands[] = {
         .flags = SONDE_CMD_NEEDS_TARGET,
         .name = "snapshot",
         .summary = "write every goroutine's stack as a JSON snapshot (format version 1)",
-        .usage = "[-o FILE]",
+        .usage = "[-o FILE [--diff]]",
         .help = "Writes one JSON document describing every goroutine of the process, in\n"
                 "the runtime's order, as `sonde goroutines` lists them (the runtime's own\n"
                 "goroutines are left out): id, status, wait reason and minutes, parent id,\n"
@@ -435,12 +568,26 @@ static const sonde_command sd_commands[] = {
                 "                     UTC time (20261130T120641Z), %% a %. If the snapshot\n"
                 "                     cannot be completed, FILE is removed rather than\n"
                 "                     left half written.\n"
+                "  --diff             with -o: then print what changed since the previous\n"
+                "                     snapshot of this session (see `stackdiff diff --help`)\n"
                 "\n"
                 "The document starts {\"format\": \"sonde-stackdiff-snapshot\", \"version\": 1,\n"
                 "...}; every field is described in docs/stackdiff.md. Examples:\n"
                 "  sonde stackdiff snapshot -p 4242 -o before.json\n"
-                "  sonde attach -p 4242 --every 10s 'stackdiff snapshot -o snap-%n.json' -d 60\n",
+                "  sonde attach -p 4242 --every 10s 'stackdiff snapshot -o snap-%n.json' -d 60\n"
+                "  sonde attach -p 4242 --every 10s 'stackdiff snapshot -o snap-%n.json --diff'\n"
+                "[stackdiff] in sonde.ini can take snapshots by itself in a session: every,\n"
+                "on_attach, on_hit, diff, output (docs/stackdiff.md).\n",
         .run = sd_cmd_snapshot,
+    },
+    {
+        .struct_size = (uint32_t)sizeof(sonde_command),
+        .flags = 0,
+        .name = "diff",
+        .summary = "what changed between two snapshots: by stack, and goroutine by goroutine",
+        .usage = "[--json] [--lines] [--top N] [--color WHEN] [-o FILE] A.json B.json",
+        .help = DIFF_HELP,
+        .run = sd_cmd_diff,
     },
 };
 
@@ -452,6 +599,8 @@ static const sonde_plugin sd_plugin = {
     .description = "snapshots of every goroutine's stack, as versioned JSON",
     .on_load = sd_on_load,
     .on_attach = sd_on_attach,
+    .on_state_change = sd_on_state_change,
+    .on_breakpoint_hit = sd_on_breakpoint_hit,
     .on_detach = sd_on_detach,
     .on_unload = sd_on_unload,
     .commands = sd_commands,

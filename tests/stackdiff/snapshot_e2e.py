@@ -35,7 +35,7 @@ EXTRA = 50  # goroutines parked in main.parkedWorker, beside the fixture's own
 SPINNER = "main.spinner"
 
 GOROUTINE_KEYS = {"id", "status", "wait_reason", "wait_minutes", "parent_id", "system", "locked_to_thread",
-                  "created_by", "frames"}
+                  "stack_size", "created_by", "frames"}
 FRAME_KEYS = {"function", "file", "line", "pc", "inlined"}
 CREATOR_KEYS = {"function", "file", "line", "pc"}
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -85,6 +85,10 @@ def shape_problems(doc, pid, fixture):
             p.append("goroutine %r: status %r wait_reason %r" % (gid, g["status"], g["wait_reason"]))
         if not isinstance(g["system"], bool) or not isinstance(g["locked_to_thread"], bool):
             p.append("goroutine %r: system or locked_to_thread not a boolean" % gid)
+        # runtime.stackalloc: a power of two, at least _StackMin (2 KiB)
+        ss = g["stack_size"]
+        if not is_int(ss) or ss < 2048 or ss & (ss - 1):
+            p.append("goroutine %r: stack_size %r is not a power of two of at least 2048" % (gid, ss))
         c = g["created_by"]
         if c is not None and (not isinstance(c, dict) or set(c) != CREATOR_KEYS or not is_int(c["line"])
                               or not is_int(c["pc"]) or not isinstance(c["function"], str)):
@@ -173,6 +177,16 @@ def main():
             parked = [g for g in gs if any(f["function"] == "main.parkedWorker" for f in g.get("frames", []))]
             check("snapshot_holds_the_fixtures_parked_workers", len(parked) == EXTRA,
                   "%d goroutines in main.parkedWorker, want %d" % (len(parked), EXTRA))
+            # main.recurse holds 100 frames of real stack: its stack grew
+            # (copied to a larger one) past the 8 KiB every other
+            # goroutine of the fixture fits in.
+            sizes = {g["id"]: g.get("stack_size") for g in gs}
+            deep = [g["id"] for g in gs if g.get("frames") and g["frames"][0]["function"] == "main.recurse"]
+            others = [v for k, v in sizes.items() if k not in deep and is_int(v)]
+            check("deep_recursion_owns_the_only_stack_that_grew",
+                  len(deep) == 1 and is_int(sizes[deep[0]]) and sizes[deep[0]] > 8192 and others
+                  and max(others) <= 8192, "recurse %r, others up to %r" % ([sizes.get(d) for d in deep],
+                                                                          max(others) if others else None))
 
             # Against sonde's own view. Both leave the runtime's goroutines
             # out (no --system), as the plugin's snapshot does.
