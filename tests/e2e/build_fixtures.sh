@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# build_fixtures.sh OUTDIR: build the agreement fixture (tests/fixtures/agree)
-# and the breakpoint fixture (tests/fixtures/hot: OUTDIR/hot-go1.NN[-stripped])
-# with every installed Go toolchain (/usr/lib/go-1.NN), into
+# build_fixtures.sh OUTDIR: build the agreement fixture (tests/fixtures/agree),
+# the breakpoint fixture (tests/fixtures/hot: OUTDIR/hot-go1.NN[-stripped])
+# and the stackdiff diff fixture (tests/fixtures/phases:
+# OUTDIR/phases-go1.NN[-stripped]) with every installed Go toolchain
+# (/usr/lib/go-1.NN), the agreement fixture into
 #   OUTDIR/agree-go1.NN           normal build
 #   OUTDIR/agree-go1.NN-stripped  -ldflags='-s -w' (no symbol table, no DWARF)
 # and, for the oldest 1.2x and the newest toolchain only (each variant
@@ -46,6 +48,7 @@ up_to_date() {
     [ -z "$(find "${3:-$src}" -newer "$1" \( -name '*.go' -o -name go.mod -o -name go.sum \) -print -quit)" ]
 }
 hot_src=$(cd "$here/../fixtures/hot" && pwd)
+phases_src=$(cd "$here/../fixtures/phases" && pwd)
 
 # PIE and cgo variants: the oldest 1.2x (pre-1.26 pclntab and moduledata
 # placement) and the newest toolchain.
@@ -84,20 +87,25 @@ for v in $versions; do
     mv -f "$bin.tmp.$$" "$bin" # atomic: a concurrent run never sees half a binary
     built=$((built + 1))
   done
-  # The breakpoint fixture (tests/fixtures/hot), normal and stripped.
-  for variant in normal stripped; do
-    bin="$out/hot-go$v"
-    flags=()
-    [ "$variant" = stripped ] && { bin="$bin-stripped"; flags=(-ldflags='-s -w'); }
-    if up_to_date "$bin" "$go" "$hot_src"; then
-      fresh=$((fresh + 1))
-      continue
-    fi
-    echo "build_fixtures: go$v -> $bin" >&2
-    (cd "$hot_src" && "$go" build -buildvcs=false "${flags[@]}" -o "$bin.tmp.$$" .) ||
-      { rm -f "$bin.tmp.$$"; exit 1; }
-    mv -f "$bin.tmp.$$" "$bin"
-    built=$((built + 1))
+  # The breakpoint fixture (tests/fixtures/hot) and the stackdiff diff
+  # fixture (tests/fixtures/phases), normal and stripped.
+  for fixture in hot phases; do
+    fsrc=$hot_src
+    [ "$fixture" = phases ] && fsrc=$phases_src
+    for variant in normal stripped; do
+      bin="$out/$fixture-go$v"
+      flags=()
+      [ "$variant" = stripped ] && { bin="$bin-stripped"; flags=(-ldflags='-s -w'); }
+      if up_to_date "$bin" "$go" "$fsrc"; then
+        fresh=$((fresh + 1))
+        continue
+      fi
+      echo "build_fixtures: go$v -> $bin" >&2
+      (cd "$fsrc" && "$go" build -buildvcs=false "${flags[@]}" -o "$bin.tmp.$$" .) ||
+        { rm -f "$bin.tmp.$$"; exit 1; }
+      mv -f "$bin.tmp.$$" "$bin"
+      built=$((built + 1))
+    done
   done
 done
 echo "build_fixtures: $built built, $fresh up to date, $skipped toolchains skipped, in $out" >&2
