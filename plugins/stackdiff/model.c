@@ -149,6 +149,25 @@ void sd_snap_free(sd_snap *s) {
   sd_snap_init(s, s->strs);
 }
 
+void sd_snap_reserve(sd_snap *s, size_t ng, size_t nf) {
+  if (ng > SD_MAX_GOROUTINES) ng = SD_MAX_GOROUTINES;
+  if (nf > (size_t)SD_MAX_GOROUTINES * 4) nf = (size_t)SD_MAX_GOROUTINES * 4;
+  if (ng > s->capg) {
+    sd_g *g = realloc(s->g, ng * sizeof *g);
+    if (g) {
+      s->g = g;
+      s->capg = ng;
+    }
+  }
+  if (nf > s->capf) {
+    sd_frame *f = realloc(s->f, nf * sizeof *f);
+    if (f) {
+      s->f = f;
+      s->capf = nf;
+    }
+  }
+}
+
 sd_g *sd_snap_add_g(sd_snap *s) {
   if (s->ng == s->capg) {
     size_t cap = s->capg ? s->capg * 2 : 256;
@@ -173,7 +192,10 @@ sd_frame *sd_snap_add_frames(sd_snap *s, size_t n) {
     s->capf = cap;
   }
   sd_frame *f = &s->f[s->nf];
-  memset(f, 0, n * sizeof *f);
+  if (n == 1)
+    *f = (sd_frame){0}; /* one at a time from the file reader: no memset call */
+  else
+    memset(f, 0, n * sizeof *f);
   s->nf += n;
   return f;
 }

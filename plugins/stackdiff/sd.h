@@ -90,7 +90,10 @@ typedef struct {
 
 void sd_snap_init(sd_snap *s, sd_strtab *strs);
 void sd_snap_free(sd_snap *s);
-/* Room for one more goroutine / n more frames; -1 when out of memory. */
+/* Room for ng goroutines and nf frames in all, when memory allows: a hint
+ * (the add functions still grow the arrays as needed). */
+void sd_snap_reserve(sd_snap *s, size_t ng, size_t nf);
+/* Room for one more goroutine / n more frames; NULL when out of memory. */
 sd_g *sd_snap_add_g(sd_snap *s);
 sd_frame *sd_snap_add_frames(sd_snap *s, size_t n);
 static inline const char *sd_str(const sd_snap *s, uint32_t id) { return s->strs->s[id]; }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yajl/yajl_parse.h>
@@ -42,20 +43,24 @@ typedef struct {
   const char *name;
   key k;
   vtype t;
+  size_t len; /* strlen(name) */
 } field;
 
+#define F(name, k, t) {name, k, t, sizeof(name) - 1}
 static const field top_fields[] = {
-    {"format", K_FORMAT, T_STR},         {"version", K_VERSION, T_INT},      {"pid", K_PID, T_INT},
-    {"go_version", K_GO_VERSION, T_STR}, {"exe", K_EXE, T_STR},              {"taken_at", K_TAKEN_AT, T_STR},
-    {"goroutine_count", K_COUNT, T_UINT}, {"goroutines", K_GOROUTINES, T_ARRAY}, {NULL, K_UNKNOWN, T_INT}};
+    F("format", K_FORMAT, T_STR),         F("version", K_VERSION, T_INT),      F("pid", K_PID, T_INT),
+    F("go_version", K_GO_VERSION, T_STR), F("exe", K_EXE, T_STR),              F("taken_at", K_TAKEN_AT, T_STR),
+    F("goroutine_count", K_COUNT, T_UINT), F("goroutines", K_GOROUTINES, T_ARRAY), {NULL, K_UNKNOWN, T_INT, 0}};
 static const field g_fields[] = {
-    {"id", K_ID, T_INT},           {"status", K_STATUS, T_STR},     {"wait_reason", K_WAIT_REASON, T_STR},
-    {"wait_minutes", K_WAIT_MINUTES, T_INT}, {"parent_id", K_PARENT_ID, T_INT}, {"system", K_SYSTEM, T_BOOL},
-    {"locked_to_thread", K_LOCKED, T_BOOL},  {"stack_size", K_STACK_SIZE, T_UINT},
-    {"created_by", K_CREATED_BY, T_MAP_OR_NULL}, {"frames", K_FRAMES, T_ARRAY}, {NULL, K_UNKNOWN, T_INT}};
+    F("id", K_ID, T_INT),           F("status", K_STATUS, T_STR),     F("wait_reason", K_WAIT_REASON, T_STR),
+    F("wait_minutes", K_WAIT_MINUTES, T_INT), F("parent_id", K_PARENT_ID, T_INT), F("system", K_SYSTEM, T_BOOL),
+    F("locked_to_thread", K_LOCKED, T_BOOL),  F("stack_size", K_STACK_SIZE, T_UINT),
+    F("created_by", K_CREATED_BY, T_MAP_OR_NULL), F("frames", K_FRAMES, T_ARRAY), {NULL, K_UNKNOWN, T_INT, 0}};
 static const field frame_fields[] = {
-    {"function", K_FUNCTION, T_STR}, {"file", K_FILE, T_STR},        {"line", K_LINE, T_UINT},
-    {"pc", K_PC, T_UINT},            {"inlined", K_INLINED, T_BOOL}, {NULL, K_UNKNOWN, T_INT}};
+    F("function", K_FUNCTION, T_STR), F("file", K_FILE, T_STR),        F("line", K_LINE, T_UINT),
+    F("pc", K_PC, T_UINT),            F("inlined", K_INLINED, T_BOOL), {NULL, K_UNKNOWN, T_INT, 0}};
+
+#undef F
 
 static const char *type_name[] = {"an integer", "a non-negative integer", "a string", "true or false",
                                   "an object or null", "an array"};
@@ -176,29 +181,33 @@ static int on_string(void *ctx, const unsigned char *v, size_t n) {
 /* Every number arrives as text: integers only, within their field's range. */
 static int on_number(void *ctx, const char *v, size_t n) {
   reader *r = ctx;
-  char buf[32];
   int k = expect(r, T_INT);
   if (k < 0) return 0;
   if (k == K_UNKNOWN) return 1;
   char w[96];
   int neg = n > 0 && v[0] == '-';
   size_t digits = 0;
-  while (neg + digits < n && v[neg + digits] >= '0' && v[neg + digits] <= '9') digits++;
-  if (n >= sizeof buf || digits == 0 || neg + digits != n)
+  uint64_t u = 0;
+  int overflow = 0;
+  /* digits only (no fraction, no exponent), accumulated as they are checked */
+  for (size_t i = neg; i < n && v[i] >= '0' && v[i] <= '9'; i++, digits++) {
+    unsigned d = (unsigned)(v[i] - '0');
+    if (u > (UINT64_MAX - d) / 10) overflow = 1;
+    u = u * 10 + d;
+  }
+  if (digits == 0 || neg + digits != n)
     return stop(r, "%s: \"%s\" must be %s, found %.*s", where(r, w, sizeof w), r->f->name, type_name[r->f->t],
                 n > 24 ? 24 : (int)n, v);
-  memcpy(buf, v, n);
-  buf[n] = 0;
-  errno = 0;
   int64_t i = 0;
-  uint64_t u = 0;
   if (r->f->t == T_UINT) {
-    if (neg) return stop(r, "%s: \"%s\" must not be negative, found %s", where(r, w, sizeof w), r->f->name, buf);
-    u = strtoull(buf, NULL, 10);
+    if (neg && u) return stop(r, "%s: \"%s\" must not be negative, found %.*s", where(r, w, sizeof w), r->f->name,
+                              n > 24 ? 24 : (int)n, v);
   } else {
-    i = strtoll(buf, NULL, 10);
+    if (u > (uint64_t)INT64_MAX + (uint64_t)neg) overflow = 1;
+    i = neg ? (int64_t)(0 - u) : (int64_t)u;
   }
-  if (errno == ERANGE) return stop(r, "%s: \"%s\" is out of range: %s", where(r, w, sizeof w), r->f->name, buf);
+  if (overflow)
+    return stop(r, "%s: \"%s\" is out of range: %.*s", where(r, w, sizeof w), r->f->name, n > 24 ? 24 : (int)n, v);
   sd_snap *s = r->s;
   sd_g *g = s->ng ? &s->g[s->ng - 1] : NULL;
   switch ((key)k) {
@@ -315,7 +324,7 @@ static int on_map_key(void *ctx, const unsigned char *v, size_t n) {
   default: return stop(r, "unexpected key");
   }
   const field *f = fs;
-  while (f->name && (strlen(f->name) != n || memcmp(f->name, v, n) != 0)) f++;
+  while (f->name && (f->len != n || memcmp(f->name, v, n) != 0)) f++;
   r->f = f;
   if (f->k == K_INLINED && top(r) == C_CREATOR) r->f = &frame_fields[5]; /* created_by has no "inlined": ignore it */
   return 1;
@@ -378,22 +387,6 @@ static const yajl_callbacks callbacks = {
 
 enum { CHUNK = 256 * 1024 };
 
-/* Line and column (1-based) of byte `at` in the chunk, given the lines
- * before it. */
-static void position(const unsigned char *chunk, size_t at, uint64_t lines_before, uint64_t col_before,
-                     uint64_t *line, uint64_t *col) {
-  *line = lines_before;
-  *col = col_before;
-  for (size_t i = 0; i < at; i++) {
-    if (chunk[i] == '\n') {
-      (*line)++;
-      *col = 1;
-    } else {
-      (*col)++;
-    }
-  }
-}
-
 /* yajl's message without its "parse error: " prefix and trailing newline. */
 static void yajl_reason(yajl_handle yh, const unsigned char *chunk, size_t n, char *dst, size_t dn) {
   unsigned char *m = yajl_get_error(yh, 0, chunk, n);
@@ -419,6 +412,27 @@ static int refuse(char *err, size_t errn, int rc, const char *fmt, ...) {
   return rc;
 }
 
+/* Line and column (1-based) of byte `at` of the file: counted only for a
+ * message, by reading the file again, so the parse never counts lines. */
+static void position_in_file(int fd, uint64_t at, unsigned char *buf, size_t bufn, uint64_t *line, uint64_t *col) {
+  *line = 1;
+  *col = 1;
+  for (uint64_t off = 0; off < at;) {
+    size_t want = at - off < bufn ? (size_t)(at - off) : bufn;
+    ssize_t n = pread(fd, buf, want, (off_t)off);
+    if (n <= 0) return;
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] == '\n') {
+        (*line)++;
+        *col = 1;
+      } else {
+        (*col)++;
+      }
+    }
+    off += (uint64_t)n;
+  }
+}
+
 int sd_snap_read(const char *path, sd_snap *s, char *err, size_t errn) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return refuse(err, errn, SONDE_EIO, "cannot open %s: %s", path, strerror(errno));
@@ -431,8 +445,16 @@ int sd_snap_read(const char *path, sd_snap *s, char *err, size_t errn) {
     return refuse(err, errn, SONDE_ENOMEM, "out of memory");
   }
   s->file = path;
+  /* Room for as many goroutines and frames as a file this size can hold (a
+   * frame takes at least 64 bytes of JSON, a goroutine 256): one allocation
+   * each instead of a dozen reallocations; pages never written cost nothing. */
+  struct stat sb;
+  if (fstat(fd, &sb) == 0 && sb.st_size > 0) {
+    uint64_t size = (uint64_t)sb.st_size;
+    sd_snap_reserve(s, size / 256 + 1, size / 64 + 1);
+  }
   int rc = SONDE_OK;
-  uint64_t total = 0, line = 1, col = 1;
+  uint64_t total = 0;
   for (;;) {
     ssize_t n = read(fd, buf, CHUNK);
     if (n < 0 && errno == EINTR) continue;
@@ -444,9 +466,10 @@ int sd_snap_read(const char *path, sd_snap *s, char *err, size_t errn) {
     if (st != yajl_status_ok) {
       size_t at = n ? yajl_get_bytes_consumed(r.yh) : 0;
       if (at > (size_t)n) at = (size_t)n;
-      uint64_t l, cl;
-      position(buf, at, line, col, &l, &cl);
+      uint64_t l = 0, cl = 0;
       char why[300];
+      if (n) yajl_reason(r.yh, buf, (size_t)n, why, sizeof why); /* before buf is reused */
+      position_in_file(fd, total + at, buf, CHUNK, &l, &cl);
       if (st == yajl_status_client_canceled) {
         rc = refuse(err, errn, r.rc, "%s, line %" PRIu64 ": %s", path, l, r.err);
       } else if (n == 0 && total == 0) {
@@ -456,14 +479,12 @@ int sd_snap_read(const char *path, sd_snap *s, char *err, size_t errn) {
                        "%s is truncated: it ends after %" PRIu64 " bytes, inside the snapshot (was it cut short, or is "
                        "it still being written?)", path, total);
       } else {
-        yajl_reason(r.yh, buf, (size_t)n, why, sizeof why);
         rc = refuse(err, errn, SONDE_EINVAL, "%s is not valid JSON: line %" PRIu64 ", column %" PRIu64 ": %s", path, l,
                        cl, why);
       }
       break;
     }
     if (n == 0) break;
-    position(buf, (size_t)n, line, col, &line, &col);
     total += (uint64_t)n;
   }
   if (rc == SONDE_OK) {
