@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # demo.sh: build sonde and the example Go service (examples/waitsvc), start
-# the service, show its goroutines with sonde, prove the service still
-# answers, and stop it. Run as root on Debian 12 the first time (it installs
+# the service, show its goroutines with sonde, what changed between two
+# moments (stackdiff), a breakpoint, prove the service still answers, and
+# stop it. Run as root on Debian 12 the first time (it installs
 # dependencies through scripts/bootstrap.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! { command -v cmake >/dev/null && pkg-config --exists libdw libelf yaml-0.1 2>/dev/null && [ -f /usr/include/Zydis/Zydis.h ] && [ -x /usr/lib/go-1.27/bin/go ]; }; then
+if ! { command -v cmake >/dev/null && pkg-config --exists libdw libelf yaml-0.1 yajl 2>/dev/null && [ -f /usr/include/Zydis/Zydis.h ] && [ -x /usr/lib/go-1.27/bin/go ]; }; then
   echo "demo: installing dependencies (scripts/bootstrap.sh)..."
   if [ "$(id -u)" -eq 0 ]; then bash scripts/bootstrap.sh; else sudo bash scripts/bootstrap.sh; fi
 fi
@@ -42,6 +43,20 @@ run "$sonde" goroutines -p "$svc" --group
 run "$sonde" goroutines -p "$svc" --stats >/dev/null
 # A plugin (examples/hello-plugin, built with sonde): goroutines per wait reason.
 run "$sonde" hello waits -p "$svc"
+
+# stackdiff: what changed while three GET /lookup requests arrived. They
+# hang on the cache lock the snapshotter holds; the diff shows them pile up.
+lookup() { # a GET /lookup that gives up after 3 s (the server side stays stuck)
+  if command -v curl >/dev/null; then curl -s -m 3 "http://$addr/lookup?key=$1" >/dev/null || true; else
+    python3 -c "import urllib.request; urllib.request.urlopen('http://$addr/lookup?key=$1', timeout=3)" 2>/dev/null || true; fi
+}
+run "$sonde" stackdiff snapshot -p "$svc" -o "$out/before.json"
+printf '\n$ %s\n' "# three GET /lookup requests arrive"
+for k in a b c; do lookup "$k" & done
+sleep 0.5
+run "$sonde" stackdiff snapshot -p "$svc" -o "$out/after.json"
+run "$sonde" stackdiff diff "$out/before.json" "$out/after.json"
+wait
 
 # A breakpoint on the /status handler, hit by two requests.
 printf '\n$ %s\n' "$sonde attach -p $svc -b main.routes.func1 -n 2    # while two GET /status arrive"
