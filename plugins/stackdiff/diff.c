@@ -511,7 +511,26 @@ typedef struct {
   sd_out *o;
   int color;
   const sd_diff_opts *opts;
+  char safe[4][512]; /* safe()'s buffers, used in turn */
+  int next_safe;
 } text;
+
+/* z fit for a terminal: the names come from a snapshot file or the target's
+ * memory, and a control character in them (ESC above all) must not reach
+ * the terminal as one. Each is shown as '?'. The string itself when it is
+ * clean, which names always are; otherwise a copy (cut at 511 bytes) in one
+ * of four buffers, so a printf may take four. */
+static const char *safe(text *t, const char *z) {
+  const unsigned char *p = (const unsigned char *)z;
+  while (*p && *p >= 0x20 && *p != 0x7f) p++;
+  if (!*p) return z;
+  char *buf = t->safe[t->next_safe];
+  t->next_safe = (t->next_safe + 1) % 4;
+  size_t i = 0;
+  for (p = (const unsigned char *)z; *p && i < sizeof t->safe[0] - 1; p++) buf[i++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+  buf[i] = 0;
+  return buf;
+}
 
 #define RED "\033[31m"
 #define GREEN "\033[32m"
@@ -533,12 +552,12 @@ static const char *short_path(const char *p) {
   return *prev == '/' ? prev + 1 : prev;
 }
 
-static void state_text(const sd_snap *s, const sd_g *g, char *buf, size_t n) {
+static void state_text(text *t, const sd_snap *s, const sd_g *g, char *buf, size_t n) {
   const char *wr = sd_str(s, g->wait_reason);
   if (wr[0])
-    snprintf(buf, n, "%s (%s)", sd_str(s, g->status), wr);
+    snprintf(buf, n, "%s (%s)", safe(t, sd_str(s, g->status)), safe(t, wr));
   else
-    snprintf(buf, n, "%s", sd_str(s, g->status));
+    snprintf(buf, n, "%s", safe(t, sd_str(s, g->status)));
 }
 
 static size_t fn_width(const sd_snap *s, const sd_frame *f, uint32_t n) {
@@ -557,9 +576,9 @@ static void frame_line(text *t, const char *indent, char mark, const sd_snap *s,
   const char *code = mark == '-' ? RED : mark == '+' ? GREEN : NULL;
   sd_out_puts(t->o, indent);
   if (code) paint(t, code);
-  const char *fn = sd_str(s, f->fn);
+  const char *fn = safe(t, sd_str(s, f->fn));
   if (with_line)
-    sd_out_printf(t->o, "%c %-*s  %s:%" PRIu32 "%s", mark, (int)w, fn, short_path(sd_str(s, f->file)), f->line,
+    sd_out_printf(t->o, "%c %-*s  %s:%" PRIu32 "%s", mark, (int)w, fn, safe(t, short_path(sd_str(s, f->file))), f->line,
                   f->inlined ? " (inlined)" : "");
   else
     sd_out_printf(t->o, "%c %s", mark, fn);
@@ -608,16 +627,16 @@ static void more(text *t, size_t n, size_t total, const char *what) {
 }
 
 static void put_text(diff *d, sd_out *o, int color) {
-  text t = {o, color, d->o};
+  text t = {.o = o, .color = color, .opts = d->o};
   const sd_snap *sa = d->s[0], *sb = d->s[1];
   paint(&t, BOLD);
-  sd_out_printf(o, "stackdiff: %s -> %s", side_name(sa), side_name(sb));
+  sd_out_printf(o, "stackdiff: %s -> %s", safe(&t, side_name(sa)), safe(&t, side_name(sb)));
   paint(&t, RESET);
   sd_out_puts(o, "\n");
   for (int side = 0; side < 2; side++) {
     const sd_snap *s = d->s[side];
-    sd_out_printf(o, "  %c: %s  pid %" PRId64 "  %s  %zu goroutines\n", side ? 'B' : 'A', sd_str(s, s->taken_at), s->pid,
-                  sd_str(s, s->go_version), s->ng);
+    sd_out_printf(o, "  %c: %s  pid %" PRId64 "  %s  %zu goroutines\n", side ? 'B' : 'A', safe(&t, sd_str(s, s->taken_at)),
+                  s->pid, safe(&t, sd_str(s, s->go_version)), s->ng);
   }
   int same = same_process(sa, sb);
   int64_t dn = (int64_t)sb->ng - (int64_t)sa->ng;
@@ -671,8 +690,8 @@ static void put_text(diff *d, sd_out *o, int color) {
     const group *g = &d->changed.e[k];
     const sd_g *ga = g->a.g, *gb = g->b.g;
     char s1[160], s2[160];
-    state_text(sa, ga, s1, sizeof s1);
-    state_text(sb, gb, s2, sizeof s2);
+    state_text(&t, sa, ga, s1, sizeof s1);
+    state_text(&t, sb, gb, s2, sizeof s2);
     sd_out_printf(o, "  %" PRIu64 " goroutine%s", g->n, g->n == 1 ? "" : "s");
     paint(&t, DIM);
     sd_out_puts(o, " (");
@@ -709,7 +728,7 @@ static void put_text(diff *d, sd_out *o, int color) {
       const group *g = &gt->e[k];
       const sd_g *x = pass ? g->a.g : g->b.g;
       char st[160];
-      state_text(s, x, st, sizeof st);
+      state_text(&t, s, x, st, sizeof st);
       sd_out_printf(o, "  %" PRIu64 " goroutine%s", g->n, g->n == 1 ? "" : "s");
       paint(&t, DIM);
       sd_out_puts(o, " (");
@@ -721,8 +740,8 @@ static void put_text(diff *d, sd_out *o, int color) {
       size_t w = fn_width(s, f, x->nframes);
       frame_lines(&t, "      ", pass ? '-' : '+', s, f, x->nframes, w, 1);
       if (x->flags & SD_G_CREATOR)
-        sd_out_printf(o, "        created by %s at %s:%" PRIu32 "\n", sd_str(s, x->creator.fn),
-                      short_path(sd_str(s, x->creator.file)), x->creator.line);
+        sd_out_printf(o, "        created by %s at %s:%" PRIu32 "\n", safe(&t, sd_str(s, x->creator.fn)),
+                      safe(&t, short_path(sd_str(s, x->creator.file))), x->creator.line);
     }
     more(&t, n, gt->n, "groups");
   }

@@ -39,7 +39,9 @@ then checks:
   the cause: missing, empty, truncated, not JSON (with the position), another
   format, version 99, a goroutine id that is not a number; one file when not
   attached is refused (exit 12 or 2) saying two files are needed. Nothing
-  crashes. `diff --help` exits 0 and documents --json;
+  crashes. Control characters in names (ESC, BEL, newline) reach the text
+  as '?', and the JSON as escapes, never raw. `diff --help` exits 0 and
+  documents --json;
 - in a session (sonde attach --plugin stackdiff), [stackdiff] in sonde.ini
   (on_attach, every, diff, output) writes numbered snapshots and prints each
   diff while the fixture keeps answering commands; the first and last of
@@ -374,6 +376,28 @@ def main():
                 check("bad_file_%s_as_%s_exits_12_naming_file%s" % (name, side, "" if cause is None else
                                                                      "_and_" + cause.replace(" ", "_")),
                       ok, "exit %d, stdout %r, stderr %r" % (rc, out[:200], err[-500:]))
+        # Names come from files anyone can write (and from the target's
+        # memory): a control character in one must not reach the terminal.
+        def evil(d):
+            for g in d["goroutines"]:
+                if has_func(g, ONE):
+                    g["frames"][0]["function"] = "main.evil\x1b[2J\x1b]0;owned\x07\nfake line"
+                    g["status"] = "wait\x1bing"
+                    break
+        bad = variant("evil.json", evil)
+        rc, out, err = run(["stackdiff", "diff", "--color", "never", "a.json", bad] + host)
+        check("text_shows_control_characters_in_names_as_question_marks",
+              rc == 0 and "\x1b" not in out and "\x07" not in out and "main.evil?[2J?]0;owned??fake line" in out
+              and "wait?ing" in out, "exit %d, %r" % (rc, out[:600]))
+        rc, out, err = run(["stackdiff", "diff", "--json", "a.json", bad] + host)
+        try:
+            names = [f["function"] for c in json.loads(out)["changed"] for f in c["added"]]
+        except (ValueError, KeyError, TypeError):
+            names = []
+        check("json_keeps_control_characters_escaped",
+              rc == 0 and "\x1b" not in out and "main.evil\x1b[2J\x1b]0;owned\x07\nfake line" in names,
+              "exit %d, %r" % (rc, names[:3]))
+
         rc, out, err = run(["stackdiff", "diff", "a.json"] + host)
         check("one_file_not_attached_is_refused_saying_two_files_are_needed",
               rc in (12, 2) and "two" in err.lower() and out == "", "exit %d, stderr %r" % (rc, err))
