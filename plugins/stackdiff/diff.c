@@ -50,6 +50,32 @@ static int hi_init(hindex *x, size_t expect) {
   return x->slot ? 0 : -1;
 }
 
+/* Room for entry n of a table: its array e (elem bytes an entry, *cap of
+ * them) and its index x, rebuilt from hash_of(ctx, i) when it must grow.
+ * Returns 0, or -1 when out of memory (the table is unchanged then). */
+static int table_room(void **e, size_t *cap, size_t n, size_t elem, hindex *x,
+                      uint64_t (*hash_of)(const void *ctx, size_t i), const void *ctx) {
+  if (n == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 256;
+    void *ne = realloc(*e, ncap * elem);
+    if (!ne) return -1;
+    *e = ne;
+    *cap = ncap;
+  }
+  if ((x->n + 1) * 2 <= x->nslot) return 0;
+  hindex bigger;
+  if (hi_init(&bigger, x->nslot) != 0) return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t j = (size_t)hash_of(ctx, i) & (bigger.nslot - 1);
+    while (bigger.slot[j]) j = (j + 1) & (bigger.nslot - 1);
+    bigger.slot[j] = (uint32_t)i + 1;
+  }
+  bigger.n = x->n;
+  free(x->slot);
+  *x = bigger;
+  return 0;
+}
+
 /* ---- stack signatures ------------------------------------------------------------ */
 
 /* The frames of g that make its signature: functions, or functions and lines. */
@@ -107,6 +133,11 @@ static int sig_eq(const void *ctx, uint32_t entry, const void *key) {
   return stack_eq(r->s, r->g, k->s, k->g, t->lines);
 }
 
+static uint64_t sig_hash_at(const void *ctx, size_t i) {
+  const sigtab *t = ctx;
+  return stack_hash(t->e[i].rep.s, t->e[i].rep.g, t->lines);
+}
+
 /* The signature of g (added when new), counted on side (0: A, 1: B). */
 static uint32_t sig_of(sigtab *t, const sd_snap *s, const sd_g *g, int side, int count) {
   gref key = {s, g};
@@ -114,26 +145,11 @@ static uint32_t sig_of(sigtab *t, const sd_snap *s, const sd_g *g, int side, int
   size_t at = 0;
   uint32_t id = hi_find(&t->x, h, sig_eq, t, &key, &at);
   if (id == UINT32_MAX) {
-    if (t->n == t->cap) {
-      size_t cap = t->cap ? t->cap * 2 : 1024;
-      sig *ne = realloc(t->e, cap * sizeof *ne);
-      if (!ne) return UINT32_MAX;
-      t->e = ne;
-      t->cap = cap;
-    }
-    if ((t->x.n + 1) * 2 > t->x.nslot) { /* grow the index and find the slot again */
-      hindex bigger;
-      if (hi_init(&bigger, t->x.nslot) != 0) return UINT32_MAX;
-      for (size_t i = 0; i < t->n; i++) {
-        size_t j = (size_t)stack_hash(t->e[i].rep.s, t->e[i].rep.g, t->lines) & (bigger.nslot - 1);
-        while (bigger.slot[j]) j = (j + 1) & (bigger.nslot - 1);
-        bigger.slot[j] = (uint32_t)i + 1;
-      }
-      bigger.n = t->n;
-      free(t->x.slot);
-      t->x = bigger;
-      (void)hi_find(&t->x, h, sig_eq, t, &key, &at);
-    }
+    void *e = t->e;
+    int grown = table_room(&e, &t->cap, t->n, sizeof *t->e, &t->x, sig_hash_at, t);
+    t->e = e;
+    if (grown != 0) return UINT32_MAX;
+    (void)hi_find(&t->x, h, sig_eq, t, &key, &at); /* the index may have been rebuilt */
     id = (uint32_t)t->n++;
     memset(&t->e[id], 0, sizeof t->e[id]);
     t->e[id].rep = key;
@@ -178,31 +194,21 @@ static uint64_t key_hash(const uint32_t *k) {
   return h;
 }
 
+static uint64_t group_hash_at(const void *ctx, size_t i) {
+  const grouptab *t = ctx;
+  return key_hash(t->e[i].key);
+}
+
 static int group_add(grouptab *t, const uint32_t *key, gref a, gref b, int64_t id) {
   uint64_t h = key_hash(key);
   size_t at = 0;
   uint32_t gi = hi_find(&t->x, h, group_eq, t, key, &at);
   if (gi == UINT32_MAX) {
-    if (t->n == t->cap) {
-      size_t cap = t->cap ? t->cap * 2 : 256;
-      group *ne = realloc(t->e, cap * sizeof *ne);
-      if (!ne) return -1;
-      t->e = ne;
-      t->cap = cap;
-    }
-    if ((t->x.n + 1) * 2 > t->x.nslot) {
-      hindex bigger;
-      if (hi_init(&bigger, t->x.nslot) != 0) return -1;
-      for (size_t i = 0; i < t->n; i++) {
-        size_t j = (size_t)key_hash(t->e[i].key) & (bigger.nslot - 1);
-        while (bigger.slot[j]) j = (j + 1) & (bigger.nslot - 1);
-        bigger.slot[j] = (uint32_t)i + 1;
-      }
-      bigger.n = t->n;
-      free(t->x.slot);
-      t->x = bigger;
-      (void)hi_find(&t->x, h, group_eq, t, key, &at);
-    }
+    void *e = t->e;
+    int grown = table_room(&e, &t->cap, t->n, sizeof *t->e, &t->x, group_hash_at, t);
+    t->e = e;
+    if (grown != 0) return -1;
+    (void)hi_find(&t->x, h, group_eq, t, key, &at); /* the index may have been rebuilt */
     gi = (uint32_t)t->n++;
     group *g = &t->e[gi];
     memset(g, 0, sizeof *g);
@@ -610,6 +616,16 @@ static void samples_text(text *t, const int64_t *v, uint32_t n, uint64_t total) 
   if (total > n) sd_out_puts(t->o, " ...");
 }
 
+/* "  30 goroutines (6 7 8 9 10 ...)", a group's first line up to its state. */
+static void group_head(text *t, const group *g) {
+  sd_out_printf(t->o, "  %" PRIu64 " goroutine%s", g->n, g->n == 1 ? "" : "s");
+  paint(t, DIM);
+  sd_out_puts(t->o, " (");
+  samples_text(t, g->sample, g->nsample, g->n);
+  sd_out_puts(t->o, ")");
+  paint(t, RESET);
+}
+
 static void heading(text *t, const char *what, uint64_t n, uint64_t groups) {
   sd_out_puts(t->o, "\n");
   paint(t, BOLD);
@@ -692,12 +708,7 @@ static void put_text(diff *d, sd_out *o, int color) {
     char s1[160], s2[160];
     state_text(&t, sa, ga, s1, sizeof s1);
     state_text(&t, sb, gb, s2, sizeof s2);
-    sd_out_printf(o, "  %" PRIu64 " goroutine%s", g->n, g->n == 1 ? "" : "s");
-    paint(&t, DIM);
-    sd_out_puts(o, " (");
-    samples_text(&t, g->sample, g->nsample, g->n);
-    sd_out_puts(o, ")");
-    paint(&t, RESET);
+    group_head(&t, g);
     if (strcmp(s1, s2))
       sd_out_printf(o, ": %s -> %s\n", s1, s2);
     else
@@ -729,12 +740,7 @@ static void put_text(diff *d, sd_out *o, int color) {
       const sd_g *x = pass ? g->a.g : g->b.g;
       char st[160];
       state_text(&t, s, x, st, sizeof st);
-      sd_out_printf(o, "  %" PRIu64 " goroutine%s", g->n, g->n == 1 ? "" : "s");
-      paint(&t, DIM);
-      sd_out_puts(o, " (");
-      samples_text(&t, g->sample, g->nsample, g->n);
-      sd_out_puts(o, ")");
-      paint(&t, RESET);
+      group_head(&t, g);
       sd_out_printf(o, ": %s%s\n", pass ? "was " : "", st);
       const sd_frame *f = &s->f[x->frame0];
       size_t w = fn_width(s, f, x->nframes);
