@@ -49,3 +49,21 @@ build_go_fixture() {
     GOCACHE="$cache/gocache" GOPATH="$cache/gopath" \
     "$gobin" build -o "$outf" .) || die "fixture build failed with Go $v"
 }
+
+# bench_paths: what every run.sh works with: here (its folder), root (the
+# repository), out (here/.out, created), build ($SONDE_BUILD_DIR or
+# build-bench), sonde (the binary there) and load_start (the load average
+# now); and /usr/bin/time and cmake must be installed.
+bench_paths() {
+  here=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
+  root=$(cd "$here/../.." && pwd)
+  out="$here/.out"
+  build="${SONDE_BUILD_DIR:-$root/build-bench}"
+  sonde="$build/host/sonde"
+  mkdir -p "$out"
+  load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+  local t
+  for t in /usr/bin/time cmake; do
+    [ -x "$(command -v "$t")" ] || die "$t not found (apt-get install -y time cmake)"
+  done
+}

@@ -37,19 +37,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-out="$here/.out"
-build="${SONDE_BUILD_DIR:-$root/build-bench}"
-sonde="$build/host/sonde"
-mkdir -p "$out"
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-
-for t in /usr/bin/time cmake; do
-  [ -x "$(command -v "$t")" ] || die "$t not found (apt-get install -y time cmake)"
-done
+bench_paths
 [ -n "${EPOCHREALTIME:-}" ] || die "needs bash 5 (EPOCHREALTIME)"
 # Timestamps in microseconds are taken inline as ${EPOCHREALTIME/./}: no fork.
 
