@@ -106,7 +106,7 @@ static uint64_t mix(uint64_t h, uint64_t v) {
 
 static uint64_t stack_hash(const sd_snap *s, const sd_g *g, int lines) {
   uint64_t h = g->nframes;
-  const sd_frame *f = &s->f[g->frame0];
+  const sd_frame *f = sd_frames(s, g);
   for (uint32_t i = 0; i < g->nframes; i++) {
     h = mix(h, f[i].fn);
     if (lines) h = mix(mix(h, f[i].file), (uint64_t)f[i].line << 1 | f[i].inlined);
@@ -120,7 +120,7 @@ static int frame_eq(const sd_frame *a, const sd_frame *b, int lines) {
 
 static int stack_eq(const sd_snap *sa, const sd_g *a, const sd_snap *sb, const sd_g *b, int lines) {
   if (a->nframes != b->nframes) return 0;
-  const sd_frame *fa = &sa->f[a->frame0], *fb = &sb->f[b->frame0];
+  const sd_frame *fa = sd_frames(sa, a), *fb = sd_frames(sb, b);
   for (uint32_t i = 0; i < a->nframes; i++)
     if (!frame_eq(&fa[i], &fb[i], lines)) return 0;
   return 1;
@@ -365,9 +365,9 @@ static int compute(diff *d) {
       j++;
     }
   }
-  qsort(d->changed.e, d->changed.n, sizeof *d->changed.e, group_cmp);
-  qsort(d->created.e, d->created.n, sizeof *d->created.e, group_cmp);
-  qsort(d->exited.e, d->exited.n, sizeof *d->exited.e, group_cmp);
+  grouptab *gts[] = {&d->changed, &d->created, &d->exited};
+  for (int k = 0; k < 3; k++) /* an empty table has no array: qsort must not see NULL */
+    if (gts[k]->n) qsort(gts[k]->e, gts[k]->n, sizeof *gts[k]->e, group_cmp);
 
   d->sigorder = malloc((d->sigs.n + 1) * sizeof *d->sigorder);
   if (!d->sigorder) goto nomem;
@@ -403,7 +403,7 @@ static void diff_free(diff *d) {
 /* Outer frames a and b share: the longest common tail (frames compare by
  * function, file, line and inlining). */
 static uint32_t shared_outer(const sd_snap *sa, const sd_g *a, const sd_snap *sb, const sd_g *b) {
-  const sd_frame *fa = &sa->f[a->frame0], *fb = &sb->f[b->frame0];
+  const sd_frame *fa = sd_frames(sa, a), *fb = sd_frames(sb, b);
   uint32_t k = 0;
   while (k < a->nframes && k < b->nframes && frame_eq(&fa[a->nframes - 1 - k], &fb[b->nframes - 1 - k], 1)) k++;
   return k;
@@ -462,7 +462,7 @@ static void put_json(diff *d, sd_out *o) {
   for (size_t k = 0; k < d->nsigorder; k++) {
     const sig *e = &d->sigs.e[d->sigorder[k]];
     sd_out_puts(o, k ? ",\n    {\"stack\": [" : "\n    {\"stack\": [");
-    const sd_frame *f = &e->rep.s->f[e->rep.g->frame0];
+    const sd_frame *f = sd_frames(e->rep.s, e->rep.g);
     for (uint32_t j = 0; j < e->rep.g->nframes; j++) {
       sd_key_str(o, j ? ", {\"function\": " : "{\"function\": ", sd_str(e->rep.s, f[j].fn));
       if (d->o->lines) {
@@ -501,11 +501,11 @@ static void put_json(diff *d, sd_out *o) {
     sd_out_puts(o, ", \"b\": ");
     put_state(o, sb, gb);
     sd_out_puts(o, ",\n     \"removed\": ");
-    sd_put_frames(o, sa, &sa->f[ga->frame0], ga->nframes - sh, "       ");
+    sd_put_frames(o, sa, sd_frames(sa, ga), ga->nframes - sh, "       ");
     sd_out_puts(o, ",\n     \"added\": ");
-    sd_put_frames(o, sb, &sb->f[gb->frame0], gb->nframes - sh, "       ");
+    sd_put_frames(o, sb, sd_frames(sb, gb), gb->nframes - sh, "       ");
     sd_out_puts(o, ",\n     \"shared\": ");
-    sd_put_frames(o, sa, &sa->f[ga->frame0 + ga->nframes - sh], sh, "       ");
+    sd_put_frames(o, sa, sd_frames_at(sa, ga, ga->nframes - sh), sh, "       ");
     sd_out_puts(o, "}");
   }
   sd_out_puts(o, d->nchanged ? "\n  ]}\n" : "]}\n");
@@ -686,7 +686,7 @@ static void put_text(diff *d, sd_out *o, int color) {
     sd_out_printf(o, "  %7s", head);
     paint(&t, RESET);
     sd_out_printf(o, "  %" PRIu64 " -> %" PRIu64 "\n", e->n[0], e->n[1]);
-    const sd_frame *f = &e->rep.s->f[e->rep.g->frame0];
+    const sd_frame *f = sd_frames(e->rep.s, e->rep.g);
     size_t w = fn_width(e->rep.s, f, e->rep.g->nframes);
     frame_lines(&t, "          ", ' ', e->rep.s, f, e->rep.g->nframes, w, d->o->lines);
     if (!e->rep.g->nframes) sd_out_puts(o, "            (no frames)\n");
@@ -716,14 +716,14 @@ static void put_text(diff *d, sd_out *o, int color) {
     if (sa->has_stack_size && sb->has_stack_size && ga->stack_size != gb->stack_size)
       sd_out_printf(o, "      stack %" PRIu64 " KiB -> %" PRIu64 " KiB\n", ga->stack_size >> 10, gb->stack_size >> 10);
     uint32_t sh = shared_outer(sa, ga, sb, gb);
-    const sd_frame *fa = &sa->f[ga->frame0], *fb = &sb->f[gb->frame0];
+    const sd_frame *fa = sd_frames(sa, ga), *fb = sd_frames(sb, gb);
     size_t w = fn_width(sa, fa, ga->nframes);
     size_t wb = fn_width(sb, fb, gb->nframes);
     if (wb > w) w = wb;
     frame_lines(&t, "      ", '-', sa, fa, ga->nframes - sh, w, 1);
     frame_lines(&t, "      ", '+', sb, fb, gb->nframes - sh, w, 1);
     uint32_t ctx = sh < CONTEXT_FRAMES ? sh : CONTEXT_FRAMES;
-    frame_lines(&t, "      ", ' ', sa, &fa[ga->nframes - sh], ctx, w, 1);
+    frame_lines(&t, "      ", ' ', sa, sd_frames_at(sa, ga, ga->nframes - sh), ctx, w, 1);
     if (sh > ctx) sd_out_printf(o, "        ... %" PRIu32 " more outer frames, the same in both\n", sh - ctx);
   }
   more(&t, n, d->changed.n, "groups");
@@ -742,7 +742,7 @@ static void put_text(diff *d, sd_out *o, int color) {
       state_text(&t, s, x, st, sizeof st);
       group_head(&t, g);
       sd_out_printf(o, ": %s%s\n", pass ? "was " : "", st);
-      const sd_frame *f = &s->f[x->frame0];
+      const sd_frame *f = sd_frames(s, x);
       size_t w = fn_width(s, f, x->nframes);
       frame_lines(&t, "      ", pass ? '-' : '+', s, f, x->nframes, w, 1);
       if (x->flags & SD_G_CREATOR)

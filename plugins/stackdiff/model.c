@@ -183,6 +183,7 @@ sd_g *sd_snap_add_g(sd_snap *s) {
 }
 
 sd_frame *sd_snap_add_frames(sd_snap *s, size_t n) {
+  if (n == 0) return NULL; /* callers ask for none only by mistake: NULL is "no room" */
   if (s->capf - s->nf < n) {
     size_t cap = s->capf ? s->capf : 1024;
     while (cap - s->nf < n) cap *= 2;
@@ -292,7 +293,7 @@ int sd_snap_from_host(sd_ctx *c, sd_snap *s) {
     /* nframes is the host's count, already bounded by its unwinder (Go's
      * traceback limits); frame_get checks every index against it again. */
     uint32_t nf = hg.nframes > SD_MAX_FRAMES ? SD_MAX_FRAMES : hg.nframes;
-    sd_frame *fs = sd_snap_add_frames(s, nf);
+    sd_frame *fs = nf ? sd_snap_add_frames(s, nf) : NULL;
     if (!fs && nf) return api->fail(h, SONDE_ENOMEM, "out of memory for frames");
     g = &s->g[s->ng - 1];
     g->nframes = nf;
@@ -355,7 +356,7 @@ void sd_put_goroutine(sd_out *o, const sd_snap *s, const sd_g *g, const char *in
   sd_out_puts(o, " \"frames\": ");
   char inner[64];
   snprintf(inner, sizeof inner, "%s   ", indent);
-  sd_put_frames(o, s, &s->f[g->frame0], g->nframes, inner);
+  sd_put_frames(o, s, sd_frames(s, g), g->nframes, inner);
   sd_out_puts(o, "}");
 }
 

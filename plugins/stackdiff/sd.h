@@ -97,6 +97,12 @@ void sd_snap_reserve(sd_snap *s, size_t ng, size_t nf);
 sd_g *sd_snap_add_g(sd_snap *s);
 sd_frame *sd_snap_add_frames(sd_snap *s, size_t n);
 static inline const char *sd_str(const sd_snap *s, uint32_t id) { return s->strs->s[id]; }
+/* Frame k of g onwards. A snapshot without a single frame has no array
+ * (f NULL): never offset NULL, even by 0. */
+static inline const sd_frame *sd_frames_at(const sd_snap *s, const sd_g *g, uint32_t k) {
+  return s->f ? s->f + g->frame0 + k : NULL;
+}
+static inline const sd_frame *sd_frames(const sd_snap *s, const sd_g *g) { return sd_frames_at(s, g, 0); }
 
 /* The host's goroutine snapshot, taken now (the target must be attached). */
 int sd_snap_from_host(sd_ctx *c, sd_snap *out);
