@@ -32,6 +32,10 @@ int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *out);
 /* The same in two steps: reading the executable (no stop), then the stop. */
 int cli_open_target(pid_t pid, cli_target *out);
 int cli_capture(cli_target *t, const gr_snapshot_opts *o);
+/* The stop with any reader: what runs while the target is stopped and
+ * bound (t->prog, t->mem ready), on the same every-path release. */
+typedef int (*cli_reader)(cli_target *t, tgt_session *sess, void *payload);
+int cli_capture_with(cli_target *t, cli_reader read, void *payload);
 /* An executable not yet running (sonde exec): t->pid stays 0. */
 int cli_open_file(const char *path, cli_target *t);
 void cli_target_free(cli_target *t);
@@ -47,6 +51,7 @@ int cli_fail(int rc);
 double cli_peak_rss_mb(void);
 
 int cmd_goroutines(int argc, char **argv);
+int cmd_heap(int argc, char **argv);    /* sonde heap */
 int cmd_info(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
 int cmd_attach(int argc, char **argv);  /* sonde attach */

@@ -84,7 +84,15 @@ int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *t) {
   return rc ? rc : cli_capture(t, o);
 }
 
+static int read_goroutines(cli_target *t, tgt_session *sess, void *payload) {
+  return gr_snapshot_take(&t->prog, sess, payload, &t->snap);
+}
+
 int cli_capture(cli_target *t, const gr_snapshot_opts *o) {
+  return cli_capture_with(t, read_goroutines, (void *)(uintptr_t)o);
+}
+
+int cli_capture_with(cli_target *t, cli_reader read, void *payload) {
   pid_t pid = t->pid;
   int rc;
 
@@ -99,7 +107,7 @@ int cli_capture(cli_target *t, const gr_snapshot_opts *o) {
     t->nthreads = sess.nthreads;
     t->attach_ms = tgt_ms_between(&sess.t_attach, &sess.t_all_stopped);
     if ((rc = tgt_mem_open(&t->mem, pid)) == 0 && (rc = gr_program_bind(&t->prog, pid, t->info.exe, &t->mem)) == 0)
-      rc = gr_snapshot_take(&t->prog, &sess, o, &t->snap);
+      rc = read(t, &sess, payload);
     tgt_mem_invalidate(&t->mem);
     /* keep the first error's message; a detach failure is reported only alone */
     char saved[1024];

@@ -77,7 +77,7 @@ int cmd_layout(int argc, char **argv) {
       continue;
     }
     printf("%-20s %-18s %7lld %5llu  %-34s %s\n", s->st, s->path, (long long)L->off[i],
-           (unsigned long long)L->fsize[i], L->ftype[i], L->fsize[i] == s->size ? "ok" : "WRONG SIZE");
+           (unsigned long long)L->fsize[i], L->ftype[i], gr_layout_size_ok((gr_field)i, L->fsize[i]) ? "ok" : "WRONG SIZE");
   }
   for (int i = 0; i < GRL_SIZE_COUNT_; i++)
     printf("%-20s %-18s %7s %5llu\n", gr_layout_size_struct((gr_size)i), "(size)", "",

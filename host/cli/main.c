@@ -21,6 +21,7 @@ static void usage(FILE *f) {
         "\n"
         "Commands:\n"
         "  goroutines   every goroutine and its stack, in Go's own traceback format\n"
+        "  heap         the Go heap by size class: spans, objects and bytes in use\n"
         "  info         Go version and build information of a process or a binary\n"
         "  layout       the runtime struct fields sonde reads, as a binary has them\n"
         "  attach       stay attached with breakpoints on Go functions; report each hit\n"
@@ -75,6 +76,7 @@ int main(int argc, char **argv) {
     char *help_argv[] = {argv[2], "--help", NULL};
     if (!strcmp(argv[2], "goroutines")) return cmd_goroutines(2, help_argv);
     if (!strcmp(argv[2], "info")) return cmd_info(2, help_argv);
+    if (!strcmp(argv[2], "heap")) return cmd_heap(2, help_argv);
     if (!strcmp(argv[2], "layout")) return cmd_layout(2, help_argv);
     if (!strcmp(argv[2], "attach")) return cmd_attach(2, help_argv);
     if (!strcmp(argv[2], "exec")) return cmd_exec(2, help_argv);
@@ -90,6 +92,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "goroutines") || !strcmp(cmd, "gr")) return cmd_goroutines(argc - 1, argv + 1);
   if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
+  if (!strcmp(cmd, "heap")) return cmd_heap(argc - 1, argv + 1);
   if (!strcmp(cmd, "layout")) return cmd_layout(argc - 1, argv + 1);
   if (!strcmp(cmd, "attach")) return cmd_attach(argc - 1, argv + 1);
   if (!strcmp(cmd, "exec")) return cmd_exec(argc - 1, argv + 1);

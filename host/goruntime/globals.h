@@ -19,7 +19,8 @@
   X(ALLGPTR, "runtime.allgptr", 1)                        \
   X(FIRSTMODULEDATA, "runtime.firstmoduledata", 1)        \
   X(WAITREASONSTRINGS, "runtime.waitReasonStrings", 1)   \
-  X(DEBUG, "runtime.debug", 0 /* GODEBUG settings; read for tracebacklabels */)
+  X(DEBUG, "runtime.debug", 0 /* GODEBUG settings; read for tracebacklabels */) \
+  X(MHEAP, "runtime.mheap_", 0 /* the heap (heap.c) */)
 
 typedef enum {
 #define GR_GLOBAL_ENUM_(id, sym, req) GR_GLOBAL_##id,

@@ -47,6 +47,11 @@ static uint64_t struct_size(const gr_layout *L, const char *st) {
   return 0;
 }
 
+bool gr_layout_size_ok(gr_field f, uint64_t found) {
+  uint64_t want = k_fields[f].size;
+  return want ? found == want : found == 1 || found == 2 || found == 4 || found == 8;
+}
+
 int gr_layout_check(const gr_layout *L) {
   char msg[900] = "";
   size_t used = 0;
@@ -56,9 +61,13 @@ int gr_layout_check(const gr_layout *L) {
     char one[200] = "";
     if (L->off[i] < 0) {
       if (s->flags == LF_REQ) snprintf(one, sizeof one, "%s.%s is missing; ", s->st, s->path);
-    } else if (L->fsize[i] != s->size) {
-      snprintf(one, sizeof one, "%s.%s is %llu bytes, expected %llu; ", s->st, s->path,
-               (unsigned long long)L->fsize[i], (unsigned long long)s->size);
+    } else if (!gr_layout_size_ok((gr_field)i, L->fsize[i])) {
+      if (s->size)
+        snprintf(one, sizeof one, "%s.%s is %llu bytes, expected %llu; ", s->st, s->path,
+                 (unsigned long long)L->fsize[i], (unsigned long long)s->size);
+      else
+        snprintf(one, sizeof one, "%s.%s is %llu bytes, expected 1, 2, 4 or 8; ", s->st, s->path,
+                 (unsigned long long)L->fsize[i]);
     } else if (struct_size(L, s->st) && (uint64_t)L->off[i] + L->fsize[i] > struct_size(L, s->st)) {
       snprintf(one, sizeof one, "%s.%s at offset %lld runs past the end of the %llu-byte struct; ", s->st, s->path,
                (long long)L->off[i], (unsigned long long)struct_size(L, s->st));

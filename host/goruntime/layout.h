@@ -18,7 +18,8 @@
 
 enum { LF_REQ = 0, LF_OPT = 1 };
 
-/* X(id, struct, field path, size, accepted type names
+/* X(id, struct, field path, size (0: an unsigned integer whose width changed
+ * across Go versions, 1, 2, 4 or 8 bytes, read at the width found), accepted type names
  * A struct named "@runtime.x" means the (unnamed) type of variable runtime.x. ('|'-separated;
  * matched on the name's end, so a package move inside the runtime is fine),
  * LF_REQ or LF_OPT with the versions that have it) */
@@ -51,13 +52,29 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(MD_MAXPC, "runtime.moduledata", "maxpc", 8, "uintptr", LF_REQ)                             \
   X(MD_GOFUNC, "runtime.moduledata", "gofunc", 8, "uintptr", LF_REQ)                           \
   X(MD_NEXT, "runtime.moduledata", "next", 8, "*runtime.moduledata", LF_REQ)                   \
-  X(DBG_TRACEBACKLABELS, "@runtime.debug", "tracebacklabels", 4, "atomic.Int32", LF_OPT /* 1.26+ */)
+  X(DBG_TRACEBACKLABELS, "@runtime.debug", "tracebacklabels", 4, "atomic.Int32", LF_OPT /* 1.26+ */)  \
+  /* the heap (heap.c). Optional here: a Go release that moves one breaks  \
+   * the heap model, which names the field, never the goroutine view */    \
+  X(MH_ALLSPANS, "runtime.mheap", "allspans", 24, "[]*runtime.mspan", LF_OPT)                  \
+  X(MH_SWEEPGEN, "runtime.mheap", "sweepgen", 4, "uint32", LF_OPT)                             \
+  X(MS_STARTADDR, "runtime.mspan", "startAddr", 8, "uintptr", LF_OPT)                          \
+  X(MS_NPAGES, "runtime.mspan", "npages", 8, "uintptr", LF_OPT)                                \
+  X(MS_FREEINDEX, "runtime.mspan", "freeindex", 0, "uintptr|uint16", LF_OPT /* 2 bytes 1.22+ */) \
+  X(MS_NELEMS, "runtime.mspan", "nelems", 0, "uintptr|uint16", LF_OPT /* 2 bytes 1.22+ */)     \
+  X(MS_ALLOCBITS, "runtime.mspan", "allocBits", 8, "*runtime.gcBits", LF_OPT)                  \
+  X(MS_SWEEPGEN, "runtime.mspan", "sweepgen", 4, "uint32", LF_OPT)                             \
+  X(MS_ALLOCCOUNT, "runtime.mspan", "allocCount", 2, "uint16", LF_OPT)                         \
+  X(MS_SPANCLASS, "runtime.mspan", "spanclass", 1, "runtime.spanClass", LF_OPT)                \
+  X(MS_STATE, "runtime.mspan", "state", 1, "runtime.mSpanStateBox", LF_OPT)                    \
+  X(MS_ELEMSIZE, "runtime.mspan", "elemsize", 8, "uintptr", LF_OPT)                            \
+  X(MS_LARGETYPE, "runtime.mspan", "largeType", 8, "*runtime._type|abi.Type", LF_OPT /* 1.22+ */)
 
 /* X(id, struct) : struct sizes sonde needs */
 #define GR_LAYOUT_SIZES(X)  \
   X(SZ_G, "runtime.g")      \
   X(SZ_M, "runtime.m")      \
-  X(SZ_MODULEDATA, "runtime.moduledata")
+  X(SZ_MODULEDATA, "runtime.moduledata") \
+  X(SZ_MSPAN, "runtime.mspan")
 
 typedef enum {
 #define GR_FIELD_ENUM_(id, st, path, size, types, flags) GRL_##id,
@@ -82,6 +99,8 @@ typedef struct {
 } gr_layout;
 
 #define GR_OFF(L, id) ((L)->off[GRL_##id])
+/* A field's size as found matches the contract's (size 0: 1, 2, 4 or 8). */
+bool gr_layout_size_ok(gr_field f, uint64_t found);
 #define GR_HAS(L, id) ((L)->off[GRL_##id] >= 0)
 #define GR_SIZE(L, id) ((L)->size[GRL_##id])
 

@@ -18,7 +18,7 @@ static void complete_layout(gr_layout *L) {
   for (int i = 0; i < GRL_COUNT_; i++) {
     const gr_field_spec *s = gr_layout_spec((gr_field)i);
     L->off[i] = 8 * i;
-    L->fsize[i] = s->size;
+    L->fsize[i] = s->size ? s->size : 8; /* size 0: a width that changed across versions */
     size_t n = strcspn(s->types, "|");
     snprintf(L->ftype[i], sizeof L->ftype[i], "%.*s", (int)n, s->types);
   }
@@ -49,10 +49,26 @@ static void test_layout_spec_rows_are_well_formed(void **state) {
     assert_memory_equal(st, "runtime.", 8);
     assert_true(strlen(s->path) > 0);
     assert_true(strlen(s->types) > 0);
-    assert_true(s->size == 1 || s->size == 4 || s->size == 8);
+    /* 0: an unsigned integer whose width changed across versions; 24: a slice header */
+    assert_true(s->size == 0 || s->size == 1 || s->size == 2 || s->size == 4 || s->size == 8 || s->size == 24);
     assert_true(s->flags == LF_REQ || s->flags == LF_OPT);
   }
   assert_string_equal(gr_layout_size_struct(GRL_SZ_G), "runtime.g");
+}
+
+/* runtime.mspan.nelems was a uintptr before Go 1.22 and is a uint16 since:
+ * either width passes, anything else is refused naming the field. */
+static void test_layout_field_of_changing_width_takes_2_or_8_bytes_only(void **state) {
+  (void)state;
+  gr_layout L;
+  complete_layout(&L);
+  L.fsize[GRL_MS_NELEMS] = 2;
+  se_clear();
+  assert_int_equal(gr_layout_check(&L), 0);
+  assert_true(gr_layout_size_ok(GRL_MS_NELEMS, 8) && gr_layout_size_ok(GRL_MS_NELEMS, 2));
+  L.fsize[GRL_MS_NELEMS] = 3;
+  assert_refused_naming(&L, "runtime.mspan.nelems is 3 bytes, expected 1, 2, 4 or 8");
+  assert_false(gr_layout_size_ok(GRL_G_GOID, 4));
 }
 
 static void test_layout_missing_required_field_is_refused_and_named(void **state) {
@@ -154,6 +170,7 @@ static void test_layout_every_violation_is_reported(void **state) {
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_layout_complete_and_correct_passes),
     cmocka_unit_test(test_layout_spec_rows_are_well_formed),
+    cmocka_unit_test(test_layout_field_of_changing_width_takes_2_or_8_bytes_only),
     cmocka_unit_test(test_layout_missing_required_field_is_refused_and_named),
     cmocka_unit_test(test_layout_missing_optional_field_passes),
     cmocka_unit_test(test_layout_wrong_size_is_refused_and_named),

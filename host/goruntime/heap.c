@@ -1,0 +1,135 @@
+/* heap.c: the spans of the Go heap (heap.h).
+ *
+ * mheap_.allspans is an array of *mspan, read at once; the mspans are read
+ * in batches with one process_vm_readv each. Everything read is bounded:
+ * the array's length by GR_MAX_SPANS and its capacity, a span's fields by
+ * what the runtime can hold (nelems * elemsize within the span). A span
+ * that breaks a bound is counted as unreadable, never trusted. */
+#include "goruntime/heap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+enum { BATCH = 4096 };
+
+static uint64_t rd_uint(const uint8_t *b, int64_t off, uint64_t size) {
+  uint64_t v = 0;
+  memcpy(&v, b + off, size); /* little-endian: amd64 only */
+  return v;
+}
+
+int gr_heap_supported(const gr_program *p) {
+  static const gr_field need[] = {GRL_MH_ALLSPANS,  GRL_MH_SWEEPGEN, GRL_MS_STARTADDR, GRL_MS_NPAGES,
+                                  GRL_MS_NELEMS,    GRL_MS_SWEEPGEN, GRL_MS_ALLOCCOUNT, GRL_MS_SPANCLASS,
+                                  GRL_MS_STATE,     GRL_MS_ELEMSIZE};
+  const gr_layout *L = &p->layout;
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+    if (L->off[need[i]] < 0) {
+      const gr_field_spec *s = gr_layout_spec(need[i]);
+      return se_set(SE_NOTGO, "the heap model needs %s.%s, which this binary's runtime (%s) does not have",
+                    s->st, s->path, p->bi.go_version);
+    }
+  }
+  if (!GR_SIZE(L, SZ_MSPAN)) return se_set(SE_NOTGO, "the size of runtime.mspan is unknown for %s", p->bi.go_version);
+  if (!p->globals.addr[GR_GLOBAL_MHEAP])
+    return se_set(SE_NOTGO, "cannot find runtime.mheap_ in %s (%s): %s", p->img.path, p->globals.source,
+                  p->globals.addr[GR_GLOBAL_ALLGLEN] && !strcmp(p->globals.source, "symbol table")
+                      ? "the symbol table does not list it"
+                      : "locating it in stripped binaries (-ldflags=-s) is not supported yet");
+  return 0;
+}
+
+/* One mspan's bytes into out; false when they cannot be a span. */
+static bool parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_sweepgen, gr_span *out, uint8_t *state) {
+  *state = b[GR_OFF(L, MS_STATE)];
+  memset(out, 0, sizeof *out);
+  out->base = rd_uint(b, GR_OFF(L, MS_STARTADDR), 8);
+  out->npages = rd_uint(b, GR_OFF(L, MS_NPAGES), 8);
+  out->elemsize = rd_uint(b, GR_OFF(L, MS_ELEMSIZE), 8);
+  uint64_t nelems = rd_uint(b, GR_OFF(L, MS_NELEMS), L->fsize[GRL_MS_NELEMS]);
+  out->nalloc = (uint32_t)rd_uint(b, GR_OFF(L, MS_ALLOCCOUNT), 2);
+  uint8_t sc = b[GR_OFF(L, MS_SPANCLASS)];
+  out->sizeclass = sc >> 1;
+  out->noscan = sc & 1;
+  if (GR_HAS(L, MS_LARGETYPE)) out->large_type = rd_uint(b, GR_OFF(L, MS_LARGETYPE), 8);
+  uint32_t sg = (uint32_t)rd_uint(b, GR_OFF(L, MS_SWEEPGEN), 4);
+  /* mheap.go, mspan.sweepgen: h->sweepgen is "swept and ready", +3 "swept
+   * and then cached"; -2, -1 and +1 all mean not swept yet */
+  out->swept = sg == heap_sweepgen || sg == heap_sweepgen + 3;
+  if (*state != GR_SPAN_INUSE) return true;
+  /* a span of the heap: within the address space, its objects within it */
+  uint64_t bytes = out->npages * GR_PAGE_SIZE;
+  if (!out->npages || out->npages > (1ull << 35) / GR_PAGE_SIZE || out->base + bytes < out->base) return false;
+  if (!out->elemsize || nelems > 0xffffffffull || (uint64_t)out->nalloc > nelems || out->sizeclass >= GR_NUM_SIZE_CLASSES)
+    return false;
+  if (nelems && out->elemsize > bytes / nelems) return false;
+  out->nelems = (uint32_t)nelems;
+  return true;
+}
+
+int gr_heap_take(gr_program *p, gr_heap *out) {
+  memset(out, 0, sizeof *out);
+  int rc = gr_heap_supported(p);
+  if (rc) return rc;
+  const gr_layout *L = &p->layout;
+  uint64_t h = gr_rt(p, p->globals.addr[GR_GLOBAL_MHEAP]);
+  uint64_t sl[3];
+  uint32_t sweepgen;
+  if ((rc = tgt_mem_read(p->mem, h + (uint64_t)GR_OFF(L, MH_ALLSPANS), sl, sizeof sl)) != 0 ||
+      (rc = tgt_mem_read(p->mem, h + (uint64_t)GR_OFF(L, MH_SWEEPGEN), &sweepgen, sizeof sweepgen)) != 0)
+    return se_wrap(rc, "reading runtime.mheap_ at 0x%llx", (unsigned long long)h);
+  uint64_t n = sl[1];
+  if (n > sl[2] || n > GR_MAX_SPANS || (n && !sl[0]))
+    return se_set(SE_CORRUPT, "runtime.mheap_.allspans has length %llu and capacity %llu: not a heap sonde can read",
+                  (unsigned long long)n, (unsigned long long)sl[2]);
+  out->sweepgen = sweepgen;
+  out->nallspans = (size_t)n;
+  if (!n) return 0;
+
+  size_t ssz = (size_t)GR_SIZE(L, SZ_MSPAN);
+  uint64_t *ptrs = malloc((size_t)n * sizeof *ptrs);
+  uint8_t *buf = malloc(BATCH * ssz);
+  tgt_iov *iov = malloc(BATCH * sizeof *iov);
+  out->spans = malloc((size_t)n * sizeof *out->spans);
+  if (!ptrs || !buf || !iov || !out->spans) {
+    rc = se_set(SE_NOMEM, "out of memory for %llu spans", (unsigned long long)n);
+    goto done;
+  }
+  if ((rc = tgt_mem_read(p->mem, sl[0], ptrs, (size_t)n * sizeof *ptrs)) != 0) {
+    rc = se_wrap(rc, "reading runtime.mheap_.allspans (%llu spans)", (unsigned long long)n);
+    goto done;
+  }
+  for (size_t base = 0; base < n; base += BATCH) {
+    size_t k = n - base < BATCH ? (size_t)(n - base) : BATCH;
+    for (size_t i = 0; i < k; i++) iov[i] = (tgt_iov){ptrs[base + i], buf + i * ssz, ssz, false};
+    if ((rc = tgt_mem_readv(p->mem, iov, k)) != 0) goto done;
+    for (size_t i = 0; i < k; i++) {
+      uint8_t state;
+      gr_span sp;
+      if (!iov[i].ok || !ptrs[base + i] || !parse_span(L, buf + i * ssz, sweepgen, &sp, &state)) {
+        out->nunreadable++;
+        continue;
+      }
+      if (state == GR_SPAN_MANUAL) {
+        out->nmanual++;
+        out->manual_bytes += sp.npages * GR_PAGE_SIZE;
+      } else if (state == GR_SPAN_INUSE) {
+        if (!sp.swept) out->nunswept++;
+        out->spans[out->n++] = sp;
+      }
+    }
+  }
+done:
+  free(ptrs);
+  free(buf);
+  free(iov);
+  if (rc) gr_heap_free(out);
+  return rc;
+}
+
+void gr_heap_free(gr_heap *h) {
+  free(h->spans);
+  memset(h, 0, sizeof *h);
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""heap_e2e.py SONDE FIXTURE: `sonde heap -p PID` on a process with a known heap.
+
+Starts the heap fixture (tests/fixtures/heap: 100,000 48-byte objects with
+pointers, 50,000 100-byte byte slices, 2,000 1,000-byte pointer slices, 20
+100,000-byte slices, all reachable, then runtime.GC() twice and
+runtime.ReadMemStats) and checks:
+- `sonde heap -p PID --json` exits 0 with one JSON document;
+- its totals agree with the fixture's own runtime.ReadMemStats: objects with
+  HeapObjects and bytes with HeapAlloc, within 2%;
+- every span is swept (unswept_spans 0: the fixture ran the GC), none
+  unreadable;
+- the size classes hold what was allocated: at least 100,000 objects of 48
+  bytes, 50,000 of 112 (100-byte slices round up), 2,000 of 1,024, and at
+  least 20 large objects (class 0), each within 2% plus the runtime's own;
+- the text table exits 0 and shows the same total objects;
+- the fixture is unharmed afterwards: alive, no thread stopped or traced.
+Prints one line per check; exit status 0 when all pass, 1 if not, 2 if the
+test could not run.
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import agree  # noqa: E402  (thread_states)
+
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, ok))
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
+    return ok
+
+
+def near(have, want, rel=0.02):
+    return want > 0 and abs(have - want) <= rel * want
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__.split("\n\n")[0])
+        return 2
+    sonde, fixture = (os.path.abspath(a) for a in sys.argv[1:])
+    if not os.path.exists(fixture):
+        print("no Go fixture at %s (tests/e2e/build_fixtures.sh builds it)" % fixture)
+        return 2
+    fx = subprocess.Popen([fixture], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        # the two lines come at once, after the allocations and two GCs;
+        # ctest's timeout bounds a fixture that never says them
+        lines = [fx.stdout.readline().strip(), fx.stdout.readline().strip()]
+        if not lines[1].startswith("READY "):
+            print("setup: the fixture said %r" % lines)
+            return 2
+        stats = json.loads(lines[0])
+        pid = str(stats["pid"])
+        want = {k["name"]: k for k in stats["kinds"]}
+
+        p = subprocess.run([sonde, "heap", "-p", pid, "--json"], capture_output=True, text=True, timeout=120)
+        doc = {}
+        try:
+            doc = json.loads(p.stdout)
+        except ValueError:
+            pass
+        check("heap_json_exits_0_with_one_document", p.returncode == 0 and doc, "exit %d\n%s" % (p.returncode, p.stderr))
+        objs, nbytes = doc.get("objects", -1), doc.get("bytes", -1)
+        check("objects_agree_with_readmemstats_heapobjects", near(objs, stats["heap_objects"]),
+              "sonde %r, HeapObjects %r" % (objs, stats["heap_objects"]))
+        check("bytes_agree_with_readmemstats_heapalloc", near(nbytes, stats["heap_alloc"]),
+              "sonde %r, HeapAlloc %r" % (nbytes, stats["heap_alloc"]))
+        check("every_span_swept_and_readable", doc.get("unswept_spans") == 0 and doc.get("unreadable_spans") == 0,
+              "unswept %r, unreadable %r" % (doc.get("unswept_spans"), doc.get("unreadable_spans")))
+        by_size = {c["object_size"]: c for c in doc.get("classes", [])}
+        for name, size in (("node", 48), ("blob", 112), ("table", 1024)):
+            n = want[name]["count"]
+            got = by_size.get(size, {}).get("objects", 0)
+            check("class_%d_holds_the_%d_%ss" % (size, n, name), n <= got <= n * 1.02 + 200,
+                  "%d objects of %d bytes, want %d" % (got, size, n))
+        large = by_size.get(0, {})
+        n = want["big"]["count"]
+        check("large_objects_one_per_span", n <= large.get("objects", 0) <= n + 50
+              and large.get("objects") == large.get("spans"), repr(large))
+
+        p = subprocess.run([sonde, "heap", "-p", pid], capture_output=True, text=True, timeout=120)
+        check("heap_text_exits_0_with_the_same_total", p.returncode == 0 and "CLASS" in p.stdout and
+              (" in %d objects" % objs) in p.stdout.splitlines()[0], p.stdout[:300] + p.stderr)
+
+        probs = [] if fx.poll() is None else ["the fixture exited: %r" % fx.poll()]
+        if not probs:
+            probs = agree.thread_states(int(pid))
+        check("fixture_alive_not_stopped_not_traced", not probs, "; ".join(probs))
+    finally:
+        if fx.poll() is None:
+            fx.kill()
+        fx.wait()
+    failed = [n for n, ok in results if not ok]
+    print("%d of %d checks passed" % (len(results) - len(failed), len(results)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
