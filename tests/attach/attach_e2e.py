@@ -11,6 +11,7 @@ computed every result correctly (it exits 0 with wrong=0 on SIGTERM).
 """
 import os
 import re
+import select
 import signal
 import struct
 import subprocess
@@ -19,6 +20,22 @@ import time
 
 results = []
 
+
+
+def wait_attached(p, timeout=60):
+    """Reads p's standard error until sonde says it attached (or timeout
+    seconds pass); the lines read."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        r, _, _ = select.select([p.stderr], [], [], max(left, 0))
+        line = p.stderr.readline() if r else ""
+        if not line:
+            return "".join(lines)
+        lines.append(line)
+        if "attached to" in line:
+            return "".join(lines)
 
 def check(name, ok, detail=""):
     results.append((name, ok))
@@ -113,9 +130,13 @@ def main():
                           (signal.SIGHUP, (-signal.SIGHUP, 128 + signal.SIGHUP))):
             s = subprocess.Popen([sonde, "attach", "-p", str(pid), "-b", "main.hot", "-q"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            time.sleep(0.7)  # hits are flowing
+            # once sonde says it is attached (a fixed delay raced its start
+            # on a loaded machine, and the signal's default action won)
+            head = wait_attached(s)
+            time.sleep(0.3)  # hits are flowing
             s.send_signal(sig)
             _, err = s.communicate(timeout=60)
+            err = head + err
             check("%s_ends_the_session_cleanly" % sig.name, s.returncode in want and "detached" in err,
                   "rc %d: %s" % (s.returncode, err))
             after(sig.name)

@@ -228,13 +228,19 @@ def situations(sonde, fixture, started):
     started.append(fx)
     _, m = fx.out.wait_for(r"^READY (\d+)$")
     if m:
-        killer = threading.Timer(0.7, lambda: fx.p.kill())
-        killer.start()
-        rc, out, err = run([sonde, "attach", "-p", str(fx.p.pid), "-b", "main.hot", "--goid", "999999999", "-d",
-                            "30", "-q"])
-        killer.join()
+        # killed once sonde says it is attached, however long starting took
+        # on a loaded machine (a fixed delay raced sonde's start)
+        s = Proc([sonde, "attach", "-p", str(fx.p.pid), "-b", "main.hot", "--goid", "999999999", "-d", "30", "-q"])
+        started.append(s)
+        attached, _ = s.err.wait_for(r"attached to \d+")
+        if attached is not None:
+            time.sleep(0.2)
+            fx.p.kill()
+        rc = s.finish(RUN_TIMEOUT)
+        err = s.err.text()
         check("target_killed_while_attached_ends_the_session",
-              rc == 0 and "the process was killed by signal 9" in err, "rc %s: %s" % (rc, err))
+              attached is not None and rc == 0 and "the process was killed by signal 9" in err,
+              "rc %s: %s" % (rc, err))
     else:
         check("kill_fixture_ready", False, fx.err.text())
 

@@ -119,6 +119,22 @@ def has_func(g, fn):
     return any(f["function"] == fn for f in g["frames"])
 
 
+
+def wait_stderr(p, text, timeout=60):
+    """Reads p's standard error until a line holds text (or timeout seconds
+    pass); the lines read. Waiting on what sonde says, never on a fixed
+    delay: starting takes longer on a loaded machine."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while True:
+        r, _, _ = select.select([p.stderr], [], [], max(deadline - time.monotonic(), 0))
+        line = p.stderr.readline() if r else ""
+        if not line:
+            return "".join(lines)
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
+
 class Fixture:
     """The phases fixture, driven through its standard input."""
 
@@ -409,13 +425,14 @@ def main():
         with open(sess_ini, "w") as f:
             f.write("[stackdiff]\non_attach = yes\nevery = 400ms\ndiff = yes\noutput = auto-%n.json\n")
         shost = ["--config", sess_ini] + host[2:]
-        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "3s"] + shost, cwd=tmp,
+        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "4s"] + shost, cwd=tmp,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 stdin=subprocess.DEVNULL)
-        time.sleep(1.0)  # past the attach snapshot and an interval or two
+        head = wait_stderr(sess, "wrote auto-2.json")  # the attach snapshot and one interval are taken
         answer = fx.command("move 5")
         during = sess.poll() is None  # answered while sonde was still attached
         sout, serr = sess.communicate(timeout=120)
+        serr = head + serr
         check("session_process_runs_while_the_plugin_snapshots", answer == "OK move 5" and during,
               "fixture said %r, %s the session ended" % (answer, "before" if during else "after"))
         autos = sorted((f for f in os.listdir(tmp) if re.match(r"^auto-\d+\.json$", f)),
@@ -439,10 +456,10 @@ def main():
         # them, the host must let the process run again by itself.
         with open(sess_ini, "w") as f:
             f.write("[stackdiff]\non_attach = yes\noutput = first.json\n")
-        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "2s"] + shost, cwd=tmp,
+        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "4s"] + shost, cwd=tmp,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 stdin=subprocess.DEVNULL)
-        time.sleep(0.7)
+        head = wait_stderr(sess, "wrote first.json")  # the snapshot at attach is taken: the process must run now
         answer = fx.command("move 1")
         during = sess.poll() is None  # answered while sonde was still attached
         sout, serr = sess.communicate(timeout=120)
@@ -450,7 +467,7 @@ def main():
               answer == "OK move 1" and during and sess.returncode == 0
               and os.path.exists(os.path.join(tmp, "first.json")),
               "fixture said %r, %s the session ended; exit %r\n%s" %
-              (answer, "before" if during else "after", sess.returncode, serr[-800:]))
+              (answer, "before" if during else "after", sess.returncode, (head + serr)[-800:]))
 
         # `diff` with one file in a session compares it with the process now
         rc, out, err = run(["attach", "-p", spid, "--on-attach", "stackdiff diff --json c.json", "-d", "200ms"] + host)
