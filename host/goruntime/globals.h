@@ -43,7 +43,8 @@ const char *gr_global_name(gr_global g);
 /* The source for binaries without a symbol table (-ldflags=-s): moduledata
  * from .go.module (1.26+) or a pcHeader-pointer scan; allglen/allgptr from
  * the RIP-relative operands of runtime.forEachGRace; waitReasonStrings from
- * a data pattern. Every candidate is validated; one that fails is an error
+ * a data pattern; mheap_ (optional) from runtime.gcSweep, checked against
+ * runtime.(*mcache).allocLarge. Every candidate is validated; one that fails is an error
  * naming the global, never a guess. (globals_code.c) */
 int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out);
 

@@ -122,6 +122,30 @@ static int find_waitreasons(const gr_image *img, uint64_t *addr, uint64_t *size)
   return se_set(SE_NOTGO, "cannot find runtime.waitReasonStrings in .data");
 }
 
+/* runtime.mheap_, for the heap model. runtime.gcSweep (mgc.go) starts with
+ * lock(&mheap_.lock), then mheap_.sweepgen += 2: its operands 1 and 2 are
+ * mheap_ (lock is mheap's first field) and mheap_.sweepgen, which must be
+ * sweepgen's offset apart. runtime.(*mcache).allocLarge (mcache.go) loads
+ * mheap_ first: the two must agree. Verified on Go 1.19 and 1.21-1.27,
+ * stripped, PIE, -race, PGO, -N -l and external linking builds. */
+static int find_mheap(const gr_image *img, const pcln_table *t, uint64_t text, const gr_layout *L, uint64_t *out) {
+  if (!GR_HAS(L, MH_SWEEPGEN) || !GR_HAS(L, MH_ALLSPANS))
+    return se_set(SE_NOTGO, "the layout has no runtime.mheap fields to check runtime.mheap_ against");
+  uint64_t g[3], a[1];
+  int rc = rip_operands(img, t, text, "runtime.gcSweep", g, 3);
+  if (rc == 0) rc = rip_operands(img, t, text, "runtime.(*mcache).allocLarge", a, 1);
+  if (rc) return rc;
+  uint64_t h = g[1];
+  if (g[2] - h != (uint64_t)GR_OFF(L, MH_SWEEPGEN) || a[0] != h)
+    return se_set(SE_NOTGO, "runtime.gcSweep and runtime.(*mcache).allocLarge do not load runtime.mheap_ as sonde "
+                  "expects (0x%llx, 0x%llx, 0x%llx)", (unsigned long long)g[1], (unsigned long long)g[2],
+                  (unsigned long long)a[0]);
+  if (!seg_has(img, h, (uint64_t)GR_OFF(L, MH_ALLSPANS) + 24, 2 /* PF_W */))
+    return se_set(SE_NOTGO, "the runtime.mheap_ candidate 0x%llx is not writable data", (unsigned long long)h);
+  *out = h;
+  return 0;
+}
+
 int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out) {
   memset(out, 0, sizeof *out);
   out->source = "code and data patterns";
@@ -140,5 +164,9 @@ int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layo
   out->addr[GR_GLOBAL_ALLGLEN] = ops[0];
   out->addr[GR_GLOBAL_ALLGPTR] = ops[1];
   out->size[GR_GLOBAL_ALLGLEN] = out->size[GR_GLOBAL_ALLGPTR] = 8;
-  return find_waitreasons(img, &out->addr[GR_GLOBAL_WAITREASONSTRINGS], &out->size[GR_GLOBAL_WAITREASONSTRINGS]);
+  rc = find_waitreasons(img, &out->addr[GR_GLOBAL_WAITREASONSTRINGS], &out->size[GR_GLOBAL_WAITREASONSTRINGS]);
+  if (rc) return rc;
+  /* optional: only the heap model needs it, and says so when it is missing */
+  if (find_mheap(img, t, text, L, &out->addr[GR_GLOBAL_MHEAP]) != 0) se_clear();
+  return 0;
 }

@@ -37,7 +37,7 @@ int gr_heap_supported(const gr_program *p) {
     return se_set(SE_NOTGO, "cannot find runtime.mheap_ in %s (%s): %s", p->img.path, p->globals.source,
                   p->globals.addr[GR_GLOBAL_ALLGLEN] && !strcmp(p->globals.source, "symbol table")
                       ? "the symbol table does not list it"
-                      : "locating it in stripped binaries (-ldflags=-s) is not supported yet");
+                      : "runtime.gcSweep and runtime.(*mcache).allocLarge do not load it as in Go 1.19-1.27");
   return 0;
 }
 
