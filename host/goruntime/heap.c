@@ -41,8 +41,7 @@ int gr_heap_supported(const gr_program *p) {
   return 0;
 }
 
-/* One mspan's bytes into out; false when they cannot be a span. */
-static bool parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_sweepgen, gr_span *out, uint8_t *state) {
+bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_sweepgen, gr_span *out, uint8_t *state) {
   *state = b[GR_OFF(L, MS_STATE)];
   memset(out, 0, sizeof *out);
   out->base = rd_uint(b, GR_OFF(L, MS_STARTADDR), 8);
@@ -108,7 +107,7 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
     for (size_t i = 0; i < k; i++) {
       uint8_t state;
       gr_span sp;
-      if (!iov[i].ok || !ptrs[base + i] || !parse_span(L, buf + i * ssz, sweepgen, &sp, &state)) {
+      if (!iov[i].ok || !ptrs[base + i] || !gr_heap_parse_span(L, buf + i * ssz, sweepgen, &sp, &state)) {
         out->nunreadable++;
         continue;
       }

@@ -54,5 +54,10 @@ int gr_heap_supported(const gr_program *p);
 /* Reads every span. The process must be stopped; p bound to it. */
 int gr_heap_take(gr_program *p, gr_heap *out);
 void gr_heap_free(gr_heap *h);
+/* One mspan's bytes (GR_SIZE(L, SZ_MSPAN) of them) into out, with its
+ * mSpanState in *state. False when an in-use span cannot be one: no pages,
+ * more pages than 32 GiB, objects that do not fit in it, more allocated than
+ * slots, an unknown size class. Pure: bytes in, span out. */
+bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_sweepgen, gr_span *out, uint8_t *state);
 
 #endif

@@ -1,0 +1,138 @@
+/* test_heap.c: gr_heap_parse_span, the one place span bytes from a target
+ * are trusted or not. Crafted mspans, laid out as Go 1.27 and Go 1.19 lay
+ * them out (offsets from index/layouts), good and hostile: a hostile span
+ * is refused, never turned into counts. */
+#include "unit.h"
+
+#include <string.h>
+
+#include "goruntime/heap.h"
+
+enum { SPAN_SIZE = 168, SWEEPGEN = 40 };
+
+/* nelems_width 2: Go 1.22+ (uint16 at 50); 8: Go 1.19-1.21 (uintptr at 56) */
+static void layout(gr_layout *L, int nelems_width) {
+  gr_layout_init(L);
+  struct {
+    gr_field f;
+    int64_t off;
+    uint64_t size;
+  } rows[] = {{GRL_MS_STARTADDR, 24, 8}, {GRL_MS_NPAGES, 32, 8},   {GRL_MS_FREEINDEX, 48, 2},
+              {GRL_MS_NELEMS, nelems_width == 2 ? 50 : 56, (uint64_t)nelems_width},
+              {GRL_MS_ALLOCBITS, 72, 8},  {GRL_MS_SWEEPGEN, 88, 4}, {GRL_MS_ALLOCCOUNT, 96, 2},
+              {GRL_MS_SPANCLASS, 98, 1},  {GRL_MS_STATE, 99, 1},    {GRL_MS_ELEMSIZE, 104, 8}};
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    L->off[rows[i].f] = rows[i].off;
+    L->fsize[rows[i].f] = rows[i].size;
+  }
+  L->size[GRL_SZ_MSPAN] = SPAN_SIZE;
+}
+
+static void put(uint8_t *b, int64_t off, uint64_t v, size_t n) { memcpy(b + off, &v, n); }
+
+/* A one-page span of 48-byte objects (class 5, scan), 100 of 170 in use. */
+static void good_span(const gr_layout *L, uint8_t *b) {
+  memset(b, 0, SPAN_SIZE);
+  put(b, L->off[GRL_MS_STARTADDR], 0xc000100000ull, 8);
+  put(b, L->off[GRL_MS_NPAGES], 1, 8);
+  put(b, L->off[GRL_MS_NELEMS], 170, L->fsize[GRL_MS_NELEMS]);
+  put(b, L->off[GRL_MS_ALLOCCOUNT], 100, 2);
+  put(b, L->off[GRL_MS_SPANCLASS], 5 << 1, 1);
+  put(b, L->off[GRL_MS_STATE], GR_SPAN_INUSE, 1);
+  put(b, L->off[GRL_MS_ELEMSIZE], 48, 8);
+  put(b, L->off[GRL_MS_SWEEPGEN], SWEEPGEN, 4);
+}
+
+static void test_heap_good_span_is_read_at_each_nelems_width(void **state) {
+  (void)state;
+  for (int w = 2; w <= 8; w += 6) {
+    gr_layout L;
+    layout(&L, w);
+    uint8_t b[SPAN_SIZE];
+    good_span(&L, b);
+    gr_span sp;
+    uint8_t st;
+    assert_true(gr_heap_parse_span(&L, b, SWEEPGEN, &sp, &st));
+    assert_int_equal(st, GR_SPAN_INUSE);
+    assert_int_equal(sp.base, 0xc000100000ull);
+    assert_int_equal(sp.nelems, 170);
+    assert_int_equal(sp.nalloc, 100);
+    assert_int_equal(sp.sizeclass, 5);
+    assert_false(sp.noscan);
+    assert_int_equal(sp.elemsize, 48);
+    assert_true(sp.swept);
+  }
+}
+
+/* mheap.go: h->sweepgen swept; +3 swept then cached; -2, -1, +1 not swept */
+static void test_heap_sweepgen_says_whether_counts_are_exact(void **state) {
+  (void)state;
+  gr_layout L;
+  layout(&L, 2);
+  uint8_t b[SPAN_SIZE];
+  struct {
+    uint32_t sg;
+    bool swept;
+  } cases[] = {{SWEEPGEN, true}, {SWEEPGEN + 3, true}, {SWEEPGEN - 2, false}, {SWEEPGEN - 1, false},
+               {SWEEPGEN + 1, false}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    good_span(&L, b);
+    put(b, L.off[GRL_MS_SWEEPGEN], cases[i].sg, 4);
+    gr_span sp;
+    uint8_t st;
+    assert_true(gr_heap_parse_span(&L, b, SWEEPGEN, &sp, &st));
+    assert_int_equal(sp.swept, cases[i].swept);
+  }
+}
+
+static void test_heap_hostile_spans_are_refused(void **state) {
+  (void)state;
+  gr_layout L;
+  layout(&L, 8);
+  struct {
+    gr_field f;
+    uint64_t v;
+    const char *why;
+  } bad[] = {
+      {GRL_MS_NPAGES, 0, "no pages"},
+      {GRL_MS_NPAGES, 1ull << 40, "more than 32 GiB"},
+      {GRL_MS_STARTADDR, ~0ull - 100, "wraps the address space"},
+      {GRL_MS_ALLOCCOUNT, 171, "more allocated than slots"},
+      {GRL_MS_NELEMS, 1ull << 33, "more slots than 32 bits"},
+      {GRL_MS_NELEMS, 1000, "1000 48-byte objects do not fit in one page"},
+      {GRL_MS_ELEMSIZE, 0, "no element size"},
+      {GRL_MS_SPANCLASS, 68 << 1, "size class 68 does not exist"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    uint8_t b[SPAN_SIZE];
+    good_span(&L, b);
+    put(b, L.off[bad[i].f], bad[i].v, L.fsize[bad[i].f]);
+    gr_span sp;
+    uint8_t st;
+    if (gr_heap_parse_span(&L, b, SWEEPGEN, &sp, &st)) fail_msg("accepted a span with %s", bad[i].why);
+  }
+}
+
+/* Stacks and other manual spans are counted apart, never checked as heap */
+static void test_heap_manual_span_is_not_heap(void **state) {
+  (void)state;
+  gr_layout L;
+  layout(&L, 2);
+  uint8_t b[SPAN_SIZE];
+  good_span(&L, b);
+  put(b, L.off[GRL_MS_STATE], GR_SPAN_MANUAL, 1);
+  put(b, L.off[GRL_MS_ELEMSIZE], 0, 8); /* stacks have none */
+  gr_span sp;
+  uint8_t st;
+  assert_true(gr_heap_parse_span(&L, b, SWEEPGEN, &sp, &st));
+  assert_int_equal(st, GR_SPAN_MANUAL);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_heap_good_span_is_read_at_each_nelems_width),
+    cmocka_unit_test(test_heap_sweepgen_says_whether_counts_are_exact),
+    cmocka_unit_test(test_heap_hostile_spans_are_refused),
+    cmocka_unit_test(test_heap_manual_span_is_not_heap),
+};
+
+UNIT_MAIN(tests)
