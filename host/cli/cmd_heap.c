@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/error.h"
 #include "cli/cli.h"
@@ -30,6 +31,7 @@ static void help(FILE *f) {
         "  -p, --pid PID   the process\n"
         "      --json      JSON instead of a table\n"
         "  -o, --output F  write to F instead of standard output\n"
+        "      --stats     print timings to stderr: how long the target was stopped, RSS, ...\n"
         "\n"
         "Exit codes: 0 ok, 2 usage, 3 no such process, 4 permission denied, 5 not a Go\n"
         "program or a binary whose heap sonde cannot read, 7 exited while reading;\n"
@@ -118,11 +120,11 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
 }
 
 int cmd_heap(int argc, char **argv) {
-  enum { O_JSON = 256 };
+  enum { O_JSON = 256, O_STATS };
   static const struct option longopts[] = {{"pid", required_argument, 0, 'p'},    {"json", no_argument, 0, O_JSON},
-                                           {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
-                                           {0, 0, 0, 0}};
-  bool json = false;
+                                           {"output", required_argument, 0, 'o'}, {"stats", no_argument, 0, O_STATS},
+                                           {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+  bool json = false, stats = false;
   const char *pidarg = NULL, *output = NULL;
   optind = 1;
   opterr = 0;
@@ -133,6 +135,7 @@ int cmd_heap(int argc, char **argv) {
       case 'o': output = optarg; break;
       case 'h': help(stdout); return 0;
       case O_JSON: json = true; break;
+      case O_STATS: stats = true; break;
       default:
         fprintf(stderr, "sonde heap: unknown or incomplete option '%s'; see 'sonde heap --help'\n", argv[optind - 1]);
         return se_exit_status(SE_USAGE);
@@ -147,12 +150,15 @@ int cmd_heap(int argc, char **argv) {
   int rc = cli_parse_pid(pidarg, &pid);
   if (rc) return cli_fail(rc);
 
+  struct timespec t0, t1, t2;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   cli_target t;
   gr_heap h;
   memset(&h, 0, sizeof h);
   rc = cli_open_target(pid, &t);
   if (rc == 0) rc = gr_heap_supported(&t.prog); /* refuse before stopping anything */
   if (rc == 0) rc = cli_capture_with(&t, read_heap, &h);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
   if (rc == 0) {
     totals cls[GR_NUM_SIZE_CLASSES], all;
     uint64_t elem[GR_NUM_SIZE_CLASSES];
@@ -175,6 +181,13 @@ int cmd_heap(int argc, char **argv) {
       if (f != stdout && fclose(f) != 0) rc = se_set(SE_IO, "cannot write %s", output);
     }
   }
+  clock_gettime(CLOCK_MONOTONIC, &t2);
+  if (stats && rc == 0)
+    fprintf(stderr,
+            "sonde: stats: spans %zu in use (of %zu), threads %zu, target stopped %.2f ms (stopping took %.2f ms), "
+            "read %.2f ms, print %.2f ms, total %.2f ms, read syscalls %llu, peak RSS %.1f MiB\n",
+            h.n, h.nallspans, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1), tgt_ms_between(&t1, &t2),
+            tgt_ms_between(&t0, &t2), (unsigned long long)t.mem.n_syscalls, cli_peak_rss_mb());
   gr_heap_free(&h);
   cli_target_free(&t);
   return rc ? cli_fail(rc) : 0;
