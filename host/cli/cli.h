@@ -43,6 +43,10 @@ void cli_target_free(cli_target *t);
 /* The signals that end sonde (INT, TERM, HUP, QUIT): blocked while a
  * target is stopped, so they take effect only once it runs again. */
 void cli_stop_signals(sigset_t *set);
+/* The process of `sonde CMD`: -p's value (pidarg, may be NULL) or the one
+ * operand left after the options (from optind). 0 with *out set, or the
+ * exit status after printing why (none, too many, not a PID). */
+int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, pid_t *out);
 /* Parses a PID argument; SE_USAGE with a message when it is not one. */
 int cli_parse_pid(const char *s, pid_t *out);
 /* Prints "sonde: MESSAGE" for the last error and returns its exit status. */

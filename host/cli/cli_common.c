@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "cli/cli.h"
@@ -86,6 +87,17 @@ int cli_snapshot(pid_t pid, const gr_snapshot_opts *o, cli_target *t) {
 
 static int read_goroutines(cli_target *t, tgt_session *sess, void *payload) {
   return gr_snapshot_take(&t->prog, sess, payload, &t->snap);
+}
+
+int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, pid_t *out) {
+  if (!pidarg && optind < argc) pidarg = argv[optind++];
+  if (!pidarg || optind < argc) {
+    fprintf(stderr, "sonde %s: %s; see 'sonde %s --help'\n", cmd,
+            pidarg ? "too many arguments" : "which process? give -p PID", cmd);
+    return se_exit_status(SE_USAGE);
+  }
+  int rc = cli_parse_pid(pidarg, out);
+  return rc ? cli_fail(rc) : 0;
 }
 
 int cli_capture(cli_target *t, const gr_snapshot_opts *o) {

@@ -65,15 +65,9 @@ int cmd_goroutines(int argc, char **argv) {
         return se_exit_status(SE_USAGE);
     }
   }
-  if (!pidarg && optind < argc) pidarg = argv[optind++];
-  if (!pidarg || optind < argc) {
-    fprintf(stderr, "sonde goroutines: %s; see 'sonde goroutines --help'\n",
-            pidarg ? "too many arguments" : "which process? give -p PID");
-    return se_exit_status(SE_USAGE);
-  }
   pid_t pid;
-  int rc = cli_parse_pid(pidarg, &pid);
-  if (rc) return cli_fail(rc);
+  int rc = cli_pid_operand("goroutines", pidarg, argc, argv, &pid);
+  if (rc) return rc;
 
   struct timespec t0, t1, t2;
   clock_gettime(CLOCK_MONOTONIC, &t0);
