@@ -22,7 +22,22 @@
 
 #include "sd.h"
 
-enum { MAX_SAMPLES = 64, CONTEXT_FRAMES = 3 };
+enum { CONTEXT_FRAMES = 3 };
+
+/* The lowest goroutine ids of a set, up to a cap (--samples). The array
+ * comes with the first id, so a table of 100,000 stacks costs 8 bytes a
+ * sample taken, not a fixed array per entry. */
+typedef struct {
+  int64_t *v;
+  uint32_t n;
+} idlist;
+
+static int idlist_add(idlist *l, uint32_t cap, int64_t id) {
+  if (l->n >= cap) return 0;
+  if (!l->v && !(l->v = malloc(cap * sizeof *l->v))) return -1;
+  l->v[l->n++] = id;
+  return 0;
+}
 
 /* ---- a hash index over entries kept elsewhere ------------------------------------ */
 
@@ -87,8 +102,7 @@ typedef struct {
 typedef struct {
   gref rep;      /* the first goroutine seen with this stack */
   uint64_t n[2]; /* goroutines with it in A and B */
-  int64_t sample[2][MAX_SAMPLES];
-  uint32_t nsample[2];
+  idlist sample[2]; /* ids with this stack, in A and in B */
 } sig;
 
 typedef struct {
@@ -159,7 +173,7 @@ static uint32_t sig_of(sigtab *t, const sd_snap *s, const sd_g *g, int side, int
   if (count) {
     sig *e = &t->e[id];
     e->n[side]++;
-    if (e->nsample[side] < t->samples) e->sample[side][e->nsample[side]++] = g->id;
+    if (idlist_add(&e->sample[side], t->samples, g->id) != 0) return UINT32_MAX;
   }
   return id;
 }
@@ -172,8 +186,7 @@ typedef struct {
   uint32_t key[KEY_WORDS];
   gref a, b; /* a representative; a.g NULL for created, b.g NULL for exited */
   uint64_t n;
-  int64_t sample[MAX_SAMPLES];
-  uint32_t nsample;
+  idlist sample;
 } group;
 
 typedef struct {
@@ -220,14 +233,13 @@ static int group_add(grouptab *t, const uint32_t *key, gref a, gref b, int64_t i
   }
   group *g = &t->e[gi];
   g->n++;
-  if (g->nsample < t->samples) g->sample[g->nsample++] = id;
-  return 0;
+  return idlist_add(&g->sample, t->samples, id);
 }
 
 static int group_cmp(const void *pa, const void *pb) {
   const group *a = pa, *b = pb;
   if (a->n != b->n) return a->n > b->n ? -1 : 1;
-  return a->sample[0] < b->sample[0] ? -1 : a->sample[0] > b->sample[0];
+  return a->sample.v[0] < b->sample.v[0] ? -1 : a->sample.v[0] > b->sample.v[0]; /* every group has a sample */
 }
 
 /* ---- the comparison -------------------------------------------------------------------- */
@@ -290,7 +302,8 @@ static int sig_order_cmp(const void *pa, const void *pb, void *ctx) {
   uint64_t ma = da < 0 ? (uint64_t)-da : (uint64_t)da, mb = db < 0 ? (uint64_t)-db : (uint64_t)db;
   if (ma != mb) return ma > mb ? -1 : 1;
   if (a->n[1] != b->n[1]) return a->n[1] > b->n[1] ? -1 : 1;
-  int64_t xa = a->nsample[1] ? a->sample[1][0] : a->sample[0][0], xb = b->nsample[1] ? b->sample[1][0] : b->sample[0][0];
+  const idlist *la = a->sample[1].n ? &a->sample[1] : &a->sample[0], *lb = b->sample[1].n ? &b->sample[1] : &b->sample[0];
+  int64_t xa = la->v[0], xb = lb->v[0]; /* a counted stack has a sample on one side at least */
   return xa < xb ? -1 : xa > xb;
 }
 
@@ -384,12 +397,18 @@ static void diff_free(diff *d) {
     free(d->ids[side]);
     free(d->exact[side]);
   }
-  free(d->sigs.e);
-  free(d->sigs.x.slot);
-  free(d->stacks.e);
-  free(d->stacks.x.slot);
+  sigtab *st[] = {&d->sigs, &d->stacks};
+  for (int k = 0; k < 2; k++) {
+    for (size_t i = 0; i < st[k]->n; i++) {
+      free(st[k]->e[i].sample[0].v);
+      free(st[k]->e[i].sample[1].v);
+    }
+    free(st[k]->e);
+    free(st[k]->x.slot);
+  }
   grouptab *gt[] = {&d->changed, &d->created, &d->exited};
   for (int k = 0; k < 3; k++) {
+    for (size_t i = 0; i < gt[k]->n; i++) free(gt[k]->e[i].sample.v);
     free(gt[k]->e);
     free(gt[k]->x.slot);
   }
@@ -475,9 +494,9 @@ static void put_json(diff *d, sd_out *o) {
     sd_key_u64(o, ", \"b\": ", e->n[1]);
     sd_key_i64(o, ", \"delta\": ", (int64_t)e->n[1] - (int64_t)e->n[0]);
     sd_out_puts(o, ", \"sample_ids_a\": ");
-    put_ids(o, e->sample[0], e->nsample[0]);
+    put_ids(o, e->sample[0].v, e->sample[0].n);
     sd_out_puts(o, ", \"sample_ids_b\": ");
-    put_ids(o, e->sample[1], e->nsample[1]);
+    put_ids(o, e->sample[1].v, e->sample[1].n);
     sd_out_puts(o, "}");
   }
   sd_out_puts(o, d->nsigorder ? "\n  ],\n  \"created\": [" : "],\n  \"created\": [");
@@ -621,7 +640,7 @@ static void group_head(text *t, const group *g) {
   sd_out_printf(t->o, "  %" PRIu64 " goroutine%s", g->n, g->n == 1 ? "" : "s");
   paint(t, DIM);
   sd_out_puts(t->o, " (");
-  samples_text(t, g->sample, g->nsample, g->n);
+  samples_text(t, g->sample.v, g->sample.n, g->n);
   sd_out_puts(t->o, ")");
   paint(t, RESET);
 }
@@ -692,7 +711,7 @@ static void put_text(diff *d, sd_out *o, int color) {
     if (!e->rep.g->nframes) sd_out_puts(o, "            (no frames)\n");
     paint(&t, DIM);
     sd_out_printf(o, "            goroutines in %c: ", side ? 'B' : 'A');
-    samples_text(&t, e->sample[side], e->nsample[side], e->n[side]);
+    samples_text(&t, e->sample[side].v, e->sample[side].n, e->n[side]);
     paint(&t, RESET);
     sd_out_puts(o, "\n");
   }

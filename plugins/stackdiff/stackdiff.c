@@ -42,6 +42,7 @@ typedef struct {
    * session (sonde attach, sonde exec) */
   uint64_t every_ms; /* every = 10s */
   int on_attach, on_hit, auto_diff;
+  sd_diff_opts defaults; /* diff's options from [stackdiff], read at load */
   char output[4096]; /* output = stackdiff-%n.json */
 } sd_state;
 
@@ -152,7 +153,6 @@ static int opt_value(int argc, char **argv, int *i, const char *shrt, const char
   return 0;
 }
 
-static int diff_defaults(sd_ctx *c, sd_diff_opts *o);
 static int resolve_color(sd_diff_opts *o, const char *path);
 
 static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
@@ -179,10 +179,6 @@ static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   if (with_diff && !path)
     return api->fail(h, SONDE_EINVAL, "snapshot --diff prints the diff on standard output: give -o FILE for the "
                      "snapshot itself");
-  sd_diff_opts dopts;
-  int rc = diff_defaults(&c, &dopts);
-  if (rc != SONDE_OK) return rc;
-
   char expanded[4096];
   if (path) {
     if (expand_path(path, st->seq + 1, expanded, sizeof expanded) != 0)
@@ -192,7 +188,7 @@ static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   }
   st->seq++;
   sd_snap snap;
-  rc = take_live(st, &c, &snap);
+  int rc = take_live(st, &c, &snap);
   if (rc != SONDE_OK) return rc;
   sd_dest d;
   rc = dest_open(&d, &c, path);
@@ -200,6 +196,7 @@ static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   if (rc == SONDE_OK && path) api->message(h, SONDE_LOG_INFO, "wrote %s (%zu goroutines)", path, snap.ng);
   if (rc == SONDE_OK && with_diff && st->have_last) {
     /* what changed since the previous snapshot of this session */
+    sd_diff_opts dopts = st->defaults;
     resolve_color(&dopts, NULL);
     snap.file = path;
     sd_dest out;
@@ -328,9 +325,8 @@ static int sd_cmd_diff(sonde_host *h, void *state, int argc, char **argv) {
   sd_state *st = state;
   const sonde_host_api *api = st->api;
   sd_ctx c = {h, api};
-  sd_diff_opts o;
-  int rc = diff_defaults(&c, &o);
-  if (rc != SONDE_OK) return rc;
+  sd_diff_opts o = st->defaults;
+  int rc = SONDE_OK;
   const char *files[2] = {NULL, NULL}, *path = NULL;
   int nfiles = 0;
   for (int i = 1; i < argc; i++) {
@@ -364,44 +360,37 @@ static int sd_cmd_diff(sonde_host *h, void *state, int argc, char **argv) {
                      "--every 10s 'stackdiff diff'` it compares the process with the previous snapshot", DIFF_USAGE);
   resolve_color(&o, path);
 
-  /* A: a file, or the last snapshot; B: a file, or now. Files get their own
-   * string table; a live B shares the session's. */
+  /* A: a file, or the last snapshot; B: a file, or now. Two files get a
+   * string table of their own; a live B shares the session's. */
+  int own = nfiles == 2; /* fewer is refused above unless attached */
   sd_strtab strs;
-  int own = st->attached && nfiles < 2 ? 0 : 1;
   sd_strtab *tab = own ? &strs : &st->strs;
   if (own && sd_strtab_init(&strs) != 0) return api->fail(h, SONDE_ENOMEM, "out of memory");
   sd_snap a, b;
   sd_snap_init(&a, tab);
   sd_snap_init(&b, tab);
-  int live_b = nfiles < 2, a_is_last = 0;
-  if (nfiles == 2) {
+  const sd_snap *pa = &a; /* NULL: the session's first diff, nothing to compare with */
+  if (own) {
     rc = read_pair(&c, files, &a, &b);
   } else {
-    if (nfiles == 1) {
-      char err[700];
-      if ((rc = sd_snap_read(files[0], &a, err, sizeof err)) != SONDE_OK) rc = api->fail(h, rc, "%s", err);
-    } else if (st->have_last) {
-      a = st->last;
-      a_is_last = 1;
-    }
+    char err[700];
+    if (nfiles == 1 && (rc = sd_snap_read(files[0], &a, err, sizeof err)) != SONDE_OK) rc = api->fail(h, rc, "%s", err);
+    if (nfiles == 0) pa = st->have_last ? &st->last : NULL;
     if (rc == SONDE_OK) rc = take_live(st, &c, &b);
   }
-  if (rc == SONDE_OK && live_b && nfiles == 0 && !a_is_last) {
-    /* the first diff of a session: nothing to compare with yet */
+  if (rc == SONDE_OK && !pa) {
     api->message(h, SONDE_LOG_INFO, "first snapshot (%zu goroutines) taken; the next `stackdiff diff` compares "
                  "against it", b.ng);
   } else if (rc == SONDE_OK) {
     sd_dest d;
     rc = dest_open(&d, &c, path);
-    if (rc == SONDE_OK) rc = dest_close(&d, &c, sd_diff(&c, &a, &b, &o, &d.o));
+    if (rc == SONDE_OK) rc = dest_close(&d, &c, sd_diff(&c, pa, &b, &o, &d.o));
   }
-  if (rc == SONDE_OK && live_b) {
-    keep_last(st, &b); /* frees the old last, which may be a */
-    if (a_is_last) sd_snap_init(&a, tab);
-  } else {
+  sd_snap_free(&a);
+  if (rc == SONDE_OK && !own)
+    keep_last(st, &b); /* the process now: the next diff's A */
+  else
     sd_snap_free(&b);
-  }
-  if (!a_is_last) sd_snap_free(&a);
   if (own) sd_strtab_free(&strs);
   return rc;
 }
@@ -424,8 +413,7 @@ static uint64_t parse_ms(const char *v) {
 static int read_config(sonde_host *h, sd_state *st) {
   const sonde_host_api *api = st->api;
   sd_ctx c = {h, api};
-  sd_diff_opts o;
-  int rc = diff_defaults(&c, &o);
+  int rc = diff_defaults(&c, &st->defaults);
   if (rc != SONDE_OK) return rc;
   const char *v;
   if ((v = api->config_get(h, "every")) && !(st->every_ms = parse_ms(v)))
