@@ -67,3 +67,36 @@ bench_paths() {
     [ -x "$(command -v "$t")" ] || die "$t not found (apt-get install -y time cmake)"
   done
 }
+
+# fixture_start CMD...: starts a fixture with its standard input a fifo this
+# script holds open (fixture_fd: write commands to it; the fixture sees its
+# input end when we let go), output in $out/fixture.log. Sets fx_pid, makes
+# every exit stop it, and waits up to 120 s for its "READY <fx_pid>" line.
+fixture_start() {
+  local i
+  rm -f "$out/fixture.fifo"
+  mkfifo "$out/fixture.fifo"
+  "$@" <"$out/fixture.fifo" >"$out/fixture.log" 2>&1 &
+  fx_pid=$!
+  exec {fixture_fd}>"$out/fixture.fifo"
+  trap 'fixture_stop' EXIT
+  trap 'fixture_stop; exit 130' INT TERM
+  for ((i = 0; i < 1200; i++)); do
+    grep -q '^READY ' "$out/fixture.log" && break
+    kill -0 "$fx_pid" 2>/dev/null || die "fixture exited: $(cat "$out/fixture.log")"
+    sleep 0.1
+  done
+  [ "$(awk '/^READY /{print $2; exit}' "$out/fixture.log")" = "$fx_pid" ] ||
+    die "fixture not READY as pid $fx_pid: $(head -c 500 "$out/fixture.log")"
+}
+
+# fixture_stop: the fixture is sent SIGCONT (should a failure have left it
+# stopped) and ended; its fifo is let go.
+fixture_stop() {
+  if [ -n "${fx_pid:-}" ]; then
+    kill -CONT "$fx_pid" 2>/dev/null; kill "$fx_pid" 2>/dev/null; wait "$fx_pid" 2>/dev/null
+    fx_pid=""
+  fi
+  [ -n "${fixture_fd:-}" ] && exec {fixture_fd}>&- 2>/dev/null
+  fixture_fd=""
+}

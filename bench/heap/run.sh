@@ -39,28 +39,9 @@ bench_paths
 build_sonde_release "$root" "$build" "$out/cmake.log"
 build_go_fixture "$here/fixture" "$out/fixture-go$v" "$v" "$out"
 
-fx_pid=""
-stop_fixture() {
-  if [ -n "$fx_pid" ]; then
-    kill -CONT "$fx_pid" 2>/dev/null; kill "$fx_pid" 2>/dev/null; wait "$fx_pid" 2>/dev/null
-    fx_pid=""
-  fi
-  exec {hold_fd}>&- 2>/dev/null
-}
-trap 'stop_fixture' EXIT
-trap 'stop_fixture; exit 130' INT TERM
-
 log "Go $v: starting the fixture with a $mb MiB heap"
-# its standard input is a fifo held open here: it waits until we let go
-rm -f "$out/hold.fifo"
-mkfifo "$out/hold.fifo"
-"$out/fixture-go$v" -mb "$mb" <"$out/hold.fifo" >"$out/fixture.log" 2>&1 &
-fx_pid=$!
-exec {hold_fd}>"$out/hold.fifo"
-for ((i = 0; i < 1200; i++)); do grep -q '^READY ' "$out/fixture.log" && break; sleep 0.1; done
-grep -q '^READY ' "$out/fixture.log" || die "fixture not READY: $(cat "$out/fixture.log")"
+fixture_start "$out/fixture-go$v" -mb "$mb" # it holds its heap until its input ends
 ready=$(grep '^READY ' "$out/fixture.log")
-[ "$(awk '{print $2}' <<<"$ready")" = "$fx_pid" ] || die "the fixture printed an unexpected pid: $ready"
 heap_alloc=$(sed -n 's/.*heap_alloc=\([0-9]*\).*/\1/p' <<<"$ready")
 heap_objects=$(sed -n 's/.*heap_objects=\([0-9]*\).*/\1/p' <<<"$ready")
 log "fixture pid $fx_pid: HeapAlloc $heap_alloc, HeapObjects $heap_objects"

@@ -50,28 +50,13 @@ host_opts=(--plugin-dir "$build/plugins" --index "$build/plugins/plugins.yaml")
 build_go_fixture "$here/fixture" "$out/fixture-go$v" "$v" "$out"
 
 # ---- the fixture, driven through a fifo ----------------------------------------
-fx_pid=""
-stop_fixture() {
-  if [ -n "$fx_pid" ]; then
-    kill -CONT "$fx_pid" 2>/dev/null; kill "$fx_pid" 2>/dev/null; wait "$fx_pid" 2>/dev/null
-    fx_pid=""
-  fi
-  exec {cmd_fd}>&- 2>/dev/null
-}
-trap 'stop_fixture' EXIT
-trap 'stop_fixture; exit 130' INT TERM
-
-rm -f "$out/cmd.fifo"
-mkfifo "$out/cmd.fifo"
-"$out/fixture-go$v" -depth "$depth" <"$out/cmd.fifo" >"$out/fixture.log" 2>&1 &
-fx_pid=$!
-exec {cmd_fd}>"$out/cmd.fifo"
+fixture_start "$out/fixture-go$v" -depth "$depth"
 
 # say COMMAND: sends it and waits for the fixture's next OK.
 oks=0
 say() {
   local i
-  echo "$1" >&"$cmd_fd"
+  echo "$1" >&"$fixture_fd"
   oks=$((oks + 1))
   for ((i = 0; i < 3000; i++)); do
     [ "$(grep -c '^OK' "$out/fixture.log")" -ge "$oks" ] && return 0
@@ -80,8 +65,6 @@ say() {
   done
   die "fixture did not finish '$1' in 300 s"
 }
-for ((i = 0; i < 100; i++)); do grep -q '^READY ' "$out/fixture.log" && break; sleep 0.1; done
-grep -q '^READY ' "$out/fixture.log" || die "fixture not READY"
 
 # timed OUT ERR CMD...: runs sonde CMD, sets t_ms (wall) and t_rss (MiB).
 timed() {
@@ -119,7 +102,7 @@ size_a=$(stat -c %s "$out/a.json") size_b=$(stat -c %s "$out/b.json")
 ng_a=$(head -c 400 "$out/a.json" | sed -n 's/.*"goroutine_count": \([0-9]*\).*/\1/p')
 ng_b=$(head -c 400 "$out/b.json" | sed -n 's/.*"goroutine_count": \([0-9]*\).*/\1/p')
 log "A: $ng_a goroutines, $size_a bytes, $snap_a_ms ms; B: $ng_b goroutines, $size_b bytes, $snap_b_ms ms"
-stop_fixture
+fixture_stop
 
 for ((r = 1; r <= reps; r++)); do
   for fmt in text json; do

@@ -100,6 +100,17 @@ int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, 
   return rc ? cli_fail(rc) : 0;
 }
 
+int cli_output_open(const char *path, FILE **out) {
+  *out = stdout;
+  if (path && !(*out = fopen(path, "w"))) return se_set(SE_IO, "cannot write %s: %s", path, strerror(errno));
+  return 0;
+}
+
+int cli_output_close(FILE *f, const char *path, int rc) {
+  if (f != stdout && fclose(f) != 0 && !rc) rc = se_set(SE_IO, "cannot write %s", path);
+  return rc;
+}
+
 int cli_capture(cli_target *t, const gr_snapshot_opts *o) {
   return cli_capture_with(t, read_goroutines, (void *)(uintptr_t)o);
 }

@@ -78,13 +78,9 @@ int cmd_goroutines(int argc, char **argv) {
     return cli_fail(rc);
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  FILE *f = stdout;
-  if (output && !(f = fopen(output, "w"))) {
-    rc = se_set(SE_IO, "cannot write %s: %s", output, strerror(errno));
-  } else {
-    rc = oo.json ? out_json(&t, &oo, f) : out_traceback(&t, &oo, f);
-    if (f != stdout && fclose(f) != 0 && !rc) rc = se_set(SE_IO, "cannot write %s", output);
-  }
+  FILE *f;
+  if ((rc = cli_output_open(output, &f)) == 0)
+    rc = cli_output_close(f, output, oo.json ? out_json(&t, &oo, f) : out_traceback(&t, &oo, f));
   clock_gettime(CLOCK_MONOTONIC, &t2);
   if (stats)
     fprintf(stderr,

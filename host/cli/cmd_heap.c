@@ -165,15 +165,13 @@ int cmd_heap(int argc, char **argv) {
       add(&all, &h.spans[i]);
       elem[h.spans[i].sizeclass] = h.spans[i].elemsize;
     }
-    FILE *f = stdout;
-    if (output && !(f = fopen(output, "w"))) {
-      rc = se_set(SE_IO, "cannot write %s: %s", output, strerror(errno));
-    } else {
+    FILE *f;
+    if ((rc = cli_output_open(output, &f)) == 0) {
       if (json)
         print_json(&t, &h, cls, elem, &all, f);
       else
         print_text(&t, &h, cls, elem, &all, f);
-      if (f != stdout && fclose(f) != 0) rc = se_set(SE_IO, "cannot write %s", output);
+      rc = cli_output_close(f, output, 0);
     }
   }
   clock_gettime(CLOCK_MONOTONIC, &t2);
