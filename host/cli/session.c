@@ -841,14 +841,19 @@ static int wait_child(session *s) {
   if (first == SIGTERM || first == SIGHUP || first == SIGQUIT) kill(s->child, first);
   if (!s->exited) fprintf(stderr, "sonde: waiting for %s (pid %d) to exit\n", s->t.info.exe, (int)s->child);
   sigprocmask(SIG_SETMASK, &s->old, NULL);
+  /* Polled, not a blocking waitpid: a signal that lands after the check of
+   * g_signal and before waitpid would never interrupt it, and would never
+   * reach the program (seen in CI: SIGTERM right after "waiting for"). A
+   * signal still cuts the sleep short; one that just misses it waits 100 ms. */
   for (;;) {
-    pid_t got = waitpid(s->child, &st, 0);
-    if (got == s->child) break;
-    if (got < 0 && errno != EINTR) return 0;
     if (g_signal) {
       kill(s->child, g_signal);
       g_signal = 0;
     }
+    pid_t got = waitpid(s->child, &st, WNOHANG);
+    if (got == s->child) break;
+    if (got < 0 && errno != EINTR) return 0;
+    if (got == 0) nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
   }
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
