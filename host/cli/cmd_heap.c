@@ -13,11 +13,13 @@
 #include <time.h>
 
 #include "base/error.h"
+#include "base/json.h"
+#include "base/strbuf.h"
 #include "cli/cli.h"
 #include "goruntime/heap.h"
 
 static void help(FILE *f) {
-  fputs("Usage: sonde heap -p PID [--json] [-o FILE]\n"
+  fputs("Usage: sonde heap -p PID [--json] [-o FILE] [--types N]\n"
         "\n"
         "The Go heap of a running process, by size class: spans in use, object\n"
         "slots, allocated objects and their bytes, from the runtime's own span\n"
@@ -28,9 +30,17 @@ static void help(FILE *f) {
         "has not swept yet still counts objects that GC found unreachable; the\n"
         "output says how many spans are in that state.\n"
         "\n"
+        "Go 1.22 and later record the type of objects over 512 bytes that hold\n"
+        "pointers, and of large objects: those are also listed by type, named\n"
+        "from the runtime's own type descriptors (no DWARF needed). \"[]T\" is a\n"
+        "slice's backing array or an array of T. Smaller and pointer-free\n"
+        "objects are known by size class only.\n"
+        "\n"
         "  -p, --pid PID   the process\n"
         "      --json      JSON instead of a table\n"
         "  -o, --output F  write to F instead of standard output\n"
+        "      --types N   the N types with the most bytes (default 20; 'all'; 0: do not\n"
+        "                  read types, which keeps the stop shorter)\n"
         "      --stats     print timings to stderr: how long the target was stopped, RSS, ...\n"
         "\n"
         "Exit codes: 0 ok, 2 usage, 3 no such process, 4 permission denied, 5 not a Go\n"
@@ -43,9 +53,24 @@ typedef struct {
   uint64_t spans, slots, objects, bytes, span_bytes;
 } totals;
 
+typedef struct {
+  gr_heap h;
+  bool types;
+} heap_read;
+
 static int read_heap(cli_target *t, tgt_session *sess, void *payload) {
   (void)sess;
-  return gr_heap_take(&t->prog, payload);
+  heap_read *r = payload;
+  int rc = gr_heap_take(&t->prog, &r->h);
+  if (rc == 0 && r->types) rc = gr_heap_read_types(&t->prog, &r->h);
+  return rc;
+}
+
+/* Rows by bytes, largest first. */
+static int by_bytes(const void *a, const void *b) {
+  const gr_heap_typed *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+  return x->objects < y->objects ? 1 : x->objects > y->objects ? -1 : 0;
 }
 
 static void add(totals *t, const gr_span *s) {
@@ -98,6 +123,35 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
   if (h->nunreadable) fprintf(f, "note: %zu spans could not be read and are left out\n", h->nunreadable);
 }
 
+/* The largest types, when they were read. */
+static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f) {
+  if (!h->has_types) {
+    fputs("types: this Go version records no types in the heap (Go 1.22+ does, for objects over 512 bytes "
+          "that hold pointers)\n",
+          f);
+    return;
+  }
+  char b[32], tb[32], name[GR_MAX_TYPE_NAME + 64];
+  human(tb, sizeof tb, h->typed_bytes);
+  fprintf(f, "\nby type: %s in %" PRIu64 " objects (%.1f%% of the bytes) carry a type: objects over 512 bytes that "
+             "hold pointers, and large objects\n",
+          tb, h->typed_objects, all->bytes ? 100.0 * (double)h->typed_bytes / (double)all->bytes : 0.0);
+  fprintf(f, "%12s %11s %7s  %s\n", "OBJECTS", "BYTES", "CLASS", "TYPE");
+  size_t n = h->ntyped < top ? h->ntyped : top;
+  for (size_t i = 0; i < n; i++) {
+    const gr_heap_typed *r = &h->typed[i];
+    human(b, sizeof b, r->bytes);
+    gr_heap_row_name(h, r, name, sizeof name);
+    char cls[16];
+    if (r->sizeclass) snprintf(cls, sizeof cls, "%u", r->sizeclass);
+    else snprintf(cls, sizeof cls, "large");
+    fprintf(f, "%12" PRIu64 " %11s %7s  %s\n", r->objects, b, cls, name);
+  }
+  if (h->ntyped > n) fprintf(f, "... and %zu more (--types all)\n", h->ntyped - n);
+  if (h->nbadheaders)
+    fprintf(f, "note: %" PRIu64 " objects have a type header that points at no type sonde can read\n", h->nbadheaders);
+}
+
 static void print_json(const cli_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem,
                        const totals *all, FILE *f) {
   fprintf(f, "{\"pid\": %d, \"go_version\": \"%s\",\n", (int)t->pid, t->prog.bi.go_version);
@@ -116,14 +170,41 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
             first ? "" : ",", c, c ? elem[c] : 0, x->spans, x->span_bytes, x->objects, x->slots, x->bytes);
     first = 0;
   }
-  fputs(first ? "]}\n" : "\n ]}\n", f);
+  fputs(first ? "]" : "\n ]", f);
+  if (h->has_types) {
+    fprintf(f, ",\n \"typed_objects\": %" PRIu64 ", \"typed_bytes\": %" PRIu64 ", \"bad_headers\": %" PRIu64
+               ",\n \"types\": [",
+            h->typed_objects, h->typed_bytes, h->nbadheaders);
+    for (size_t i = 0; i < h->ntyped; i++) {
+      const gr_heap_typed *r = &h->typed[i];
+      const gr_heap_type *ty = &h->types[r->type];
+      char name[GR_MAX_TYPE_NAME + 64];
+      gr_heap_row_name(h, r, name, sizeof name);
+      fprintf(f, "%s\n  {\"type\": ", i ? "," : "");
+      strbuf sb;
+      json_w w;
+      sb_init(&sb);
+      json_init(&w, &sb);
+      json_str(&w, name);
+      sb_flush(&sb, f);
+      sb_free(&sb);
+      fprintf(f, ", \"type_addr\": %" PRIu64 ", \"type_size\": %" PRIu64 ", \"named\": %s, \"array\": %s, "
+                 "\"class\": %u, \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+              ty->addr, ty->size, ty->name ? "true" : "false", r->array ? "true" : "false", r->sizeclass, r->objects,
+              r->bytes);
+    }
+    fputs(h->ntyped ? "\n ]" : "]", f);
+  }
+  fputs("}\n", f);
 }
 
 int cmd_heap(int argc, char **argv) {
-  enum { O_JSON = 256, O_STATS };
+  enum { O_JSON = 256, O_STATS, O_TYPES };
   static const struct option longopts[] = {{"pid", required_argument, 0, 'p'},    {"json", no_argument, 0, O_JSON},
                                            {"output", required_argument, 0, 'o'}, {"stats", no_argument, 0, O_STATS},
-                                           {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+                                           {"types", required_argument, 0, O_TYPES}, {"help", no_argument, 0, 'h'},
+                                           {0, 0, 0, 0}};
+  size_t top = 20;
   bool json = false, stats = false;
   const char *pidarg = NULL, *output = NULL;
   optind = 1;
@@ -136,6 +217,18 @@ int cmd_heap(int argc, char **argv) {
       case 'h': help(stdout); return 0;
       case O_JSON: json = true; break;
       case O_STATS: stats = true; break;
+      case O_TYPES: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(optarg, &end, 10);
+        if (!strcmp(optarg, "all")) top = SIZE_MAX;
+        else if (!*optarg || *end || errno || optarg[0] == '-' || v > SIZE_MAX) {
+          fprintf(stderr, "sonde heap: --types takes a number of types to show, or 'all' (0: do not read types), "
+                          "not '%s'\n", optarg);
+          return se_exit_status(SE_USAGE);
+        } else top = (size_t)v;
+        break;
+      }
       default:
         fprintf(stderr, "sonde heap: unknown or incomplete option '%s'; see 'sonde heap --help'\n", argv[optind - 1]);
         return se_exit_status(SE_USAGE);
@@ -148,11 +241,14 @@ int cmd_heap(int argc, char **argv) {
   struct timespec t0, t1, t2;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   cli_target t;
-  gr_heap h;
-  memset(&h, 0, sizeof h);
+  heap_read hr;
+  memset(&hr, 0, sizeof hr);
+  hr.types = top > 0 || json;
+  gr_heap *hp = &hr.h;
   rc = cli_open_target(pid, &t);
   if (rc == 0) rc = gr_heap_supported(&t.prog); /* refuse before stopping anything */
-  if (rc == 0) rc = cli_capture_with(&t, read_heap, &h);
+  if (rc == 0) rc = cli_capture_with(&t, read_heap, &hr);
+  if (rc == 0 && hp->ntyped) qsort(hp->typed, hp->ntyped, sizeof *hp->typed, by_bytes);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (rc == 0) {
     totals cls[GR_NUM_SIZE_CLASSES], all;
@@ -160,17 +256,18 @@ int cmd_heap(int argc, char **argv) {
     memset(cls, 0, sizeof cls);
     memset(elem, 0, sizeof elem);
     memset(&all, 0, sizeof all);
-    for (size_t i = 0; i < h.n; i++) {
-      add(&cls[h.spans[i].sizeclass], &h.spans[i]);
-      add(&all, &h.spans[i]);
-      elem[h.spans[i].sizeclass] = h.spans[i].elemsize;
+    for (size_t i = 0; i < hp->n; i++) {
+      add(&cls[hp->spans[i].sizeclass], &hp->spans[i]);
+      add(&all, &hp->spans[i]);
+      elem[hp->spans[i].sizeclass] = hp->spans[i].elemsize;
     }
     FILE *f;
     if ((rc = cli_output_open(output, &f)) == 0) {
       if (json)
-        print_json(&t, &h, cls, elem, &all, f);
+        print_json(&t, hp, cls, elem, &all, f);
       else
-        print_text(&t, &h, cls, elem, &all, f);
+        print_text(&t, hp, cls, elem, &all, f);
+      if (!json && top) print_types(hp, &all, top, f);
       rc = cli_output_close(f, output, 0);
     }
   }
@@ -179,9 +276,9 @@ int cmd_heap(int argc, char **argv) {
     fprintf(stderr,
             "sonde: stats: spans %zu in use (of %zu), threads %zu, target stopped %.2f ms (stopping took %.2f ms), "
             "read %.2f ms, print %.2f ms, total %.2f ms, read syscalls %llu, peak RSS %.1f MiB\n",
-            h.n, h.nallspans, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1), tgt_ms_between(&t1, &t2),
+            hp->n, hp->nallspans, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1), tgt_ms_between(&t1, &t2),
             tgt_ms_between(&t0, &t2), (unsigned long long)t.mem.n_syscalls, cli_peak_rss_mb());
-  gr_heap_free(&h);
+  gr_heap_free(hp);
   cli_target_free(&t);
   return rc ? cli_fail(rc) : 0;
 }

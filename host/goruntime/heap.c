@@ -20,6 +20,11 @@ static uint64_t rd_uint(const uint8_t *b, int64_t off, uint64_t size) {
   return v;
 }
 
+static int by_base(const void *a, const void *b) {
+  uint64_t x = ((const gr_span *)a)->base, y = ((const gr_span *)b)->base;
+  return x < y ? -1 : x > y;
+}
+
 int gr_heap_supported(const gr_program *p) {
   static const gr_field need[] = {GRL_MH_ALLSPANS,  GRL_MH_SWEEPGEN, GRL_MS_STARTADDR, GRL_MS_NPAGES,
                                   GRL_MS_NELEMS,    GRL_MS_SWEEPGEN, GRL_MS_ALLOCCOUNT, GRL_MS_SPANCLASS,
@@ -53,6 +58,11 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
   out->sizeclass = sc >> 1;
   out->noscan = sc & 1;
   if (GR_HAS(L, MS_LARGETYPE)) out->large_type = rd_uint(b, GR_OFF(L, MS_LARGETYPE), 8);
+  if (GR_HAS(L, MS_ALLOCBITS)) out->alloc_bits = rd_uint(b, GR_OFF(L, MS_ALLOCBITS), 8);
+  if (GR_HAS(L, MS_FREEINDEXFORSCAN))
+    out->freeindex = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEXFORSCAN), L->fsize[GRL_MS_FREEINDEXFORSCAN]);
+  else if (GR_HAS(L, MS_FREEINDEX))
+    out->freeindex = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEX), L->fsize[GRL_MS_FREEINDEX]);
   uint32_t sg = (uint32_t)rd_uint(b, GR_OFF(L, MS_SWEEPGEN), 4);
   /* mheap.go, mspan.sweepgen: h->sweepgen is "swept and ready", +3 "swept
    * and then cached"; -2, -1 and +1 all mean not swept yet */
@@ -65,6 +75,7 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
     return false;
   if (nelems && out->elemsize > bytes / nelems) return false;
   out->nelems = (uint32_t)nelems;
+  if (out->freeindex > nelems) out->freeindex = (uint32_t)nelems;
   return true;
 }
 
@@ -120,6 +131,7 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
       }
     }
   }
+  qsort(out->spans, out->n, sizeof *out->spans, by_base);
 done:
   free(ptrs);
   free(buf);
@@ -130,5 +142,24 @@ done:
 
 void gr_heap_free(gr_heap *h) {
   free(h->spans);
+  free(h->types);
+  free(h->typed);
+  arena_free(&h->names);
   memset(h, 0, sizeof *h);
+}
+
+const gr_span *gr_heap_find(const gr_heap *h, uint64_t addr, uint64_t *obj) {
+  size_t lo = 0, hi = h->n;
+  while (lo < hi) { /* the first span starting above addr */
+    size_t mid = lo + (hi - lo) / 2;
+    if (h->spans[mid].base <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  if (!lo) return NULL;
+  const gr_span *s = &h->spans[lo - 1];
+  uint64_t off = addr - s->base;
+  if (off >= s->npages * GR_PAGE_SIZE) return NULL;
+  if (s->nelems && off / s->elemsize >= s->nelems) return NULL; /* the tail no slot uses */
+  if (obj) *obj = s->base + off / s->elemsize * s->elemsize;
+  return s;
 }

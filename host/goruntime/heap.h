@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/arena.h"
 #include "goruntime/runtime.h"
 
 /* runtime.mSpanState */
@@ -24,12 +25,20 @@ enum { GR_PAGE_SIZE = 8192, GR_NUM_SIZE_CLASSES = 68 };
 /* allspans longer than this is corrupt: 16M spans of at least 8 KiB each
  * would be a heap of at least 128 GiB. */
 enum { GR_MAX_SPANS = 1 << 24 };
+/* Go 1.22+: a small object over this many bytes (heapBitsInSpan) that holds
+ * pointers starts with an 8-byte allocation header, its *abi.Type
+ * (runtime/mbitmap.go, internal/runtime/gc/malloc.go) */
+enum { GR_MIN_SIZE_FOR_HEADER = 512, GR_HEADER_SIZE = 8 };
+/* Type names longer than this are cut (with "...") */
+enum { GR_MAX_TYPE_NAME = 1024 };
 
 typedef struct {
   uint64_t base;      /* startAddr */
   uint64_t npages;
   uint64_t elemsize;  /* bytes per object; the whole span for a large object */
   uint64_t large_type; /* largeType (Go 1.22+): the object's type, 0 when unknown */
+  uint64_t alloc_bits; /* allocBits: which slots the last sweep found live */
+  uint32_t freeindex; /* freeIndexForScan: slots below it are allocated */
   uint32_t nelems;    /* object slots */
   uint32_t nalloc;    /* allocCount: allocated objects */
   uint8_t sizeclass;  /* spanclass >> 1; 0 for a large object */
@@ -37,8 +46,28 @@ typedef struct {
   bool swept;         /* swept since the last GC: nalloc is exact */
 } gr_span;
 
+/* A type the runtime records for heap objects. */
 typedef struct {
-  gr_span *spans;       /* spans of the Go heap (mSpanInUse), in allspans order */
+  uint64_t addr;    /* its descriptor (*abi.Type) in the target */
+  uint64_t size;    /* Size_: bytes of one value */
+  const char *name; /* as reflect prints it ("*main.Node", "[]uint8"); NULL
+                       when the descriptor lies outside the binary's types
+                       (made at run time by reflect, or by the runtime for a
+                       GC program) or cannot be read */
+} gr_heap_type;
+
+/* Objects of one type in one size class. */
+typedef struct {
+  uint32_t type;      /* index into gr_heap.types */
+  uint8_t sizeclass;  /* 0: large objects */
+  bool array;         /* the slot holds 2 or more values: the runtime records
+                         the element type of a slice's backing array */
+  uint64_t objects;
+  uint64_t bytes;     /* their slots: elemsize each, the span for a large one */
+} gr_heap_typed;
+
+typedef struct {
+  gr_span *spans;       /* spans of the Go heap (mSpanInUse), by address */
   size_t n;
   size_t nallspans;     /* len(mheap_.allspans): every span ever created */
   size_t nmanual;       /* mSpanManual: goroutine stacks and other runtime memory */
@@ -46,6 +75,15 @@ typedef struct {
   size_t nunreadable;   /* spans whose mspan could not be read (skipped) */
   size_t nunswept;      /* in-use spans not swept since the last GC */
   uint32_t sweepgen;    /* mheap_.sweepgen */
+  /* types (gr_heap_read_types) */
+  bool has_types;       /* the runtime records types: Go 1.22+ */
+  gr_heap_type *types;
+  size_t ntypes;
+  gr_heap_typed *typed; /* by (type, size class, array) */
+  size_t ntyped;
+  uint64_t typed_objects, typed_bytes;
+  uint64_t nbadheaders; /* headers that point at no readable type */
+  arena names;
 } gr_heap;
 
 /* Whether this binary's layout and globals allow reading the heap; an
@@ -54,6 +92,22 @@ int gr_heap_supported(const gr_program *p);
 /* Reads every span. The process must be stopped; p bound to it. */
 int gr_heap_take(gr_program *p, gr_heap *out);
 void gr_heap_free(gr_heap *h);
+/* After gr_heap_take, in the same stop: the type of every object whose
+ * type the runtime records (Go 1.22+): the allocation header of small
+ * objects over 512 bytes that hold pointers, a large span's largeType.
+ * Needs moduledata.types to name them. A no-op (has_types false) before
+ * Go 1.22. Reads one word per such object. */
+int gr_heap_read_types(gr_program *p, gr_heap *h);
+/* How a row's objects read: "T", "[]T" for an array (what the runtime
+ * records for a slice's backing array is its element type), or
+ * "(type 0x...)" for a type without a name. Into dst, cut to n. */
+void gr_heap_row_name(const gr_heap *h, const gr_heap_typed *r, char *dst, size_t n);
+/* The span that holds addr, or NULL; *obj gets the object's start. */
+const gr_span *gr_heap_find(const gr_heap *h, uint64_t addr, uint64_t *obj);
+/* Decodes an abi.Name at b (n bytes readable): flags byte, uvarint length,
+ * bytes. The name into dst (cut at GR_MAX_TYPE_NAME with "..."), without its
+ * leading '*' when extra_star. False when b holds no name. Pure. */
+bool gr_heap_decode_name(const uint8_t *b, size_t n, bool extra_star, char *dst, size_t dstn, size_t *need);
 /* One mspan's bytes (GR_SIZE(L, SZ_MSPAN) of them) into out, with its
  * mSpanState in *state. False when an in-use span cannot be one: no pages,
  * more pages than 32 GiB, objects that do not fit in it, more allocated than

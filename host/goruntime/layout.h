@@ -18,6 +18,10 @@
 
 enum { LF_REQ = 0, LF_OPT = 1 };
 
+/* Alternatives ('|') in a struct name or a field path are tried in turn:
+ * the runtime renames a few structs and fields across versions. */
+#define GR_TYPE_STRUCT "internal/abi.Type|runtime._type"
+
 /* X(id, struct, field path, size (0: an unsigned integer whose width changed
  * across Go versions, 1, 2, 4 or 8 bytes, read at the width found), accepted type names
  * A struct named "@runtime.x" means the (unnamed) type of variable runtime.x. ('|'-separated;
@@ -52,6 +56,8 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(MD_MAXPC, "runtime.moduledata", "maxpc", 8, "uintptr", LF_REQ)                             \
   X(MD_GOFUNC, "runtime.moduledata", "gofunc", 8, "uintptr", LF_REQ)                           \
   X(MD_NEXT, "runtime.moduledata", "next", 8, "*runtime.moduledata", LF_REQ)                   \
+  X(MD_TYPES, "runtime.moduledata", "types", 8, "uintptr", LF_OPT)                             \
+  X(MD_ETYPES, "runtime.moduledata", "etypes", 8, "uintptr", LF_OPT)                           \
   X(DBG_TRACEBACKLABELS, "@runtime.debug", "tracebacklabels", 4, "atomic.Int32", LF_OPT /* 1.26+ */)  \
   /* the heap (heap.c). Optional here: a Go release that moves one breaks  \
    * the heap model, which names the field, never the goroutine view */    \
@@ -67,14 +73,22 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(MS_SPANCLASS, "runtime.mspan", "spanclass", 1, "runtime.spanClass", LF_OPT)                \
   X(MS_STATE, "runtime.mspan", "state", 1, "runtime.mSpanStateBox", LF_OPT)                    \
   X(MS_ELEMSIZE, "runtime.mspan", "elemsize", 8, "uintptr", LF_OPT)                            \
-  X(MS_LARGETYPE, "runtime.mspan", "largeType", 8, "*runtime._type|abi.Type", LF_OPT /* 1.22+ */)
+  X(MS_LARGETYPE, "runtime.mspan", "largeType", 8, "*runtime._type|abi.Type", LF_OPT /* 1.22+ */) \
+  X(MS_FREEINDEXFORSCAN, "runtime.mspan", "freeIndexForScan", 0, "uintptr|uint16", LF_OPT /* 1.20+ */) \
+  /* type descriptors (heap.c names objects' types): runtime._type until  \
+   * Go 1.20, internal/abi.Type from 1.21, the same fields renamed */      \
+  X(TY_SIZE, GR_TYPE_STRUCT, "Size_|size", 8, "uintptr", LF_OPT)                                \
+  X(TY_PTRBYTES, GR_TYPE_STRUCT, "PtrBytes|ptrdata", 8, "uintptr", LF_OPT)                      \
+  X(TY_TFLAG, GR_TYPE_STRUCT, "TFlag|tflag", 1, "abi.TFlag|runtime.tflag", LF_OPT)              \
+  X(TY_STR, GR_TYPE_STRUCT, "Str|str", 4, "abi.NameOff|runtime.nameOff", LF_OPT)
 
 /* X(id, struct) : struct sizes sonde needs */
 #define GR_LAYOUT_SIZES(X)  \
   X(SZ_G, "runtime.g")      \
   X(SZ_M, "runtime.m")      \
   X(SZ_MODULEDATA, "runtime.moduledata") \
-  X(SZ_MSPAN, "runtime.mspan")
+  X(SZ_MSPAN, "runtime.mspan")  \
+  X(SZ_TYPE, GR_TYPE_STRUCT)
 
 typedef enum {
 #define GR_FIELD_ENUM_(id, st, path, size, types, flags) GRL_##id,

@@ -12,7 +12,7 @@
 #include "base/error.h"
 #include "goruntime/layout.h"
 
-enum { MAX_STRUCTS = 8, MAX_PATH_DEPTH = 4 };
+enum { MAX_STRUCTS = 12, MAX_PATH_DEPTH = 4 };
 
 typedef struct {
   const char *name;
@@ -27,9 +27,29 @@ static int add_want(want_struct *w, int n, const char *name) {
   return n;
 }
 
-static want_struct *find_want(want_struct *w, int n, const char *name) {
+/* Is `name` one of the '|'-separated alternatives in `alts`? */
+static bool is_alternative(const char *alts, const char *name) {
+  size_t nl = strlen(name);
+  for (const char *a = alts;;) {
+    const char *bar = strchr(a, '|');
+    size_t al = bar ? (size_t)(bar - a) : strlen(a);
+    if (al == nl && !memcmp(a, name, nl)) return true;
+    if (!bar) return false;
+    a = bar + 1;
+  }
+}
+
+/* The wanted struct whose spec is `spec` (exact), or NULL. */
+static want_struct *find_want(want_struct *w, int n, const char *spec) {
   for (int i = 0; i < n; i++)
-    if (!strcmp(w[i].name, name)) return &w[i];
+    if (!strcmp(w[i].name, spec)) return &w[i];
+  return NULL;
+}
+
+/* The wanted struct that a DIE named `name` is, or NULL. */
+static want_struct *match_want(want_struct *w, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (is_alternative(w[i].name, name)) return &w[i];
   return NULL;
 }
 
@@ -56,7 +76,7 @@ static bool find_member(Dwarf_Die *st, const char *name, size_t len, uint64_t *o
   return false;
 }
 
-static void resolve_field(Dwarf_Die *st, const char *path, gr_layout *L, int i) {
+static void resolve_path(Dwarf_Die *st, const char *path, gr_layout *L, int i) {
   Dwarf_Die cur = *st, type;
   uint64_t total = 0;
   const char *p = path;
@@ -79,6 +99,23 @@ static void resolve_field(Dwarf_Die *st, const char *path, gr_layout *L, int i) 
       if (!type_of(&type, &type)) return;
     cur = type;
     p = dot + 1;
+  }
+}
+
+/* A path with alternatives ("Size_|size"): the first that resolves. */
+static void resolve_field(Dwarf_Die *st, const char *paths, gr_layout *L, int i) {
+  char one[128];
+  for (const char *a = paths;;) {
+    const char *bar = strchr(a, '|');
+    size_t al = bar ? (size_t)(bar - a) : strlen(a);
+    if (al < sizeof one) {
+      memcpy(one, a, al);
+      one[al] = '\0';
+      resolve_path(st, one, L, i);
+      if (L->off[i] >= 0) return;
+    }
+    if (!bar) return;
+    a = bar + 1;
   }
 }
 
@@ -117,7 +154,7 @@ int gr_layout_from_dwarf(const gr_image *img, gr_layout *L) {
           snprintf(vname, sizeof vname, "@%s", n);
           n = vname;
         }
-        want_struct *w = find_want(want, nwant, n);
+        want_struct *w = match_want(want, nwant, n);
         if (!w || w->found) continue;
         Dwarf_Die die = child;
         if (tag == DW_TAG_variable) {

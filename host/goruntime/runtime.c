@@ -200,6 +200,16 @@ int gr_program_bind(gr_program *p, pid_t pid, const char *mapped_path, tgt_mem *
     return se_wrap(rc, "reading runtime.firstmoduledata");
   p->md_text = text;
   p->md_gofunc = gofunc;
+  p->md_types = p->md_etypes = 0;
+  uint64_t types, etypes;
+  if (GR_HAS(&p->layout, MD_TYPES) && GR_HAS(&p->layout, MD_ETYPES) &&
+      !tgt_mem_read_u64(mem, md + (uint64_t)GR_OFF(&p->layout, MD_TYPES), &types) &&
+      !tgt_mem_read_u64(mem, md + (uint64_t)GR_OFF(&p->layout, MD_ETYPES), &etypes) && types < etypes &&
+      etypes - types < (1ull << 32)) {
+    p->md_types = types; /* nameOff is an int32 from here */
+    p->md_etypes = etypes;
+  }
+  se_clear();
   pcln_set_text(&p->pcln, text);
   pcln_set_funcdata(&p->pcln, gofunc, image_bytes, p);
   p->tracebacklabels = read_tracebacklabels(p, pid);

@@ -46,6 +46,7 @@ typedef struct {
   /* live */
   tgt_mem *mem;
   uint64_t md_text, md_gofunc; /* from the live firstmoduledata */
+  uint64_t md_types, md_etypes; /* its type descriptors; 0 when the layout lacks them */
   const char *waitreason[GR_MAX_WAITREASONS];
   size_t nwaitreasons;
   bool tracebacklabels; /* the target's GODEBUG tracebacklabels=1 (1.26+) */

@@ -13,6 +13,9 @@ runtime.ReadMemStats) and checks:
 - the size classes hold what was allocated: at least 100,000 objects of 48
   bytes, 50,000 of 112 (100-byte slices round up), 2,000 of 1,024, and at
   least 20 large objects (class 0), each within 2% plus the runtime's own;
+- Go 1.22+: the types the runtime records are named: 3,000 main.rec (608
+  bytes with a pointer, class 640, allocation headers), 2,000 []*int64, 10
+  large main.bigRec; before 1.22 the output says there are none;
 - the text table exits 0 and shows the same total objects;
 - the fixture is unharmed afterwards: alive, no thread stopped or traced.
 Prints one line per check; exit status 0 when all pass, 1 if not, 2 if the
@@ -84,9 +87,33 @@ def main():
         check("large_objects_one_per_span", n <= large.get("objects", 0) <= n + 50
               and large.get("objects") == large.get("spans"), repr(large))
 
+        minor = int(doc.get("go_version", "go1.0").split(".")[1])
+        if minor >= 22:
+            rows = {}
+            for t in doc.get("types", []):
+                rows.setdefault(t["type"], []).append(t)
+            for k in (k for k in want.values() if k.get("type")):
+                got = rows.get(k["type"], [])
+                n = sum(t["objects"] for t in got)
+                check("type_%s_counted" % k["type"], k["count"] <= n <= k["count"] * 1.01 + 5 and
+                      all(t["named"] for t in got), "%d objects, want %d: %r" % (n, k["count"], got))
+            big = rows.get("main.bigRec", [{}])[0]
+            check("large_type_in_class_0", big.get("class") == 0 and big.get("bytes") == 10 * 40960, repr(big))
+            rec = rows.get("main.rec", [{}])[0]
+            check("header_type_in_class_640", by_size.get(640, {}).get("objects", 0) >= 3000 and
+                  rec.get("class") and rec.get("bytes") == 640 * rec.get("objects", 0) and not rec.get("array"),
+                  repr(rec))
+            check("no_bad_headers", doc.get("bad_headers") == 0, repr(doc.get("bad_headers")))
+        else:
+            check("no_types_before_go1.22", "types" not in doc, repr(doc.get("types"))[:200])
+
         p = subprocess.run([sonde, "heap", "-p", pid], capture_output=True, text=True, timeout=120)
         check("heap_text_exits_0_with_the_same_total", p.returncode == 0 and "CLASS" in p.stdout and
               (" in %d objects" % objs) in p.stdout.splitlines()[0], p.stdout[:300] + p.stderr)
+        if minor >= 22:
+            check("heap_text_lists_types", "main.rec" in p.stdout and "[]*int64" in p.stdout, p.stdout[-800:])
+        else:
+            check("heap_text_says_no_types", "records no types" in p.stdout, p.stdout[-400:])
 
         probs = [] if fx.poll() is None else ["the fixture exited: %r" % fx.poll()]
         if not probs:

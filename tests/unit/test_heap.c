@@ -4,6 +4,7 @@
  * is refused, never turned into counts. */
 #include "unit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "goruntime/heap.h"
@@ -128,11 +129,78 @@ static void test_heap_manual_span_is_not_heap(void **state) {
   assert_int_equal(st, GR_SPAN_MANUAL);
 }
 
+/* abi.Name: flags byte, uvarint length, bytes */
+static void test_heap_type_names_decode(void **state) {
+  (void)state;
+  char dst[GR_MAX_TYPE_NAME + 8];
+  size_t need;
+  const uint8_t simple[] = {0, 9, 'm', 'a', 'i', 'n', '.', 'n', 'o', 'd', 'e'};
+  assert_true(gr_heap_decode_name(simple, sizeof simple, false, dst, sizeof dst, &need));
+  assert_string_equal(dst, "main.node");
+  assert_int_equal(need, sizeof simple);
+  /* TFlagExtraStar: the descriptor of T stores "*T" */
+  const uint8_t star[] = {0, 5, '*', 'm', '.', 'T', 'x'};
+  assert_true(gr_heap_decode_name(star, sizeof star, true, dst, sizeof dst, &need));
+  assert_string_equal(dst, "m.Tx");
+  assert_true(gr_heap_decode_name(star, sizeof star, false, dst, sizeof dst, &need));
+  assert_string_equal(dst, "*m.Tx");
+  /* a two-byte length (200), read in part: cut, with need saying how much to read */
+  uint8_t longname[3 + 200];
+  longname[0] = 0;
+  longname[1] = 200 | 0x80;
+  longname[2] = 1;
+  memset(longname + 3, 'x', 200);
+  assert_true(gr_heap_decode_name(longname, 64, false, dst, sizeof dst, &need));
+  assert_int_equal(need, 203);
+  assert_int_equal(strlen(dst), 61);
+  assert_string_equal(dst + 58, "...");
+  assert_true(gr_heap_decode_name(longname, 203, false, dst, sizeof dst, &need));
+  assert_int_equal(strlen(dst), 200);
+  /* a name over GR_MAX_TYPE_NAME is cut there */
+  uint8_t *huge = calloc(1, 3 + 5000);
+  assert_non_null(huge);
+  huge[1] = (uint8_t)(5000 & 0x7f) | 0x80;
+  huge[2] = 5000 >> 7;
+  memset(huge + 3, 'y', 5000);
+  assert_true(gr_heap_decode_name(huge, 3 + 5000, false, dst, sizeof dst, &need));
+  assert_int_equal(strlen(dst), GR_MAX_TYPE_NAME);
+  assert_string_equal(dst + GR_MAX_TYPE_NAME - 3, "...");
+  free(huge);
+  /* hostile: no length, an endless varint, an empty name */
+  const uint8_t shortb[] = {0};
+  assert_false(gr_heap_decode_name(shortb, sizeof shortb, false, dst, sizeof dst, &need));
+  const uint8_t endless[] = {0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  assert_false(gr_heap_decode_name(endless, sizeof endless, false, dst, sizeof dst, &need));
+  const uint8_t empty[] = {0, 0};
+  assert_false(gr_heap_decode_name(empty, sizeof empty, false, dst, sizeof dst, &need));
+}
+
+/* address -> span and object start; spans are sorted by base */
+static void test_heap_find_maps_addresses_to_objects(void **state) {
+  (void)state;
+  gr_span spans[] = {
+      {.base = 0x10000, .npages = 1, .elemsize = 48, .nelems = 170},  /* 8160 of 8192 bytes in slots */
+      {.base = 0x20000, .npages = 5, .elemsize = 40960, .nelems = 1}, /* a large object */
+  };
+  gr_heap h = {.spans = spans, .n = 2};
+  uint64_t obj = 0;
+  assert_ptr_equal(gr_heap_find(&h, 0x10000 + 100, &obj), &spans[0]);
+  assert_int_equal(obj, 0x10000 + 96);
+  assert_null(gr_heap_find(&h, 0x10000 + 8170, &obj)); /* the tail no slot covers */
+  assert_null(gr_heap_find(&h, 0xffff, &obj));
+  assert_null(gr_heap_find(&h, 0x12000, &obj));
+  assert_ptr_equal(gr_heap_find(&h, 0x20000 + 40000, &obj), &spans[1]);
+  assert_int_equal(obj, 0x20000);
+  assert_null(gr_heap_find(&h, 0x20000 + 40960, &obj));
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_heap_good_span_is_read_at_each_nelems_width),
     cmocka_unit_test(test_heap_sweepgen_says_whether_counts_are_exact),
     cmocka_unit_test(test_heap_hostile_spans_are_refused),
     cmocka_unit_test(test_heap_manual_span_is_not_heap),
+    cmocka_unit_test(test_heap_type_names_decode),
+    cmocka_unit_test(test_heap_find_maps_addresses_to_objects),
 };
 
 UNIT_MAIN(tests)
