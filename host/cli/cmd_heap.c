@@ -50,7 +50,7 @@ static void help(FILE *f) {
 }
 
 typedef struct {
-  uint64_t spans, slots, objects, bytes, span_bytes;
+  uint64_t spans, slots, objects, bytes, span_bytes, resident;
 } totals;
 
 typedef struct {
@@ -63,6 +63,7 @@ static int read_heap(cli_target *t, tgt_session *sess, void *payload) {
   heap_read *r = payload;
   int rc = gr_heap_take(&t->prog, &r->h);
   if (rc == 0 && r->types) rc = gr_heap_read_types(&t->prog, &r->h);
+  if (rc == 0 && gr_heap_read_residency(t->pid, &r->h) != 0) se_clear(); /* the column says unknown */
   return rc;
 }
 
@@ -79,6 +80,7 @@ static void add(totals *t, const gr_span *s) {
   t->objects += s->nalloc;
   t->bytes += (uint64_t)s->nalloc * s->elemsize;
   t->span_bytes += s->npages * GR_PAGE_SIZE;
+  t->resident = s->resident == GR_UNKNOWN || t->resident == GR_UNKNOWN ? GR_UNKNOWN : t->resident + s->resident;
 }
 
 static void human(char *dst, size_t n, uint64_t b) {
@@ -97,9 +99,17 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
   char inuse[32], spanb[32];
   human(inuse, sizeof inuse, all->bytes);
   human(spanb, sizeof spanb, all->span_bytes);
-  fprintf(f, "pid %d (%s): %s in %" PRIu64 " objects, in %" PRIu64 " spans of %s\n", (int)t->pid,
+  fprintf(f, "pid %d (%s): %s in %" PRIu64 " objects, in %" PRIu64 " spans of %s", (int)t->pid,
           t->prog.bi.go_version, inuse, all->objects, all->spans, spanb);
-  fprintf(f, "%7s %10s %9s %12s %12s %11s %6s\n", "CLASS", "OBJ SIZE", "SPANS", "OBJECTS", "SLOTS", "IN USE", "FULL");
+  if (all->resident != GR_UNKNOWN) {
+    char res[32];
+    human(res, sizeof res, all->resident);
+    fprintf(f, " (%s resident)", res);
+  }
+  if (h->has_memstats) fprintf(f, "; %u GC cycles", h->numgc);
+  fputc('\n', f);
+  fprintf(f, "%7s %10s %9s %12s %12s %11s %6s %11s\n", "CLASS", "OBJ SIZE", "SPANS", "OBJECTS", "SLOTS", "IN USE", "FULL",
+          "RESIDENT");
   for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++) {
     const totals *x = &cls[c];
     if (!x->spans) continue;
@@ -109,8 +119,10 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
       snprintf(sz, sizeof sz, "%llu", (unsigned long long)elem[c]);
     else
       snprintf(sz, sizeof sz, "large");
-    fprintf(f, "%7d %10s %9" PRIu64 " %12" PRIu64 " %12" PRIu64 " %11s %5.1f%%\n", c, sz, x->spans, x->objects, x->slots,
-            b, x->slots ? 100.0 * (double)x->objects / (double)x->slots : 0.0);
+    char res[32] = "?";
+    if (x->resident != GR_UNKNOWN) human(res, sizeof res, x->resident);
+    fprintf(f, "%7d %10s %9" PRIu64 " %12" PRIu64 " %12" PRIu64 " %11s %5.1f%% %11s\n", c, sz, x->spans, x->objects,
+            x->slots, b, x->slots ? 100.0 * (double)x->objects / (double)x->slots : 0.0, res);
   }
   char man[32];
   human(man, sizeof man, h->manual_bytes);
@@ -159,15 +171,21 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
              ", \"slots\": %" PRIu64 ",\n",
           all->spans, all->span_bytes, all->objects, all->bytes, all->slots);
   fprintf(f, " \"unswept_spans\": %zu, \"unreadable_spans\": %zu, \"all_spans\": %zu, \"manual_spans\": %zu, "
-             "\"manual_bytes\": %" PRIu64 ",\n \"classes\": [",
+             "\"manual_bytes\": %" PRIu64 ",\n",
           h->nunswept, h->nunreadable, h->nallspans, h->nmanual, h->manual_bytes);
+  if (h->has_memstats)
+    fprintf(f, " \"gc_cycles\": %u, \"last_gc_unix_ns\": %" PRIu64 ",\n", h->numgc, h->last_gc_unix);
+  if (all->resident != GR_UNKNOWN) fprintf(f, " \"resident_bytes\": %" PRIu64 ",\n", all->resident);
+  fputs(" \"classes\": [", f);
   int first = 1;
   for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++) {
     const totals *x = &cls[c];
     if (!x->spans) continue;
     fprintf(f, "%s\n  {\"class\": %d, \"object_size\": %" PRIu64 ", \"spans\": %" PRIu64 ", \"span_bytes\": %" PRIu64
-               ", \"objects\": %" PRIu64 ", \"slots\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+               ", \"objects\": %" PRIu64 ", \"slots\": %" PRIu64 ", \"bytes\": %" PRIu64,
             first ? "" : ",", c, c ? elem[c] : 0, x->spans, x->span_bytes, x->objects, x->slots, x->bytes);
+    if (x->resident != GR_UNKNOWN) fprintf(f, ", \"resident_bytes\": %" PRIu64, x->resident);
+    fputc('}', f);
     first = 0;
   }
   fputs(first ? "]" : "\n ]", f);

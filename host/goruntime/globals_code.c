@@ -146,6 +146,25 @@ static int find_mheap(const gr_image *img, const pcln_table *t, uint64_t text, c
   return 0;
 }
 
+/* runtime.memstats. runtime.(*mcache).releaseAll (mcache.go) loads
+ * &mheap_.sweepgen, &emptymspan, then memstats twice, as the receiver of
+ * memstats.heapStats.acquire() and .release(): operand 0 must be mheap_'s
+ * sweepgen, operands 2 and 3 the same writable address. Verified with
+ * find_mheap's builds. */
+static int find_memstats(const gr_image *img, const pcln_table *t, uint64_t text, const gr_layout *L, uint64_t mheap,
+                         uint64_t *out) {
+  if (!mheap || !GR_HAS(L, MST_NUMGC)) return se_set(SE_NOTGO, "no runtime.mheap_ to check runtime.memstats against");
+  uint64_t r[4];
+  int rc = rip_operands(img, t, text, "runtime.(*mcache).releaseAll", r, 4);
+  if (rc) return rc;
+  if (r[0] != mheap + (uint64_t)GR_OFF(L, MH_SWEEPGEN) || r[2] != r[3] || r[2] == mheap)
+    return se_set(SE_NOTGO, "runtime.(*mcache).releaseAll does not load runtime.memstats as sonde expects");
+  if (!seg_has(img, r[2], (uint64_t)GR_OFF(L, MST_NUMGC) + 4, 2 /* PF_W */))
+    return se_set(SE_NOTGO, "the runtime.memstats candidate 0x%llx is not writable data", (unsigned long long)r[2]);
+  *out = r[2];
+  return 0;
+}
+
 int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out) {
   memset(out, 0, sizeof *out);
   out->source = "code and data patterns";
@@ -168,5 +187,6 @@ int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layo
   if (rc) return rc;
   /* optional: only the heap model needs it, and says so when it is missing */
   if (find_mheap(img, t, text, L, &out->addr[GR_GLOBAL_MHEAP]) != 0) se_clear();
+  if (find_memstats(img, t, text, L, out->addr[GR_GLOBAL_MHEAP], &out->addr[GR_GLOBAL_MEMSTATS]) != 0) se_clear();
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "target/proc.h"
 
 enum { BATCH = 4096 };
 
@@ -96,6 +97,15 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
                   (unsigned long long)n, (unsigned long long)sl[2]);
   out->sweepgen = sweepgen;
   out->nallspans = (size_t)n;
+  out->resident = GR_UNKNOWN;
+  uint64_t ms = p->globals.addr[GR_GLOBAL_MEMSTATS];
+  if (ms && GR_HAS(L, MST_NUMGC) && GR_HAS(L, MST_LAST_GC_UNIX)) {
+    ms = gr_rt(p, ms);
+    tgt_iov v[2] = {{ms + (uint64_t)GR_OFF(L, MST_NUMGC), &out->numgc, 4, false},
+                    {ms + (uint64_t)GR_OFF(L, MST_LAST_GC_UNIX), &out->last_gc_unix, 8, false}};
+    if ((rc = tgt_mem_readv(p->mem, v, 2)) != 0) return rc;
+    out->has_memstats = v[0].ok && v[1].ok;
+  }
   if (!n) return 0;
 
   size_t ssz = (size_t)GR_SIZE(L, SZ_MSPAN);
@@ -122,6 +132,7 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
         out->nunreadable++;
         continue;
       }
+      sp.resident = GR_UNKNOWN;
       if (state == GR_SPAN_MANUAL) {
         out->nmanual++;
         out->manual_bytes += sp.npages * GR_PAGE_SIZE;
@@ -146,6 +157,29 @@ void gr_heap_free(gr_heap *h) {
   free(h->typed);
   arena_free(&h->names);
   memset(h, 0, sizeof *h);
+}
+
+int gr_heap_read_residency(pid_t pid, gr_heap *h) {
+  if (!h->n) {
+    h->resident = 0;
+    return 0;
+  }
+  uint64_t *base = malloc(h->n * sizeof *base), *len = malloc(h->n * sizeof *len), *res = malloc(h->n * sizeof *res);
+  int rc = 0;
+  if (!base || !len || !res) rc = se_set(SE_NOMEM, "out of memory for the residency of %zu spans", h->n);
+  for (size_t i = 0; !rc && i < h->n; i++) {
+    base[i] = h->spans[i].base;
+    len[i] = h->spans[i].npages * GR_PAGE_SIZE;
+  }
+  if (!rc) rc = tgt_proc_resident(pid, base, len, h->n, res);
+  if (!rc) {
+    h->resident = 0;
+    for (size_t i = 0; i < h->n; i++) h->resident += h->spans[i].resident = res[i];
+  }
+  free(base);
+  free(len);
+  free(res);
+  return rc;
 }
 
 const gr_span *gr_heap_find(const gr_heap *h, uint64_t addr, uint64_t *obj) {

@@ -44,7 +44,10 @@ typedef struct {
   uint8_t sizeclass;  /* spanclass >> 1; 0 for a large object */
   bool noscan;        /* spanclass & 1: holds no pointers */
   bool swept;         /* swept since the last GC: nalloc is exact */
+  uint64_t resident;  /* bytes of it in RAM (gr_heap_read_residency); GR_UNKNOWN before */
 } gr_span;
+
+#define GR_UNKNOWN UINT64_MAX
 
 /* A type the runtime records for heap objects. */
 typedef struct {
@@ -75,6 +78,11 @@ typedef struct {
   size_t nunreadable;   /* spans whose mspan could not be read (skipped) */
   size_t nunswept;      /* in-use spans not swept since the last GC */
   uint32_t sweepgen;    /* mheap_.sweepgen */
+  /* the runtime's own accounting (runtime.memstats), when sonde finds it */
+  bool has_memstats;
+  uint32_t numgc;       /* GC cycles completed */
+  uint64_t last_gc_unix; /* when the last one ended, ns since 1970 */
+  uint64_t resident;    /* bytes of the heap's spans in RAM; GR_UNKNOWN until read */
   /* types (gr_heap_read_types) */
   bool has_types;       /* the runtime records types: Go 1.22+ */
   gr_heap_type *types;
@@ -102,6 +110,9 @@ int gr_heap_read_types(gr_program *p, gr_heap *h);
  * records for a slice's backing array is its element type), or
  * "(type 0x...)" for a type without a name. Into dst, cut to n. */
 void gr_heap_row_name(const gr_heap *h, const gr_heap_typed *r, char *dst, size_t n);
+/* Fills each span's resident bytes and h->resident from /proc/PID/pagemap
+ * (present pages). Needs no stop. */
+int gr_heap_read_residency(pid_t pid, gr_heap *h);
 /* The span that holds addr, or NULL; *obj gets the object's start. */
 const gr_span *gr_heap_find(const gr_heap *h, uint64_t addr, uint64_t *obj);
 /* Decodes an abi.Name at b (n bytes readable): flags byte, uvarint length,

@@ -74,6 +74,8 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(MS_STATE, "runtime.mspan", "state", 1, "runtime.mSpanStateBox", LF_OPT)                    \
   X(MS_ELEMSIZE, "runtime.mspan", "elemsize", 8, "uintptr", LF_OPT)                            \
   X(MS_LARGETYPE, "runtime.mspan", "largeType", 8, "*runtime._type|abi.Type", LF_OPT /* 1.22+ */) \
+  X(MST_NUMGC, "runtime.mstats", "numgc", 4, "uint32", LF_OPT)                                 \
+  X(MST_LAST_GC_UNIX, "runtime.mstats", "last_gc_unix", 8, "uint64", LF_OPT)                   \
   X(MS_FREEINDEXFORSCAN, "runtime.mspan", "freeIndexForScan", 0, "uintptr|uint16", LF_OPT /* 1.20+ */) \
   /* type descriptors (heap.c names objects' types): runtime._type until  \
    * Go 1.20, internal/abi.Type from 1.21, the same fields renamed */      \

@@ -2,6 +2,7 @@
 #include "target/proc.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,4 +188,41 @@ bool tgt_proc_dying(pid_t pid, pid_t tid) {
     nanosleep(&ts, NULL);
   }
   return false;
+}
+
+enum { PM_PAGE = 4096, PM_WINDOW = 65536 /* pages: 256 MiB of address space, 512 KiB of entries */ };
+
+int tgt_proc_resident(pid_t pid, const uint64_t *base, const uint64_t *len, size_t n, uint64_t *resident) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/pagemap", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return se_set(errno == EACCES || errno == EPERM ? SE_PERM : errno == ENOENT ? SE_NOPROC : SE_IO,
+                  "cannot open %s: %s", path, strerror(errno));
+  uint64_t *win = malloc(PM_WINDOW * sizeof *win);
+  if (!win) {
+    close(fd);
+    return se_set(SE_NOMEM, "out of memory for %s", path);
+  }
+  uint64_t lo = 1, hi = 0; /* pages in win: [lo, hi); empty */
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    resident[i] = 0;
+    for (uint64_t pg = base[i] / PM_PAGE, end = (base[i] + len[i] + PM_PAGE - 1) / PM_PAGE; pg < end; pg++) {
+      if (pg < lo || pg >= hi) { /* the next window, from this page */
+        ssize_t got = pread(fd, win, PM_WINDOW * sizeof *win, (off_t)(pg * sizeof *win));
+        if (got < (ssize_t)sizeof *win) {
+          rc = se_set(got < 0 && (errno == EACCES || errno == EPERM) ? SE_PERM : SE_IO, "cannot read %s at page 0x%llx: %s",
+                      path, (unsigned long long)pg, got < 0 ? strerror(errno) : "short read");
+          break;
+        }
+        lo = pg;
+        hi = pg + (uint64_t)got / sizeof *win;
+      }
+      if (win[pg - lo] >> 63 & 1) resident[i] += PM_PAGE;
+    }
+  }
+  free(win);
+  close(fd);
+  return rc;
 }

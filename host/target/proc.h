@@ -52,6 +52,14 @@ int tgt_proc_thread_stat(pid_t pid, pid_t tid, char *state, unsigned long long *
  * that must not be mistaken for a lack of permission. */
 bool tgt_proc_dying(pid_t pid, pid_t tid);
 
+/* How much of each range [base[i], base[i] + len[i]) is in RAM: pages whose
+ * /proc/PID/pagemap entry has the present bit (63), in bytes, into
+ * resident[i]. The ranges must be sorted by base and not overlap; they are
+ * read in windows of up to 256 MiB of address space, one pread each, so a
+ * heap of contiguous spans costs a few reads. SE_PERM/SE_IO when pagemap
+ * cannot be read (the process must be ptrace-able by us). */
+int tgt_proc_resident(pid_t pid, const uint64_t *base, const uint64_t *len, size_t n, uint64_t *resident);
+
 /* uname release string ("6.1.0-18-amd64"). */
 void tgt_kernel_release(char *out, size_t n);
 

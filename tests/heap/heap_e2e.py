@@ -8,6 +8,8 @@ runtime.ReadMemStats) and checks:
 - `sonde heap -p PID --json` exits 0 with one JSON document;
 - its totals agree with the fixture's own runtime.ReadMemStats: objects with
   HeapObjects and bytes with HeapAlloc, within 2%;
+- gc_cycles equals the fixture's NumGC; resident bytes are within the
+  spans' bytes, overall and per class;
 - every span is swept (unswept_spans 0: the fixture ran the GC), none
   unreadable;
 - the size classes hold what was allocated: at least 100,000 objects of 48
@@ -76,6 +78,14 @@ def main():
               "sonde %r, HeapAlloc %r" % (nbytes, stats["heap_alloc"]))
         check("every_span_swept_and_readable", doc.get("unswept_spans") == 0 and doc.get("unreadable_spans") == 0,
               "unswept %r, unreadable %r" % (doc.get("unswept_spans"), doc.get("unreadable_spans")))
+        # the runtime's own count of GC cycles (runtime.memstats.numgc); the
+        # idle fixture runs no GC between ReadMemStats and sonde
+        check("gc_cycles_agree_with_readmemstats_numgc", doc.get("gc_cycles") == stats["num_gc"],
+              "sonde %r, NumGC %r" % (doc.get("gc_cycles"), stats["num_gc"]))
+        res, sb = doc.get("resident_bytes", -1), doc.get("span_bytes", 0)
+        check("resident_bytes_within_the_spans", 0 < res <= sb and
+              all(0 <= c.get("resident_bytes", -1) <= c["span_bytes"] for c in doc.get("classes", [])),
+              "resident %r of %r" % (res, sb))
         by_size = {c["object_size"]: c for c in doc.get("classes", [])}
         for name, size in (("node", 48), ("blob", 112), ("table", 1024)):
             n = want[name]["count"]
