@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 have_deps() {
   command -v cmake >/dev/null && command -v cc >/dev/null && command -v python3 >/dev/null &&
-    pkg-config --exists libdw libelf cmocka yaml-0.1 inih nettle yajl 2>/dev/null && [ -f /usr/include/Zydis/Zydis.h ] && [ -x /usr/lib/go-1.27/bin/go ]
+    pkg-config --exists libdw libelf cmocka yaml-0.1 inih nettle yajl libprotobuf-c zlib 2>/dev/null && command -v protoc-c >/dev/null && [ -f /usr/include/Zydis/Zydis.h ] && [ -x /usr/lib/go-1.27/bin/go ]
 }
 if ! have_deps; then
   echo "test.sh: dependencies missing; running scripts/bootstrap.sh" >&2

@@ -24,6 +24,7 @@ typedef struct {
   gr_snapshot snap;
   size_t nthreads;
   double stop_ms, attach_ms; /* how long the target was stopped; how long stopping took */
+  bool bound;                /* mem open and prog bound: a later stop reuses both */
 } cli_target;
 
 /* Opens the program of pid (refusing non-Go targets before any stop), stops

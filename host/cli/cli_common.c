@@ -129,8 +129,10 @@ int cli_capture_with(cli_target *t, cli_reader read, void *payload) {
   if (rc == 0) {
     t->nthreads = sess.nthreads;
     t->attach_ms = tgt_ms_between(&sess.t_attach, &sess.t_all_stopped);
-    if ((rc = tgt_mem_open(&t->mem, pid)) == 0 && (rc = gr_program_bind(&t->prog, pid, t->info.exe, &t->mem)) == 0)
-      rc = read(t, &sess, payload);
+    if (!t->bound && (rc = tgt_mem_open(&t->mem, pid)) == 0 &&
+        (rc = gr_program_bind(&t->prog, pid, t->info.exe, &t->mem)) == 0)
+      t->bound = true;
+    if (t->bound) rc = read(t, &sess, payload);
     tgt_mem_invalidate(&t->mem);
     /* keep the first error's message; a detach failure is reported only alone */
     char saved[1024];

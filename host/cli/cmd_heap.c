@@ -61,18 +61,9 @@ typedef struct {
 static int read_heap(cli_target *t, tgt_session *sess, void *payload) {
   (void)sess;
   heap_read *r = payload;
-  int rc = gr_heap_take(&t->prog, &r->h);
-  if (rc == 0 && r->types) rc = gr_heap_read_types(&t->prog, &r->h);
-  if (rc == 0 && gr_heap_read_residency(t->pid, &r->h) != 0) se_clear(); /* the column says unknown */
-  return rc;
+  return gr_heap_read(&t->prog, t->pid, r->types, &r->h);
 }
 
-/* Rows by bytes, largest first. */
-static int by_bytes(const void *a, const void *b) {
-  const gr_heap_typed *x = a, *y = b;
-  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
-  return x->objects < y->objects ? 1 : x->objects > y->objects ? -1 : 0;
-}
 
 static void add(totals *t, const gr_span *s) {
   t->spans++;
@@ -153,7 +144,7 @@ static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f
   for (size_t i = 0; i < n; i++) {
     const gr_heap_typed *r = &h->typed[i];
     human(b, sizeof b, r->bytes);
-    gr_heap_row_name(h, r, name, sizeof name);
+    snprintf(name, sizeof name, "%s", h->row_names[i]);
     char cls[16];
     if (r->sizeclass) snprintf(cls, sizeof cls, "%u", r->sizeclass);
     else snprintf(cls, sizeof cls, "large");
@@ -196,8 +187,7 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
     for (size_t i = 0; i < h->ntyped; i++) {
       const gr_heap_typed *r = &h->typed[i];
       const gr_heap_type *ty = &h->types[r->type];
-      char name[GR_MAX_TYPE_NAME + 64];
-      gr_heap_row_name(h, r, name, sizeof name);
+      const char *name = h->row_names[i];
       fprintf(f, "%s\n  {\"type\": ", i ? "," : "");
       strbuf sb;
       json_w w;
@@ -266,7 +256,6 @@ int cmd_heap(int argc, char **argv) {
   rc = cli_open_target(pid, &t);
   if (rc == 0) rc = gr_heap_supported(&t.prog); /* refuse before stopping anything */
   if (rc == 0) rc = cli_capture_with(&t, read_heap, &hr);
-  if (rc == 0 && hp->ntyped) qsort(hp->typed, hp->ntyped, sizeof *hp->typed, by_bytes);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (rc == 0) {
     totals cls[GR_NUM_SIZE_CLASSES], all;

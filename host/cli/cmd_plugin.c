@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "goruntime/heap.h"
 #include "cli/cli.h"
 #include "cli/plugin_env.h"
 #include "plugins/loader.h"
@@ -80,7 +81,7 @@ static void list_commands(const plg_plugin *p, const char *name, FILE *f) {
   for (uint32_t i = 0; i < d->ncommands; i++) {
     const sonde_command *c = plg_command_at(p, i);
     char head[256];
-    snprintf(head, sizeof head, "%s%s%s%s", c->name, (c->flags & SONDE_CMD_NEEDS_TARGET) ? " -p PID" : "",
+    snprintf(head, sizeof head, "%s%s%s%s", c->name, (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "",
              c->usage && c->usage[0] ? " " : "", c->usage ? c->usage : "");
     fprintf(f, "  %-28s %s\n", head, c->summary ? c->summary : "");
   }
@@ -92,9 +93,38 @@ static void list_commands(const plg_plugin *p, const char *name, FILE *f) {
 }
 
 static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
-  fprintf(f, "Usage: sonde %s %s%s %s\n\n%s\n", p->name, c->name, (c->flags & SONDE_CMD_NEEDS_TARGET) ? " -p PID" : "",
+  fprintf(f, "Usage: sonde %s %s%s %s\n\n%s\n", p->name, c->name, (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "",
           c->usage ? c->usage : "", c->summary ? c->summary : "");
   if (c->help && c->help[0]) fprintf(f, "\n%s%s", c->help, c->help[strlen(c->help) - 1] == '\n' ? "" : "\n");
+}
+
+/* A command that needs the heap: the goroutines and the heap in one stop. */
+static int read_goroutines_and_heap(cli_target *t, tgt_session *sess, void *payload) {
+  gr_snapshot_opts so = {0};
+  int rc = gr_snapshot_take(&t->prog, sess, &so, &t->snap);
+  return rc ? rc : gr_heap_read(&t->prog, t->pid, true, payload);
+}
+
+/* heap_refresh in a one-shot command: another stop, the heap read again. */
+typedef struct {
+  cli_target *t;
+  gr_heap *heap;
+} reread_ctx;
+
+static int read_heap_only(cli_target *t, tgt_session *sess, void *payload) {
+  (void)sess;
+  return gr_heap_read(&t->prog, t->pid, true, payload);
+}
+
+static int reread_heap(void *ctx) {
+  reread_ctx *r = ctx;
+  gr_heap fresh;
+  memset(&fresh, 0, sizeof fresh);
+  int rc = cli_capture_with(r->t, read_heap_only, &fresh);
+  if (rc) return rc;
+  gr_heap_free(r->heap);
+  *r->heap = fresh;
+  return 0;
 }
 
 int cmd_plugin(int argc, char **argv, bool *found) {
@@ -125,6 +155,8 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   idx_env env;
   penv_host_env(&env);
   cli_target t;
+  gr_heap heap;
+  memset(&heap, 0, sizeof heap);
   bool have_target;
   plg_plugin p;
   memset(&p, 0, sizeof p);
@@ -149,7 +181,8 @@ int cmd_plugin(int argc, char **argv, bool *found) {
       rc = 0;
       goto out;
     }
-  bool needs = c->flags & SONDE_CMD_NEEDS_TARGET;
+  bool needs_heap = c->flags & SONDE_CMD_NEEDS_HEAP;
+  bool needs = (c->flags & SONDE_CMD_NEEDS_TARGET) || needs_heap;
   if (needs && !have_target) {
     rc = se_set(SE_USAGE, "'sonde %s %s' reads a process: give -p PID", name, c->name);
     goto out;
@@ -160,12 +193,24 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   }
   struct utsname u;
   plg_target pt;
+  reread_ctx rr;
   if (needs) {
     gr_snapshot_opts so = {0};
-    if ((rc = cli_capture(&t, &so))) goto out; /* the target runs again from here on */
+    if (needs_heap) {
+      if ((rc = gr_heap_supported(&t.prog)) != 0) goto out; /* refused before anything is stopped */
+      rc = cli_capture_with(&t, read_goroutines_and_heap, &heap);
+    } else {
+      rc = cli_capture(&t, &so);
+    }
+    if (rc) goto out; /* the target runs again from here on */
     uname(&u);
     pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
-                      .mem = &t.mem};
+                      .heap = needs_heap ? &heap : NULL, .mem = &t.mem};
+    if (needs_heap) {
+      rr = (reread_ctx){&t, &heap};
+      pt.reread_heap = reread_heap;
+      pt.reread_ctx = &rr;
+    }
     p.target = &pt;
     if ((rc = plg_attach(&p))) goto out;
   }
@@ -189,6 +234,7 @@ out:
   } else if (p.fd >= 0) {
     close(p.fd);
   }
+  gr_heap_free(&heap);
   if (have_target) cli_target_free(&t);
   penv_close(&pe);
   free(a.argv);

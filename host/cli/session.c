@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "goruntime/heap.h"
 #include "goruntime/locate.h"
 #include "plugins/loader.h"
 #include "target/trace.h"
@@ -141,6 +142,8 @@ typedef struct {
   uint64_t hit_g;       /* its g (R14), 0 when not a goroutine */
   gr_snapshot hit_snap;
   bool have_hit_snap;
+  gr_heap heap;
+  bool have_heap;
   sonde_state state;
   sigset_t block, old;
   /* counts */
@@ -210,6 +213,11 @@ static void forget_stop(session *s) {
     gr_snapshot_free(&s->hit_snap);
     s->have_hit_snap = false;
   }
+  if (s->have_heap) {
+    gr_heap_free(&s->heap);
+    s->have_heap = false;
+  }
+  s->pt.heap = NULL;
   tgt_mem_invalidate(&s->t.mem);
 }
 
@@ -233,6 +241,19 @@ static gr_snapshot *op_snapshot(void *ctx) {
   s->pt.snap = &s->snap;
   s->pt.snap_gen++;
   return &s->snap;
+}
+
+static gr_heap *op_heap(void *ctx) {
+  session *s = ctx;
+  if (s->have_heap) return &s->heap;
+  if (!s->bound) {
+    se_set(SE_ERR, "the program has not started yet");
+    return NULL;
+  }
+  if (gr_heap_supported(&s->t.prog) != 0 || stop_all(s) != 0) return NULL;
+  if (gr_heap_read(&s->t.prog, s->t.pid, true, &s->heap) != 0) return NULL;
+  s->have_heap = true;
+  return &s->heap;
 }
 
 static gr_snapshot *op_hit_snapshot(void *ctx) {
@@ -492,6 +513,7 @@ static int bind_and_arm(session *s) {
   s->pt = (plg_target){.pid = s->t.pid, .exe = s->t.info.exe, .kernel = release, .prog = &s->t.prog,
                        .mem = &s->t.mem, .session = &s->ops};
   s->ops = (plg_session_ops){.ctx = s, .snapshot = op_snapshot, .hit_snapshot = op_hit_snapshot,
+                      .heap = op_heap,
                              .breakpoint_set = op_bp_set, .breakpoint_clear = op_bp_clear, .every = op_every};
   return 0;
 }

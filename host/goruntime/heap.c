@@ -155,8 +155,18 @@ void gr_heap_free(gr_heap *h) {
   free(h->spans);
   free(h->types);
   free(h->typed);
+  free(h->row_names);
+  u64map_free(&h->type_index);
   arena_free(&h->names);
   memset(h, 0, sizeof *h);
+}
+
+int gr_heap_read(gr_program *p, pid_t pid, bool types, gr_heap *out) {
+  int rc = gr_heap_take(p, out);
+  if (rc == 0 && types) rc = gr_heap_read_types(p, out);
+  if (rc == 0 && gr_heap_read_residency(pid, out) != 0) se_clear();
+  if (rc) gr_heap_free(out);
+  return rc;
 }
 
 int gr_heap_read_residency(pid_t pid, gr_heap *h) {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "base/arena.h"
+#include "base/u64map.h"
 #include "goruntime/runtime.h"
 
 /* runtime.mSpanState */
@@ -87,7 +88,9 @@ typedef struct {
   bool has_types;       /* the runtime records types: Go 1.22+ */
   gr_heap_type *types;
   size_t ntypes;
-  gr_heap_typed *typed; /* by (type, size class, array) */
+  gr_heap_typed *typed; /* by (type, size class, array), most bytes first */
+  const char **row_names; /* gr_heap_row_name of each typed row */
+  u64map type_index;    /* type descriptor address -> index in types + 1 */
   size_t ntyped;
   uint64_t typed_objects, typed_bytes;
   uint64_t nbadheaders; /* headers that point at no readable type */
@@ -110,6 +113,12 @@ int gr_heap_read_types(gr_program *p, gr_heap *h);
  * records for a slice's backing array is its element type), or
  * "(type 0x...)" for a type without a name. Into dst, cut to n. */
 void gr_heap_row_name(const gr_heap *h, const gr_heap_typed *r, char *dst, size_t n);
+/* What every reader of the heap wants in one stop: gr_heap_take, then the
+ * types (when `types`), then residency (a pagemap that cannot be read
+ * leaves it GR_UNKNOWN, not an error). */
+int gr_heap_read(gr_program *p, pid_t pid, bool types, gr_heap *out);
+/* The type whose descriptor is at addr, NULL when the heap has none there. */
+const gr_heap_type *gr_heap_type_at(const gr_heap *h, uint64_t addr);
 /* Fills each span's resident bytes and h->resident from /proc/PID/pagemap
  * (present pages). Needs no stop. */
 int gr_heap_read_residency(pid_t pid, gr_heap *h);

@@ -32,7 +32,7 @@ typedef struct {
   gr_program *p;
   gr_heap *h;
   u64map objs;     /* (type addr, class) -> objects, small objects */
-  u64map tindex;   /* type addr -> index in h->types + 1 */
+  u64map *tindex;  /* type addr -> index in h->types + 1 (h->type_index) */
   size_t captypes; /* of h->types */
   tgt_iov *iov;
   uint64_t *words;
@@ -199,7 +199,7 @@ out:
 /* The index in h->types of the type at addr, added when new. */
 static int type_index(tctx *c, uint64_t addr, uint32_t *out) {
   uint64_t v;
-  if (u64map_get(&c->tindex, addr, &v)) {
+  if (u64map_get(c->tindex, addr, &v)) {
     *out = (uint32_t)(v - 1);
     return 0;
   }
@@ -214,7 +214,7 @@ static int type_index(tctx *c, uint64_t addr, uint32_t *out) {
   }
   h->types[h->ntypes] = (gr_heap_type){.addr = addr};
   *out = (uint32_t)h->ntypes;
-  return u64map_put(&c->tindex, addr, ++h->ntypes);
+  return u64map_put(c->tindex, addr, ++h->ntypes);
 }
 
 /* One (type, class, array) row more, or more objects in the row it has. */
@@ -222,7 +222,7 @@ static int add_typed(tctx *c, u64map *rows, size_t *cap, uint64_t type, unsigned
   gr_heap *h = c->h;
   uint32_t ti;
   uint64_t v;
-  if (!u64map_get(&c->tindex, type, &v)) return 0;
+  if (!u64map_get(c->tindex, type, &v)) return 0;
   ti = (uint32_t)(v - 1);
   const gr_heap_type *t = &h->types[ti];
   uint64_t user = cls ? slot - GR_HEADER_SIZE : slot;
@@ -253,16 +253,28 @@ static int add_typed(tctx *c, u64map *rows, size_t *cap, uint64_t type, unsigned
   return 0;
 }
 
+/* Rows by bytes, largest first; then by objects, then by type name. */
+static int by_bytes(const void *a, const void *b) {
+  const gr_heap_typed *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+  if (x->objects != y->objects) return x->objects < y->objects ? 1 : -1;
+  return x->type < y->type ? -1 : x->type > y->type;
+}
+
+const gr_heap_type *gr_heap_type_at(const gr_heap *h, uint64_t addr) {
+  uint64_t v;
+  return addr && u64map_get(&h->type_index, addr, &v) ? &h->types[v - 1] : NULL;
+}
+
 int gr_heap_read_types(gr_program *p, gr_heap *h) {
   const gr_layout *L = &p->layout;
   /* largeType came with the allocation headers (Go 1.22) */
   h->has_types = GR_HAS(L, MS_LARGETYPE) && GR_HAS(L, MS_ALLOCBITS) && GR_HAS(L, TY_SIZE) && GR_HAS(L, TY_STR) &&
                  GR_HAS(L, TY_TFLAG) && GR_SIZE(L, SZ_TYPE) >= 48;
   if (!h->has_types) return 0;
-  tctx c = {.p = p, .h = h};
+  tctx c = {.p = p, .h = h, .tindex = &h->type_index};
   u64map rows;
   u64map_init(&c.objs);
-  u64map_init(&c.tindex);
   u64map_init(&rows);
   size_t *hdr = malloc((h->n ? h->n : 1) * sizeof *hdr), nhdr = 0, caprows = 0;
   c.iov = malloc(BATCH * sizeof *c.iov);
@@ -301,8 +313,18 @@ int gr_heap_read_types(gr_program *p, gr_heap *h) {
     rc = add_typed(&c, &rows, &caprows, s->large_type, 0, s->elemsize, 1);
   }
 out:
+  if (!rc && h->ntyped) {
+    qsort(h->typed, h->ntyped, sizeof *h->typed, by_bytes);
+    if (!(h->row_names = malloc(h->ntyped * sizeof *h->row_names)))
+      rc = se_set(SE_NOMEM, "out of memory for type names");
+    char name[GR_MAX_TYPE_NAME + 64];
+    for (size_t i = 0; !rc && i < h->ntyped; i++) {
+      gr_heap_row_name(h, &h->typed[i], name, sizeof name);
+      if (!(h->row_names[i] = arena_strndup(&h->names, name, strlen(name))))
+        rc = se_set(SE_NOMEM, "out of memory for type names");
+    }
+  }
   u64map_free(&c.objs);
-  u64map_free(&c.tindex);
   u64map_free(&rows);
   free(hdr);
   free(c.iov);

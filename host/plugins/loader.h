@@ -18,6 +18,7 @@
 #include <sonde/plugin.h>
 
 #include "goruntime/goroutines.h"
+#include "goruntime/heap.h"
 #include "goruntime/runtime.h"
 #include "goruntime/symbolize.h"
 #include "plugins/config.h"
@@ -43,6 +44,9 @@ typedef struct {
   /* The goroutine at the current hit alone (gr_snapshot_one); NULL outside
    * a hit. Valid until the target runs again. */
   gr_snapshot *(*hit_snapshot)(void *ctx);
+  /* The Go heap now, with types and residency; NULL with an error set when
+   * it cannot be read. Valid until the target runs again. */
+  gr_heap *(*heap)(void *ctx);
   int (*breakpoint_set)(void *ctx, plg_plugin *p, const char *location, uint64_t *id);
   int (*breakpoint_clear)(void *ctx, plg_plugin *p, uint64_t id);
   /* Runs p's command (with its arguments, one string) every interval_ms,
@@ -57,6 +61,11 @@ typedef struct {
   const char *exe, *kernel;
   gr_program *prog;
   gr_snapshot *snap;   /* NULL until a session takes one */
+  gr_heap *heap;       /* read during the stop (SONDE_CMD_NEEDS_HEAP), else NULL */
+  /* A one-shot command's heap_refresh: stops the process again and rereads
+   * *heap. NULL in a session (the session's heap op serves). */
+  int (*reread_heap)(void *ctx);
+  void *reread_ctx;
   uint64_t snap_gen;   /* changes whenever snap is replaced */
   uint64_t hit_gen;    /* changes at every hit */
   tgt_mem *mem;

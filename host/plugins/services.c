@@ -105,7 +105,7 @@ static int h_read_memory(sonde_host *h, uint64_t addr, void *dst, size_t n) {
   if (!t) return fail(h, SONDE_ENOTARGET, "read_memory: this command has no target");
   if (!dst || n > MAX_READ) return fail(h, SONDE_EINVAL, "read_memory: %zu bytes is more than %d", n, MAX_READ);
   if (n == 0) return SONDE_OK;
-  if (tgt_mem_read(t->mem, addr, dst, n) != 0) {
+  if (tgt_mem_read_live(t->mem, addr, dst, n) != 0) {
     se_clear();
     return SONDE_EFAULT;
   }
@@ -345,6 +345,125 @@ static int h_breakpoint_clear(sonde_host *h, uint64_t id) {
   return SONDE_OK;
 }
 
+/* ---- the heap (ABI 1.3) ---- */
+
+/* The heap: the command's, or one the session reads now. */
+static const gr_heap *heap_of(sonde_host *h) {
+  const plg_target *t = target_of(h);
+  if (!t) {
+    fail(h, SONDE_ENOTARGET, "heap: this command has no target");
+    return NULL;
+  }
+  if (t->heap) return t->heap;
+  if (!t->session || !t->session->heap) {
+    fail(h, SONDE_ENOTSUP, "heap: the command was not declared with SONDE_CMD_NEEDS_HEAP, so the heap was not read "
+                           "during its stop");
+    return NULL;
+  }
+  const gr_heap *hp = t->session->heap(t->session->ctx);
+  if (!hp) {
+    fail(h, SONDE_ENOTSUP, "heap: %s", se_msg());
+    se_clear();
+  }
+  return hp;
+}
+
+static int h_heap_info(sonde_host *h, sonde_heap_info *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_heap *hp = heap_of(h);
+  if (!hp) return SONDE_ENOTSUP;
+  sonde_heap_info o = {.struct_size = sizeof o};
+  o.has_types = hp->has_types;
+  o.nspans = hp->n;
+  o.ntypes = hp->ntyped;
+  for (size_t i = 0; i < hp->n; i++) {
+    o.objects += hp->spans[i].nalloc;
+    o.bytes += (uint64_t)hp->spans[i].nalloc * hp->spans[i].elemsize;
+    o.span_bytes += hp->spans[i].npages * GR_PAGE_SIZE;
+  }
+  o.resident_bytes = hp->resident == GR_UNKNOWN ? SONDE_UNKNOWN : hp->resident;
+  o.unswept_spans = hp->nunswept;
+  o.unreadable_spans = hp->nunreadable;
+  o.manual_spans = hp->nmanual;
+  o.manual_bytes = hp->manual_bytes;
+  o.typed_objects = hp->typed_objects;
+  o.typed_bytes = hp->typed_bytes;
+  o.bad_headers = hp->nbadheaders;
+  o.gc_cycle = hp->has_memstats ? hp->numgc : SONDE_UNKNOWN;
+  o.last_gc_unix_ns = hp->has_memstats ? hp->last_gc_unix : 0;
+  return fill_sized(out, &o, sizeof o);
+}
+
+static int h_heap_span_get(sonde_host *h, uint64_t i, sonde_heap_span *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_heap *hp = heap_of(h);
+  if (!hp) return SONDE_ENOTSUP;
+  if (i >= hp->n) return SONDE_ENOTFOUND;
+  const gr_span *s = &hp->spans[i];
+  const gr_heap_type *ty = gr_heap_type_at(hp, s->large_type);
+  sonde_heap_span o = {.struct_size = sizeof o, .sizeclass = s->sizeclass, .noscan = s->noscan, .swept = s->swept,
+                       .base = s->base, .npages = s->npages, .elemsize = s->elemsize, .nelems = s->nelems,
+                       .nalloc = s->nalloc, .resident_bytes = s->resident == GR_UNKNOWN ? SONDE_UNKNOWN : s->resident,
+                       .type = !s->sizeclass && ty ? ty->name : NULL};
+  return fill_sized(out, &o, sizeof o);
+}
+
+static int h_heap_type_get(sonde_host *h, uint64_t i, sonde_heap_type *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_heap *hp = heap_of(h);
+  if (!hp) return SONDE_ENOTSUP;
+  if (i >= hp->ntyped) return SONDE_ENOTFOUND;
+  const gr_heap_typed *r = &hp->typed[i];
+  const gr_heap_type *ty = &hp->types[r->type];
+  sonde_heap_type o = {.struct_size = sizeof o, .sizeclass = r->sizeclass, .named = ty->name != NULL,
+                       .array = r->array, .name = hp->row_names[i], .type_addr = ty->addr, .type_size = ty->size,
+                       .objects = r->objects, .bytes = r->bytes};
+  return fill_sized(out, &o, sizeof o);
+}
+
+static int h_heap_find(sonde_host *h, uint64_t addr, uint64_t *span_index, uint64_t *object) {
+  const gr_heap *hp = heap_of(h);
+  if (!hp) return SONDE_ENOTSUP;
+  uint64_t obj;
+  const gr_span *s = gr_heap_find(hp, addr, &obj);
+  if (!s) return SONDE_ENOTFOUND;
+  if (span_index) *span_index = (uint64_t)(s - hp->spans);
+  if (object) *object = obj;
+  return SONDE_OK;
+}
+
+static int h_gc_cycle(sonde_host *h, uint64_t *out) {
+  const plg_target *t = target_of(h);
+  if (!t) return fail(h, SONDE_ENOTARGET, "gc_cycle: this command has no target");
+  if (!out) return SONDE_EINVAL;
+  const gr_program *p = t->prog;
+  uint64_t ms = p->globals.addr[GR_GLOBAL_MEMSTATS];
+  if (!ms || !GR_HAS(&p->layout, MST_NUMGC))
+    return fail(h, SONDE_ENOTSUP, "gc_cycle: sonde cannot find runtime.memstats in this binary");
+  uint32_t n;
+  if (tgt_mem_read_live(t->mem, gr_rt(p, ms) + (uint64_t)GR_OFF(&p->layout, MST_NUMGC), &n, sizeof n) != 0) {
+    se_clear();
+    return SONDE_EFAULT;
+  }
+  *out = n;
+  return SONDE_OK;
+}
+
+static int h_heap_refresh(sonde_host *h) {
+  plg_target *t = h->p->target;
+  if (!t) return fail(h, SONDE_ENOTARGET, "heap_refresh: this command has no target");
+  if (t->reread_heap) {
+    if (t->reread_heap(t->reread_ctx) != 0) {
+      int code = se_code();
+      fail(h, code == SE_NOPROC || code == SE_EXITED ? SONDE_ENOTARGET : SONDE_ERROR, "heap: %s", se_msg());
+      se_clear();
+      return code == SE_NOPROC || code == SE_EXITED ? SONDE_ENOTARGET : SONDE_ERROR;
+    }
+    return SONDE_OK;
+  }
+  return heap_of(h) ? SONDE_OK : SONDE_ENOTSUP;
+}
+
 static const sonde_host_api k_api = {
     .struct_size = sizeof(sonde_host_api),
     .abi_version = SONDE_ABI_VERSION,
@@ -369,6 +488,12 @@ static const sonde_host_api k_api = {
     .hit_goroutine_get = h_hit_goroutine_get,
     .hit_frame_get = h_hit_frame_get,
     .command_every = h_command_every,
+    .heap_info = h_heap_info,
+    .heap_span_get = h_heap_span_get,
+    .heap_type_get = h_heap_type_get,
+    .heap_find = h_heap_find,
+    .gc_cycle = h_gc_cycle,
+    .heap_refresh = h_heap_refresh,
 };
 
 const sonde_host_api *plg_host_api(void) { return &k_api; }

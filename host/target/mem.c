@@ -246,6 +246,11 @@ int tgt_mem_read(tgt_mem *m, uint64_t addr, void *dst, size_t n) {
   return read_uncached(m, addr, dst, n);
 }
 
+int tgt_mem_read_live(tgt_mem *m, uint64_t addr, void *dst, size_t n) {
+  if (addr + n < addr) return se_set(SE_CORRUPT, "read at 0x%llx wraps around", (unsigned long long)addr);
+  return read_uncached(m, addr, dst, n);
+}
+
 int tgt_mem_read_u64(tgt_mem *m, uint64_t addr, uint64_t *out) {
   return tgt_mem_read(m, addr, out, sizeof *out);
 }

@@ -44,6 +44,8 @@ void tgt_mem_invalidate(tgt_mem *m);
 
 /* Reads exactly n bytes or fails with SE_CORRUPT naming the address. */
 int tgt_mem_read(tgt_mem *m, uint64_t addr, void *dst, size_t n);
+/* The same, never through the page cache: for a process that runs. */
+int tgt_mem_read_live(tgt_mem *m, uint64_t addr, void *dst, size_t n);
 int tgt_mem_read_u64(tgt_mem *m, uint64_t addr, uint64_t *out);
 
 /* Reads a batch; each element's `ok` says whether it was read completely.

@@ -1,4 +1,4 @@
-/* sonde/plugin.h: the sonde plugin ABI, version 1.2. The only header a
+/* sonde/plugin.h: the sonde plugin ABI, version 1.3. The only header a
  * plugin includes.
  *
  * A plugin is a shared object that exports one function, sonde_plugin_v1,
@@ -23,7 +23,7 @@ extern "C" {
 /* ---- versions ------------------------------------------------------------ */
 
 #define SONDE_ABI_MAJOR 1
-#define SONDE_ABI_MINOR 2
+#define SONDE_ABI_MINOR 3
 #define SONDE_ABI_MAKE(major, minor) ((uint32_t)(major) << 16 | (uint32_t)(minor))
 #define SONDE_ABI_VERSION SONDE_ABI_MAKE(SONDE_ABI_MAJOR, SONDE_ABI_MINOR)
 #define SONDE_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -153,6 +153,54 @@ typedef struct sonde_breakpoint_hit {
   uint64_t g_addr;        /* the runtime.g of that goroutine (R14 at a Go function), 0 when none */
 } sonde_breakpoint_hit;
 
+/* ---- the Go heap (ABI 1.3) ----------------------------------------------
+ *
+ * Read while the target is stopped: in a one-shot command that declares
+ * SONDE_CMD_NEEDS_HEAP, during the command's stop; in a session, on first
+ * use during a stop, like the goroutine snapshot. Counts are exact for
+ * spans swept since the last GC (unswept_spans says how many are not: their
+ * counts still include objects that GC found dead). */
+#define SONDE_UNKNOWN UINT64_MAX
+
+typedef struct sonde_heap_info {
+  uint32_t struct_size;
+  uint32_t has_types;        /* 1 when the runtime records object types (Go 1.22+) */
+  uint64_t nspans;           /* heap spans in use: heap_span_get's indexes, by address */
+  uint64_t ntypes;           /* heap_type_get's indexes */
+  uint64_t objects, bytes;   /* allocated objects and their bytes (slots) */
+  uint64_t span_bytes;       /* bytes of the spans in use */
+  uint64_t resident_bytes;   /* of span_bytes, in RAM; SONDE_UNKNOWN when unreadable */
+  uint64_t unswept_spans, unreadable_spans;
+  uint64_t manual_spans, manual_bytes; /* goroutine stacks and other runtime memory */
+  uint64_t typed_objects, typed_bytes; /* objects whose type the runtime records */
+  uint64_t bad_headers;      /* type headers that point at no type (left out of types) */
+  uint64_t gc_cycle;         /* GC cycles completed (runtime.memstats.numgc); SONDE_UNKNOWN */
+  uint64_t last_gc_unix_ns;  /* when the last ended; 0 when unknown */
+} sonde_heap_info;
+
+typedef struct sonde_heap_span {
+  uint32_t struct_size;
+  uint32_t sizeclass;        /* 0: one large object */
+  uint32_t noscan;           /* 1: holds no pointers */
+  uint32_t swept;            /* 1: nalloc is exact */
+  uint64_t base, npages;     /* pages of 8 KiB */
+  uint64_t elemsize;         /* bytes per slot (the whole span for a large object) */
+  uint64_t nelems, nalloc;   /* slots, allocated objects */
+  uint64_t resident_bytes;   /* SONDE_UNKNOWN when unreadable */
+  const char *type;          /* a large object's type ("main.Buf", "[]*int"), NULL when unknown */
+} sonde_heap_span;
+
+/* Objects of one type in one size class, largest bytes first. */
+typedef struct sonde_heap_type {
+  uint32_t struct_size;
+  uint32_t sizeclass;        /* 0: large objects */
+  uint32_t named;            /* 0: a type made at run time (reflect), named "(type 0x...)" */
+  uint32_t array;            /* 1: slots of several values: "[]T" (a slice's backing array) */
+  const char *name;          /* "main.rec", "[]*int64" */
+  uint64_t type_addr, type_size; /* the descriptor in the target; one value's bytes */
+  uint64_t objects, bytes;   /* bytes: whole slots (for small objects with a header, 8 bytes of it) */
+} sonde_heap_type;
+
 /* Log levels for sonde_host_api.log. */
 typedef enum { SONDE_LOG_ERROR = 0, SONDE_LOG_WARN = 1, SONDE_LOG_INFO = 2, SONDE_LOG_DEBUG = 3 } sonde_log_level;
 
@@ -239,14 +287,36 @@ typedef struct sonde_host_api {
    * one-shot command; SONDE_EINVAL for an unknown command or an interval
    * out of range. */
   int (*command_every)(sonde_host *h, uint64_t interval_ms, const char *command);
+
+  /* --- ABI 1.3 --- */
+  /* The Go heap (see sonde_heap_info). SONDE_ENOTSUP when this binary's heap
+   * cannot be read (the message says why), or in a one-shot command without
+   * SONDE_CMD_NEEDS_HEAP. */
+  int (*heap_info)(sonde_host *h, sonde_heap_info *out);
+  int (*heap_span_get)(sonde_host *h, uint64_t index, sonde_heap_span *out);
+  int (*heap_type_get)(sonde_host *h, uint64_t index, sonde_heap_type *out);
+  /* The span (its index) and the start of the slot that hold addr;
+   * SONDE_ENOTFOUND when addr is in no slot of a heap span. Whether the slot
+   * holds a live object is not checked. */
+  int (*heap_find)(sonde_host *h, uint64_t addr, uint64_t *span_index, uint64_t *object);
+  /* GC cycles completed, read from the running target without stopping it
+   * (for watching GC cycles); SONDE_ENOTSUP when runtime.memstats is unknown. */
+  int (*gc_cycle)(sonde_host *h, uint64_t *out);
+  /* Reads the heap again, now: in a one-shot command, with a stop of its
+   * own (as short as the first), so that a command can follow a process
+   * over time; in a session, the heap of the current stop. heap_info and
+   * the getters then describe it. SONDE_ENOTARGET when the process is gone. */
+  int (*heap_refresh)(sonde_host *h);
 } sonde_host_api;
 
 /* ---- what a plugin declares ---------------------------------------------- */
 
 /* A command: `sonde PLUGIN NAME [ARGS]`. */
 enum {
-  SONDE_CMD_NEEDS_TARGET = 1u << 0 /* the host parses -p/--pid, attaches, and
-                                      calls on_attach before run */
+  SONDE_CMD_NEEDS_TARGET = 1u << 0, /* the host parses -p/--pid, attaches, and
+                                       calls on_attach before run */
+  SONDE_CMD_NEEDS_HEAP = 1u << 1    /* ABI 1.3: also reads the Go heap during
+                                       the stop (implies NEEDS_TARGET) */
 };
 
 typedef struct sonde_command {

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sonde/util.h>
+
 #include "sd.h"
 
 #define SD_NAME "stackdiff"
@@ -49,41 +51,6 @@ typedef struct {
 /* ---- sonde stackdiff snapshot -p PID [-o FILE] -------------------------------- */
 
 #define SNAPSHOT_USAGE "sonde stackdiff snapshot -p PID [-o FILE [--diff]]"
-
-/* -o FILE with %n (the snapshot's number in this run: 1, 2, ...), %t (the
- * UTC time, 20261130T120641Z) and %% expanded, so that `sonde attach
- * --every 5s 'stackdiff snapshot -o snap-%n.json'` keeps every snapshot.
- * 0, or -1 for an unknown % sequence or a name longer than n. */
-static int expand_path(const char *in, uint64_t seq, char *out, size_t n) {
-  size_t len = 0;
-  for (const char *c = in; *c; c++) {
-    char piece[32];
-    const char *add = piece;
-    if (*c != '%') {
-      piece[0] = *c;
-      piece[1] = 0;
-    } else if (c[1] == 'n') {
-      snprintf(piece, sizeof piece, "%" PRIu64, seq);
-      c++;
-    } else if (c[1] == 't') {
-      time_t now = time(NULL);
-      struct tm tm;
-      if (!gmtime_r(&now, &tm) || !strftime(piece, sizeof piece, "%Y%m%dT%H%M%SZ", &tm)) return -1;
-      c++;
-    } else if (c[1] == '%') {
-      add = "%";
-      c++;
-    } else {
-      return -1;
-    }
-    size_t k = strlen(add);
-    if (len + k >= n) return -1;
-    memcpy(out + len, add, k);
-    len += k;
-  }
-  out[len] = 0;
-  return 0;
-}
 
 /* An output destination: -o FILE (created or truncated) or standard output.
  * A failed command removes FILE rather than leave half a document behind;
@@ -181,7 +148,7 @@ static int sd_cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
                      "snapshot itself");
   char expanded[4096];
   if (path) {
-    if (expand_path(path, st->seq + 1, expanded, sizeof expanded) != 0)
+    if (sonde_expand_path(path, st->seq + 1, expanded, sizeof expanded) != 0)
       return api->fail(h, SONDE_EINVAL, "snapshot: -o '%s': only %%n, %%t and %%%% may follow a %%, and the name must "
                        "stay under %zu bytes", path, sizeof expanded);
     path = expanded;
@@ -241,15 +208,6 @@ static int parse_color(sd_ctx *c, const char *v, sd_color *out) {
   return SONDE_OK;
 }
 
-static int parse_bool(const char *v, int *out) {
-  if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-    *out = 1;
-  else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-    *out = 0;
-  else
-    return -1;
-  return 0;
-}
 
 /* [stackdiff] in sonde.ini: the defaults the command line overrides. */
 static int diff_defaults(sd_ctx *c, sd_diff_opts *o) {
@@ -264,7 +222,7 @@ static int diff_defaults(sd_ctx *c, sd_diff_opts *o) {
   if ((v = api->config_get(c->h, "samples")) &&
       (rc = parse_count(c, "[stackdiff] samples", v, 1, 64, &o->samples)))
     return rc;
-  if ((v = api->config_get(c->h, "lines")) && parse_bool(v, &o->lines) != 0)
+  if ((v = api->config_get(c->h, "lines")) && sonde_parse_bool(v, &o->lines) != 0)
     return api->fail(c->h, SONDE_EINVAL, "sonde.ini [stackdiff] lines: yes or no, not '%s'", v);
   return SONDE_OK;
 }
@@ -397,16 +355,6 @@ static int sd_cmd_diff(sonde_host *h, void *state, int argc, char **argv) {
 
 /* ---- hooks ------------------------------------------------------------------ */
 
-/* "10s", "500ms", "2m", "1h" -> milliseconds; 0 when not a duration. */
-static uint64_t parse_ms(const char *v) {
-  char *end = NULL;
-  errno = 0;
-  double x = strtod(v, &end);
-  if (errno || end == v || !(x > 0)) return 0;
-  double unit = !strcmp(end, "ms") ? 1 : !strcmp(end, "s") ? 1e3 : !strcmp(end, "m") ? 60e3 : !strcmp(end, "h") ? 3600e3 : 0;
-  double ms = x * unit;
-  return ms >= 1 && ms <= 86400e3 ? (uint64_t)ms : 0;
-}
 
 /* [stackdiff] in sonde.ini, checked when the plugin loads so that a typo
  * is reported before anything is attached. */
@@ -416,7 +364,7 @@ static int read_config(sonde_host *h, sd_state *st) {
   int rc = diff_defaults(&c, &st->defaults);
   if (rc != SONDE_OK) return rc;
   const char *v;
-  if ((v = api->config_get(h, "every")) && !(st->every_ms = parse_ms(v)))
+  if ((v = api->config_get(h, "every")) && !(st->every_ms = sonde_parse_duration_ms(v)))
     return api->fail(h, SONDE_EINVAL, "sonde.ini [stackdiff] every: '%s' is not a duration from 1ms to 24h (10s, "
                      "500ms, 2m, 1h)", v);
   struct {
@@ -424,12 +372,12 @@ static int read_config(sonde_host *h, sd_state *st) {
     int *out;
   } flags[] = {{"on_attach", &st->on_attach}, {"on_hit", &st->on_hit}, {"diff", &st->auto_diff}};
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-    if ((v = api->config_get(h, flags[i].key)) && parse_bool(v, flags[i].out) != 0)
+    if ((v = api->config_get(h, flags[i].key)) && sonde_parse_bool(v, flags[i].out) != 0)
       return api->fail(h, SONDE_EINVAL, "sonde.ini [stackdiff] %s: yes or no, not '%s'", flags[i].key, v);
   v = api->config_get(h, "output");
   snprintf(st->output, sizeof st->output, "%s", v && v[0] ? v : "stackdiff-%t-%n.json");
   char probe[4096];
-  if (strchr(st->output, '\'') || expand_path(st->output, 1, probe, sizeof probe) != 0)
+  if (strchr(st->output, '\'') || sonde_expand_path(st->output, 1, probe, sizeof probe) != 0)
     return api->fail(h, SONDE_EINVAL, "sonde.ini [stackdiff] output: '%s': only %%n, %%t and %%%% may follow a %%, "
                      "and the name may hold no ' quote", st->output);
   return SONDE_OK;

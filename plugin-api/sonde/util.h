@@ -1,0 +1,75 @@
+/* sonde/util.h: small helpers every plugin that takes settings from
+ * sonde.ini or writes numbered files wants, so that all plugins read
+ * "10s", "yes" and "snap-%n.json" the same way. Header-only (static
+ * inline), C11, no host symbols: including it changes nothing in the ABI.
+ * The plugins sonde ships use it; so may yours. Uses POSIX's gmtime_r:
+ * build with -std=gnu11, or define _POSIX_C_SOURCE=200809L. */
+#ifndef SONDE_UTIL_H
+#define SONDE_UTIL_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* "10s", "500ms", "2m", "1h" (a positive number and a unit) -> milliseconds,
+ * from 1 ms to 24 h; 0 when v is none of these. */
+static inline uint64_t sonde_parse_duration_ms(const char *v) {
+  char *end = NULL;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (errno || end == v || !(x > 0)) return 0;
+  double unit = !strcmp(end, "ms") ? 1 : !strcmp(end, "s") ? 1e3 : !strcmp(end, "m") ? 60e3 : !strcmp(end, "h") ? 3600e3 : 0;
+  double ms = x * unit;
+  return ms >= 1 && ms <= 86400e3 ? (uint64_t)ms : 0;
+}
+
+/* yes/true/on/1 -> 1, no/false/off/0 -> 0 into *out; -1 for anything else. */
+static inline int sonde_parse_bool(const char *v, int *out) {
+  if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+    *out = 1;
+  else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+    *out = 0;
+  else
+    return -1;
+  return 0;
+}
+
+/* An output name with %n (seq: the file's number in this run, 1, 2, ...),
+ * %t (the UTC time, 20261130T120641Z) and %% expanded, into out (n bytes).
+ * 0, or -1 for another % sequence or a name longer than n. */
+static inline int sonde_expand_path(const char *in, uint64_t seq, char *out, size_t n) {
+  size_t len = 0;
+  for (const char *c = in; *c; c++) {
+    char piece[32];
+    const char *add = piece;
+    if (*c != '%') {
+      piece[0] = *c;
+      piece[1] = 0;
+    } else if (c[1] == 'n') {
+      snprintf(piece, sizeof piece, "%" PRIu64, seq);
+      c++;
+    } else if (c[1] == 't') {
+      time_t now = time(NULL);
+      struct tm tm;
+      if (!gmtime_r(&now, &tm) || !strftime(piece, sizeof piece, "%Y%m%dT%H%M%SZ", &tm)) return -1;
+      c++;
+    } else if (c[1] == '%') {
+      add = "%";
+      c++;
+    } else {
+      return -1;
+    }
+    size_t k = strlen(add);
+    if (len + k >= n) return -1;
+    memcpy(out + len, add, k);
+    len += k;
+  }
+  out[len] = 0;
+  return 0;
+}
+
+#endif
