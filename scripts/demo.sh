@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # demo.sh: build sonde and the example Go service (examples/waitsvc), start
 # the service, show its goroutines with sonde, what changed between two
-# moments (stackdiff), a breakpoint, prove the service still answers, and
+# moments (stackdiff), what grew in its heap (memwatch), a breakpoint, prove
+# the service still answers, and
 # stop it. Run as root on Debian 12 the first time (it installs
 # dependencies through scripts/bootstrap.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! { command -v cmake >/dev/null && pkg-config --exists libdw libelf yaml-0.1 yajl 2>/dev/null && [ -f /usr/include/Zydis/Zydis.h ] && [ -x /usr/lib/go-1.27/bin/go ]; }; then
+if ! { command -v cmake >/dev/null && pkg-config --exists libdw libelf yaml-0.1 yajl libprotobuf-c zlib 2>/dev/null && command -v protoc-c >/dev/null && [ -f /usr/include/Zydis/Zydis.h ] && [ -x /usr/lib/go-1.27/bin/go ]; }; then
   echo "demo: installing dependencies (scripts/bootstrap.sh)..."
   if [ "$(id -u)" -eq 0 ]; then bash scripts/bootstrap.sh; else sudo bash scripts/bootstrap.sh; fi
 fi
@@ -52,11 +53,29 @@ lookup() { # a GET /lookup that gives up after 3 s (the server side stays stuck)
 }
 run "$sonde" stackdiff snapshot -p "$svc" -o "$out/before.json"
 printf '\n$ %s\n' "# three GET /lookup requests arrive"
-for k in a b c; do lookup "$k" & done
+lookups=()
+for k in a b c; do lookup "$k" & lookups+=($!); done
 sleep 0.5
 run "$sonde" stackdiff snapshot -p "$svc" -o "$out/after.json"
 run "$sonde" stackdiff diff "$out/before.json" "$out/after.json"
-wait
+wait "${lookups[@]}" # only the requests: a bare wait would wait for the service too
+
+# memwatch: the heap before and after 2,000 GET /report, each report kept
+# forever in a global slice. The diff names the type that grew (Go 1.22+
+# records it), and go tool pprof reads the same snapshots.
+run "$sonde" memwatch snapshot -p "$svc" -o "$out/heap-before.json" --pprof "$out/heap-before.pb.gz"
+printf '\n$ %s\n' "# 2,000 GET /report arrive"
+python3 -c "
+import urllib.request
+for _ in range(2000): urllib.request.urlopen('http://$addr/report').read()"
+run "$sonde" memwatch snapshot -p "$svc" -o "$out/heap-after.json" --pprof "$out/heap-after.pb.gz"
+run "$sonde" memwatch diff --top 5 "$out/heap-before.json" "$out/heap-after.json"
+# Go 1.24 ships pprof prebuilt (1.25+ build it on first use, which takes minutes)
+pgo=/usr/lib/go-1.24/bin/go
+[ -x "$pgo" ] || pgo=/usr/lib/go-1.27/bin/go
+printf '\n$ %s\n' "go tool pprof -top -diff_base $out/heap-before.pb.gz $out/heap-after.pb.gz | head -12"
+HOME="$PWD/$out" GOTOOLCHAIN=local GOPROXY=off GOCACHE="$PWD/$out/gocache" \
+  "$pgo" tool pprof -top -diff_base "$out/heap-before.pb.gz" "$out/heap-after.pb.gz" 2>/dev/null | head -12
 
 # A breakpoint on the /status handler, hit by two requests.
 printf '\n$ %s\n' "$sonde attach -p $svc -b main.routes.func1 -n 2    # while two GET /status arrive"

@@ -5,12 +5,13 @@
 // the cache lock and, while holding it, waits for an upload acknowledgement
 // that never comes. Every worker that finishes a job then blocks on the lock,
 // the dispatcher backs up, and GET /lookup hangs too, while GET /status still
-// answers. Find out why with:
+// answers. GET /report keeps every report it builds, forever: a slow leak
+// that memwatch shows (sonde memwatch diff). Find out why with:
 //
 //	go build -o waitsvc . && ./waitsvc &
 //	sonde goroutines -p $(pgrep waitsvc)
 //
-// Routes: GET /status, GET /lookup?key=K, POST /submit?payload=P.
+// Routes: GET /status, GET /lookup?key=K, POST /submit?payload=P, GET /report.
 package main
 
 import (
@@ -58,6 +59,19 @@ var (
 	nextID               atomic.Int64
 )
 
+// report is what GET /report builds: a header and the rendered text.
+type report struct {
+	at    time.Time
+	lines []string
+	text  [4000]byte
+}
+
+// history keeps every report "for auditing" and is never trimmed: the leak.
+var (
+	historyMu sync.Mutex
+	history   []*report
+)
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8077", "HTTP listen address")
 	workers := flag.Int("workers", 4, "worker pool size")
@@ -100,6 +114,16 @@ func routes(c *cache, incoming chan<- job) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/status", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "submitted %d processed %d queued %d\n", submitted.Load(), processed.Load(), len(incoming))
+	})
+	mux.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
+		rep := &report{at: time.Now()}
+		rep.lines = append(rep.lines, fmt.Sprintf("submitted %d", submitted.Load()),
+			fmt.Sprintf("processed %d", processed.Load()))
+		n := copy(rep.text[:], fmt.Sprintf("%s: %v", rep.at.Format(time.RFC3339), rep.lines))
+		historyMu.Lock()
+		history = append(history, rep)
+		historyMu.Unlock()
+		w.Write(rep.text[:n])
 	})
 	mux.HandleFunc("/lookup", func(w http.ResponseWriter, r *http.Request) {
 		n, ok := c.get(r.URL.Query().Get("key")) // hangs while the snapshot holds the lock

@@ -61,7 +61,7 @@ typedef struct {
 static int read_heap(cli_target *t, tgt_session *sess, void *payload) {
   (void)sess;
   heap_read *r = payload;
-  return gr_heap_read(&t->prog, t->pid, r->types, &r->h);
+  return gr_heap_read(&t->prog, r->types, &r->h);
 }
 
 
@@ -251,11 +251,13 @@ int cmd_heap(int argc, char **argv) {
   cli_target t;
   heap_read hr;
   memset(&hr, 0, sizeof hr);
-  hr.types = top > 0 || json;
+  hr.types = top > 0;
   gr_heap *hp = &hr.h;
   rc = cli_open_target(pid, &t);
   if (rc == 0) rc = gr_heap_supported(&t.prog); /* refuse before stopping anything */
   if (rc == 0) rc = cli_capture_with(&t, read_heap, &hr);
+  /* residency after the stop: pagemap needs none (unreadable: shown as ?) */
+  if (rc == 0 && gr_heap_read_residency(t.pid, hp) != 0) se_clear();
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (rc == 0) {
     totals cls[GR_NUM_SIZE_CLASSES], all;

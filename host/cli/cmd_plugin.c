@@ -102,7 +102,7 @@ static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
 static int read_goroutines_and_heap(cli_target *t, tgt_session *sess, void *payload) {
   gr_snapshot_opts so = {0};
   int rc = gr_snapshot_take(&t->prog, sess, &so, &t->snap);
-  return rc ? rc : gr_heap_read(&t->prog, t->pid, true, payload);
+  return rc ? rc : gr_heap_read(&t->prog, true, payload);
 }
 
 /* heap_refresh in a one-shot command: another stop, the heap read again. */
@@ -113,7 +113,7 @@ typedef struct {
 
 static int read_heap_only(cli_target *t, tgt_session *sess, void *payload) {
   (void)sess;
-  return gr_heap_read(&t->prog, t->pid, true, payload);
+  return gr_heap_read(&t->prog, true, payload);
 }
 
 static int reread_heap(void *ctx) {
@@ -122,6 +122,7 @@ static int reread_heap(void *ctx) {
   memset(&fresh, 0, sizeof fresh);
   int rc = cli_capture_with(r->t, read_heap_only, &fresh);
   if (rc) return rc;
+  if (gr_heap_read_residency(r->t->pid, &fresh) != 0) se_clear(); /* after the stop: needs none */
   gr_heap_free(r->heap);
   *r->heap = fresh;
   return 0;
@@ -203,6 +204,7 @@ int cmd_plugin(int argc, char **argv, bool *found) {
       rc = cli_capture(&t, &so);
     }
     if (rc) goto out; /* the target runs again from here on */
+    if (needs_heap && gr_heap_read_residency(t.pid, &heap) != 0) se_clear(); /* needs no stop */
     uname(&u);
     pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
                       .heap = needs_heap ? &heap : NULL, .mem = &t.mem};

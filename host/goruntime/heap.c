@@ -161,10 +161,9 @@ void gr_heap_free(gr_heap *h) {
   memset(h, 0, sizeof *h);
 }
 
-int gr_heap_read(gr_program *p, pid_t pid, bool types, gr_heap *out) {
+int gr_heap_read(gr_program *p, bool types, gr_heap *out) {
   int rc = gr_heap_take(p, out);
   if (rc == 0 && types) rc = gr_heap_read_types(p, out);
-  if (rc == 0 && gr_heap_read_residency(pid, out) != 0) se_clear();
   if (rc) gr_heap_free(out);
   return rc;
 }

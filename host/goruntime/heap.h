@@ -114,9 +114,9 @@ int gr_heap_read_types(gr_program *p, gr_heap *h);
  * "(type 0x...)" for a type without a name. Into dst, cut to n. */
 void gr_heap_row_name(const gr_heap *h, const gr_heap_typed *r, char *dst, size_t n);
 /* What every reader of the heap wants in one stop: gr_heap_take, then the
- * types (when `types`), then residency (a pagemap that cannot be read
- * leaves it GR_UNKNOWN, not an error). */
-int gr_heap_read(gr_program *p, pid_t pid, bool types, gr_heap *out);
+ * types (when `types`). Residency needs no stop: read it after the process
+ * runs again (gr_heap_read_residency). */
+int gr_heap_read(gr_program *p, bool types, gr_heap *out);
 /* The type whose descriptor is at addr, NULL when the heap has none there. */
 const gr_heap_type *gr_heap_type_at(const gr_heap *h, uint64_t addr);
 /* Fills each span's resident bytes and h->resident from /proc/PID/pagemap
