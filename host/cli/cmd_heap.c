@@ -256,8 +256,8 @@ int cmd_heap(int argc, char **argv) {
   rc = cli_open_target(pid, &t);
   if (rc == 0) rc = gr_heap_supported(&t.prog); /* refuse before stopping anything */
   if (rc == 0) rc = cli_capture_with(&t, read_heap, &hr);
-  /* residency after the stop: pagemap needs none (unreadable: shown as ?) */
-  if (rc == 0 && gr_heap_read_residency(t.pid, hp) != 0) se_clear();
+  /* after the stop: sorting and residency need none */
+  if (rc == 0) gr_heap_settle(t.pid, hp);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   if (rc == 0) {
     totals cls[GR_NUM_SIZE_CLASSES], all;

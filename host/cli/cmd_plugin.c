@@ -81,9 +81,14 @@ static void list_commands(const plg_plugin *p, const char *name, FILE *f) {
   for (uint32_t i = 0; i < d->ncommands; i++) {
     const sonde_command *c = plg_command_at(p, i);
     char head[256];
-    snprintf(head, sizeof head, "%s%s%s%s", c->name, (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "",
+    snprintf(head, sizeof head, "%s%s%s%s", c->name,
+             (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "",
              c->usage && c->usage[0] ? " " : "", c->usage ? c->usage : "");
-    fprintf(f, "  %-28s %s\n", head, c->summary ? c->summary : "");
+    /* a long usage gets a line of its own, the summary indented below it */
+    if (strlen(head) <= 28)
+      fprintf(f, "  %-28s %s\n", head, c->summary ? c->summary : "");
+    else
+      fprintf(f, "  %s\n      %s\n", head, c->summary ? c->summary : "");
   }
   fprintf(f,
           "\nRun 'sonde %s COMMAND --help' for a command's options. Host options, taken\n"
@@ -93,8 +98,9 @@ static void list_commands(const plg_plugin *p, const char *name, FILE *f) {
 }
 
 static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
-  fprintf(f, "Usage: sonde %s %s%s %s\n\n%s\n", p->name, c->name, (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "",
-          c->usage ? c->usage : "", c->summary ? c->summary : "");
+  fprintf(f, "Usage: sonde %s %s%s %s\n\n%s\n", p->name, c->name,
+          (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "", c->usage ? c->usage : "",
+          c->summary ? c->summary : "");
   if (c->help && c->help[0]) fprintf(f, "\n%s%s", c->help, c->help[strlen(c->help) - 1] == '\n' ? "" : "\n");
 }
 
@@ -122,7 +128,7 @@ static int reread_heap(void *ctx) {
   memset(&fresh, 0, sizeof fresh);
   int rc = cli_capture_with(r->t, read_heap_only, &fresh);
   if (rc) return rc;
-  if (gr_heap_read_residency(r->t->pid, &fresh) != 0) se_clear(); /* after the stop: needs none */
+  gr_heap_settle(r->t->pid, &fresh); /* after the stop */
   gr_heap_free(r->heap);
   *r->heap = fresh;
   return 0;
@@ -204,7 +210,7 @@ int cmd_plugin(int argc, char **argv, bool *found) {
       rc = cli_capture(&t, &so);
     }
     if (rc) goto out; /* the target runs again from here on */
-    if (needs_heap && gr_heap_read_residency(t.pid, &heap) != 0) se_clear(); /* needs no stop */
+    if (needs_heap) gr_heap_settle(t.pid, &heap); /* sort, residency: after the stop */
     uname(&u);
     pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
                       .heap = needs_heap ? &heap : NULL, .mem = &t.mem};

@@ -252,7 +252,7 @@ static gr_heap *op_heap(void *ctx) {
   }
   if (gr_heap_supported(&s->t.prog) != 0 || stop_all(s) != 0) return NULL;
   if (gr_heap_read(&s->t.prog, true, &s->heap) != 0) return NULL;
-  if (gr_heap_read_residency(s->t.pid, &s->heap) != 0) se_clear(); /* unknown, not an error */
+  gr_heap_settle(s->t.pid, &s->heap);
   s->have_heap = true;
   return &s->heap;
 }

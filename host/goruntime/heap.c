@@ -21,6 +21,8 @@ static uint64_t rd_uint(const uint8_t *b, int64_t off, uint64_t size) {
   return v;
 }
 
+static int read_residency(pid_t pid, gr_heap *h);
+
 static int by_base(const void *a, const void *b) {
   uint64_t x = ((const gr_span *)a)->base, y = ((const gr_span *)b)->base;
   return x < y ? -1 : x > y;
@@ -142,7 +144,6 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
       }
     }
   }
-  qsort(out->spans, out->n, sizeof *out->spans, by_base);
 done:
   free(ptrs);
   free(buf);
@@ -168,7 +169,12 @@ int gr_heap_read(gr_program *p, bool types, gr_heap *out) {
   return rc;
 }
 
-int gr_heap_read_residency(pid_t pid, gr_heap *h) {
+void gr_heap_settle(pid_t pid, gr_heap *h) {
+  if (h->n) qsort(h->spans, h->n, sizeof *h->spans, by_base);
+  if (read_residency(pid, h) != 0) se_clear(); /* shown as unknown */
+}
+
+static int read_residency(pid_t pid, gr_heap *h) {
   if (!h->n) {
     h->resident = 0;
     return 0;

@@ -71,7 +71,8 @@ typedef struct {
 } gr_heap_typed;
 
 typedef struct {
-  gr_span *spans;       /* spans of the Go heap (mSpanInUse), by address */
+  gr_span *spans;       /* spans of the Go heap (mSpanInUse), by address
+                           once settled (gr_heap_settle), else allspans order */
   size_t n;
   size_t nallspans;     /* len(mheap_.allspans): every span ever created */
   size_t nmanual;       /* mSpanManual: goroutine stacks and other runtime memory */
@@ -114,14 +115,15 @@ int gr_heap_read_types(gr_program *p, gr_heap *h);
  * "(type 0x...)" for a type without a name. Into dst, cut to n. */
 void gr_heap_row_name(const gr_heap *h, const gr_heap_typed *r, char *dst, size_t n);
 /* What every reader of the heap wants in one stop: gr_heap_take, then the
- * types (when `types`). Residency needs no stop: read it after the process
- * runs again (gr_heap_read_residency). */
+ * types (when `types`). Then, once the process runs again, gr_heap_settle. */
 int gr_heap_read(gr_program *p, bool types, gr_heap *out);
 /* The type whose descriptor is at addr, NULL when the heap has none there. */
 const gr_heap_type *gr_heap_type_at(const gr_heap *h, uint64_t addr);
-/* Fills each span's resident bytes and h->resident from /proc/PID/pagemap
- * (present pages). Needs no stop. */
-int gr_heap_read_residency(pid_t pid, gr_heap *h);
+/* What needs no stop, done after it so that the stop stays short: sorts
+ * the spans by address (gr_heap_find needs that) and reads each span's
+ * resident bytes and h->resident from /proc/PID/pagemap (present pages;
+ * left GR_UNKNOWN, not an error, when pagemap cannot be read). */
+void gr_heap_settle(pid_t pid, gr_heap *h);
 /* The span that holds addr, or NULL; *obj gets the object's start. */
 const gr_span *gr_heap_find(const gr_heap *h, uint64_t addr, uint64_t *obj);
 /* Decodes an abi.Name at b (n bytes readable): flags byte, uvarint length,

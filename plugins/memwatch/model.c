@@ -229,8 +229,7 @@ int mw_snap_read_json(const char *path, mw_snap *s, char *err, size_t errn) {
   yajl_val root = yajl_tree_parse(text, perr, sizeof perr);
   free(text);
   if (!root) {
-    for (char *p = perr; *p; p++) /* yajl's message spans lines */
-      if (*p == '\n') *p = ' ';
+    perr[strcspn(perr, "\n")] = '\0'; /* yajl's next lines quote the text around the error */
     return bad(&c, "not JSON (truncated or damaged?): %s", perr);
   }
   int rc = -1;
