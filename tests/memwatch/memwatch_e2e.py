@@ -54,7 +54,6 @@ import gzip
 import json
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -62,6 +61,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from stdin_fixture import StdinFixture  # noqa: E402
 import agree  # noqa: E402  (thread_states: stopped or traced threads)
 
 COMMAND_TIMEOUT = 60  # the fixture answers within a second; a loaded machine may take longer
@@ -95,29 +95,11 @@ def about(have, want):
     return is_int(have) and abs(have - want) <= max(0.01 * abs(want), 1)
 
 
-class Fixture:
+class Fixture(StdinFixture):
     """The grow fixture, driven through its standard input."""
 
     def __init__(self, path, tmp):
-        self.stderr = open(os.path.join(tmp, "fixture.stderr"), "w")
-        self.proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     text=True, bufsize=1)
-        line = self.read_line(30)
-        if not line.startswith("READY "):
-            raise RuntimeError("fixture said %r instead of READY <pid>" % line)
-        self.pid = int(line.split()[1])
-
-    def read_line(self, timeout):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            return "(nothing within %.0f s)" % timeout
-        return self.proc.stdout.readline().strip() or "(end of output: exit %r)" % self.proc.poll()
-
-    def command(self, cmd):
-        """Sends cmd; the fixture's one-line answer."""
-        self.proc.stdin.write(cmd + "\n")
-        self.proc.stdin.flush()
-        return self.read_line(COMMAND_TIMEOUT)
+        super().__init__(path, tmp, COMMAND_TIMEOUT)
 
     def gc(self):
         """`gc`: the fixture's runtime.ReadMemStats after two GCs, or None."""
@@ -128,12 +110,6 @@ class Fixture:
             d = None
         ok = isinstance(d, dict) and all(isinstance(d.get(k), int) for k in ("heap_objects", "heap_alloc", "num_gc"))
         return d if ok else None, ans
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.stderr.close()
 
 
 def pprof_go():

@@ -64,6 +64,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from stdin_fixture import StdinFixture  # noqa: E402
 import agree  # noqa: E402  (thread_states: stopped or traced threads)
 
 ONE, TWO = "main.phaseOne", "main.phaseTwo"
@@ -135,35 +136,11 @@ def wait_stderr(p, text, timeout=60):
         if text in line:
             return "".join(lines)
 
-class Fixture:
+class Fixture(StdinFixture):
     """The phases fixture, driven through its standard input."""
 
     def __init__(self, path, tmp):
-        self.stderr = open(os.path.join(tmp, "fixture.stderr"), "w")
-        self.proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     text=True, bufsize=1)
-        line = self.read_line(30)
-        if not line.startswith("READY "):
-            raise RuntimeError("fixture said %r instead of READY <pid>" % line)
-        self.pid = int(line.split()[1])
-
-    def read_line(self, timeout):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            return "(nothing within %.0f s)" % timeout
-        return self.proc.stdout.readline().strip() or "(end of output: exit %r)" % self.proc.poll()
-
-    def command(self, cmd):
-        """Sends cmd; the fixture's answer, "OK <cmd>" on success."""
-        self.proc.stdin.write(cmd + "\n")
-        self.proc.stdin.flush()
-        return self.read_line(COMMAND_TIMEOUT)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.stderr.close()
+        super().__init__(path, tmp, COMMAND_TIMEOUT)
 
 
 def main():
