@@ -124,6 +124,15 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
                "unreachable (runtime.GC() in the program, or the next cycle, makes them exact)\n",
             h->nunswept, h->n);
   if (h->nunreadable) fprintf(f, "note: %zu spans could not be read and are left out\n", h->nunreadable);
+  if (h->has_rtstats) {
+    char rb[32];
+    human(rb, sizeof rb, h->rt_bytes > 0 ? (uint64_t)h->rt_bytes : 0);
+    bool same = h->rt_objects == (int64_t)all->objects && h->rt_bytes == (int64_t)all->bytes &&
+                h->rt_inheap == (int64_t)all->span_bytes;
+    fprintf(f, "the runtime's own accounting (memstats): %s in %" PRId64 " objects, %" PRId64 " bytes of spans: %s\n", rb,
+            h->rt_objects, h->rt_inheap,
+            same ? "the same" : "differs (a thread caught updating its counters, or spans sonde could not read)");
+  }
 }
 
 /* The largest types, when they were read. */
@@ -167,6 +176,10 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
   if (h->has_memstats)
     fprintf(f, " \"gc_cycles\": %u, \"last_gc_unix_ns\": %" PRIu64 ",\n", h->numgc, h->last_gc_unix);
   if (all->resident != GR_UNKNOWN) fprintf(f, " \"resident_bytes\": %" PRIu64 ",\n", all->resident);
+  if (h->has_rtstats)
+    fprintf(f, " \"runtime\": {\"objects\": %" PRId64 ", \"bytes\": %" PRId64 ", \"heap_inuse\": %" PRId64
+               ", \"stacks_inuse\": %" PRId64 ", \"workbufs_inuse\": %" PRId64 "},\n",
+            h->rt_objects, h->rt_bytes, h->rt_inheap, h->rt_instacks, h->rt_inworkbufs);
   fputs(" \"classes\": [", f);
   int first = 1;
   for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++) {

@@ -70,6 +70,8 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
   /* mheap.go, mspan.sweepgen: h->sweepgen is "swept and ready", +3 "swept
    * and then cached"; -2, -1 and +1 all mean not swept yet */
   out->swept = sg == heap_sweepgen || sg == heap_sweepgen + 3;
+  out->cached = sg == heap_sweepgen + 3;
+  if (GR_HAS(L, MS_ALLOCCOUNTBEFORECACHE)) out->nalloc_at_cache = (uint32_t)rd_uint(b, GR_OFF(L, MS_ALLOCCOUNTBEFORECACHE), 2);
   if (*state != GR_SPAN_INUSE) return true;
   /* a span of the heap: within the address space, its objects within it */
   uint64_t bytes = out->npages * GR_PAGE_SIZE;
@@ -80,6 +82,68 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
   out->nelems = (uint32_t)nelems;
   if (out->freeindex > nelems) out->freeindex = (uint32_t)nelems;
   return true;
+}
+
+/* memstats.heapStats.stats[3], summed: alloc and free counts per size
+ * class, large allocations, and the bytes in heap, stack and workbuf spans. */
+typedef struct {
+  int64_t inheap, instacks, inworkbufs;
+  uint64_t large_alloc, large_count, small_count[GR_NUM_SIZE_CLASSES];
+} rtstats;
+
+static int read_rtstats(gr_program *p, uint64_t ms, rtstats *out, bool *ok) {
+  const gr_layout *L = &p->layout;
+  *ok = false;
+  static const gr_field need[] = {GRL_MST_HEAPSTATS,      GRL_HSD_INHEAP,         GRL_HSD_INSTACKS,
+                                  GRL_HSD_INWORKBUFS,     GRL_HSD_LARGEALLOC,     GRL_HSD_LARGEALLOCCOUNT,
+                                  GRL_HSD_SMALLALLOCCOUNT, GRL_HSD_LARGEFREE,     GRL_HSD_LARGEFREECOUNT,
+                                  GRL_HSD_SMALLFREECOUNT};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+    if (L->off[need[i]] < 0) return 0;
+  uint64_t dsz = GR_SIZE(L, SZ_HEAPSTATSDELTA);
+  if (!dsz || dsz > 4096 || L->fsize[GRL_MST_HEAPSTATS] != 3 * dsz) return 0;
+  uint8_t buf[3 * 4096];
+  int rc = tgt_mem_read(p->mem, ms + (uint64_t)GR_OFF(L, MST_HEAPSTATS), buf, (size_t)(3 * dsz));
+  if (rc) return rc;
+  memset(out, 0, sizeof *out);
+  for (int g = 0; g < 3; g++) {
+    const uint8_t *d = buf + g * dsz;
+    out->inheap += (int64_t)rd_uint(d, GR_OFF(L, HSD_INHEAP), 8);
+    out->instacks += (int64_t)rd_uint(d, GR_OFF(L, HSD_INSTACKS), 8);
+    out->inworkbufs += (int64_t)rd_uint(d, GR_OFF(L, HSD_INWORKBUFS), 8);
+    out->large_alloc += rd_uint(d, GR_OFF(L, HSD_LARGEALLOC), 8) - rd_uint(d, GR_OFF(L, HSD_LARGEFREE), 8);
+    out->large_count += rd_uint(d, GR_OFF(L, HSD_LARGEALLOCCOUNT), 8) - rd_uint(d, GR_OFF(L, HSD_LARGEFREECOUNT), 8);
+    for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++)
+      out->small_count[c] += rd_uint(d, GR_OFF(L, HSD_SMALLALLOCCOUNT) + 8 * c, 8) -
+                             rd_uint(d, GR_OFF(L, HSD_SMALLFREECOUNT) + 8 * c, 8);
+  }
+  *ok = true;
+  return 0;
+}
+
+/* The runtime's live objects and bytes from its counters, as ReadMemStats
+ * computes them after flushing the mcaches (mcache.go, refill): what a P
+ * allocates from a span it caches is counted when it gives the span back,
+ * so it is added here. */
+static void rt_totals(gr_heap *h, const rtstats *r) {
+  uint64_t elem[GR_NUM_SIZE_CLASSES] = {0};
+  int64_t uncounted[GR_NUM_SIZE_CLASSES] = {0};
+  for (size_t i = 0; i < h->n; i++) {
+    const gr_span *s = &h->spans[i];
+    elem[s->sizeclass] = s->elemsize;
+    if (s->cached && s->sizeclass) uncounted[s->sizeclass] += (int64_t)s->nalloc - s->nalloc_at_cache;
+  }
+  h->has_rtstats = true;
+  h->rt_inheap = r->inheap;
+  h->rt_instacks = r->instacks;
+  h->rt_inworkbufs = r->inworkbufs;
+  h->rt_objects = (int64_t)r->large_count;
+  h->rt_bytes = (int64_t)r->large_alloc;
+  for (int c = 1; c < GR_NUM_SIZE_CLASSES; c++) {
+    int64_t live = (int64_t)r->small_count[c] + uncounted[c];
+    h->rt_objects += live;
+    h->rt_bytes += live * (int64_t)elem[c];
+  }
 }
 
 int gr_heap_take(gr_program *p, gr_heap *out) {
@@ -107,6 +171,12 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
                     {ms + (uint64_t)GR_OFF(L, MST_LAST_GC_UNIX), &out->last_gc_unix, 8, false}};
     if ((rc = tgt_mem_readv(p->mem, v, 2)) != 0) return rc;
     out->has_memstats = v[0].ok && v[1].ok;
+  }
+  rtstats rts;
+  bool have_rts = false;
+  if (ms && (rc = read_rtstats(p, ms, &rts, &have_rts)) != 0) {
+    se_clear(); /* a cross-check, never a reason to fail */
+    rc = 0;
   }
   if (!n) return 0;
 
@@ -144,6 +214,7 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
       }
     }
   }
+  if (have_rts) rt_totals(out, &rts);
 done:
   free(ptrs);
   free(buf);

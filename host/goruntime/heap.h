@@ -45,6 +45,10 @@ typedef struct {
   uint8_t sizeclass;  /* spanclass >> 1; 0 for a large object */
   bool noscan;        /* spanclass & 1: holds no pointers */
   bool swept;         /* swept since the last GC: nalloc is exact */
+  bool cached;        /* held by a P's mcache */
+  uint32_t nalloc_at_cache; /* allocCountBeforeCache: what the runtime's counters
+                               know of a cached span (the rest is counted when
+                               the P gives the span back) */
   uint64_t resident;  /* bytes of it in RAM (gr_heap_read_residency); GR_UNKNOWN before */
 } gr_span;
 
@@ -85,6 +89,15 @@ typedef struct {
   uint32_t numgc;       /* GC cycles completed */
   uint64_t last_gc_unix; /* when the last one ended, ns since 1970 */
   uint64_t resident;    /* bytes of the heap's spans in RAM; GR_UNKNOWN until read */
+  /* memstats.heapStats, summed over its three generations as ReadMemStats
+   * does (the world is stopped): the runtime's own view, to check sonde's */
+  bool has_rtstats;
+  int64_t rt_inheap;    /* bytes of in-use heap spans (MemStats.HeapInuse) */
+  int64_t rt_instacks, rt_inworkbufs;
+  int64_t rt_objects;   /* allocated minus freed, plus what Ps allocated from
+                           the spans they cache (counted when they give them
+                           back): MemStats.HeapObjects */
+  int64_t rt_bytes;     /* the same in bytes: MemStats.HeapAlloc */
   /* types (gr_heap_read_types) */
   bool has_types;       /* the runtime records types: Go 1.22+ */
   gr_heap_type *types;

@@ -49,6 +49,7 @@ static uint64_t struct_size(const gr_layout *L, const char *st) {
 
 bool gr_layout_size_ok(gr_field f, uint64_t found) {
   uint64_t want = k_fields[f].size;
+  if (want == GR_ANY_SIZE) return found > 0;
   return want ? found == want : found == 1 || found == 2 || found == 4 || found == 8;
 }
 

@@ -21,6 +21,9 @@ enum { LF_REQ = 0, LF_OPT = 1 };
 /* Alternatives ('|') in a struct name or a field path are tried in turn:
  * the runtime renames a few structs and fields across versions. */
 #define GR_TYPE_STRUCT "internal/abi.Type|runtime._type"
+/* A contract size for an aggregate whose size changes across versions (an
+ * array of a struct that grows): any size passes. */
+#define GR_ANY_SIZE UINT64_MAX
 
 /* X(id, struct, field path, size (0: an unsigned integer whose width changed
  * across Go versions, 1, 2, 4 or 8 bytes, read at the width found), accepted type names
@@ -76,6 +79,19 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(MS_LARGETYPE, "runtime.mspan", "largeType", 8, "*runtime._type|abi.Type", LF_OPT /* 1.22+ */) \
   X(MST_NUMGC, "runtime.mstats", "numgc", 4, "uint32", LF_OPT)                                 \
   X(MST_LAST_GC_UNIX, "runtime.mstats", "last_gc_unix", 8, "uint64", LF_OPT)                   \
+  /* the runtime's own heap accounting: heapStats.stats[3], summed (mstats.go, \
+   * consistentHeapStats.unsafeRead) */                                        \
+  X(MST_HEAPSTATS, "runtime.mstats", "heapStats.stats", GR_ANY_SIZE, "[3]runtime.heapStatsDelta", LF_OPT) \
+  X(HSD_INHEAP, "runtime.heapStatsDelta", "inHeap", 8, "int64", LF_OPT)                        \
+  X(HSD_INSTACKS, "runtime.heapStatsDelta", "inStacks", 8, "int64", LF_OPT)                    \
+  X(HSD_INWORKBUFS, "runtime.heapStatsDelta", "inWorkBufs", 8, "int64", LF_OPT)                \
+  X(HSD_LARGEALLOC, "runtime.heapStatsDelta", "largeAlloc", 8, "uint64|uintptr", LF_OPT)       \
+  X(HSD_LARGEALLOCCOUNT, "runtime.heapStatsDelta", "largeAllocCount", 8, "uint64|uintptr", LF_OPT) \
+  X(HSD_SMALLALLOCCOUNT, "runtime.heapStatsDelta", "smallAllocCount", 544, "[68]uint64|[68]uintptr", LF_OPT) \
+  X(HSD_LARGEFREE, "runtime.heapStatsDelta", "largeFree", 8, "uint64|uintptr", LF_OPT)         \
+  X(HSD_LARGEFREECOUNT, "runtime.heapStatsDelta", "largeFreeCount", 8, "uint64|uintptr", LF_OPT) \
+  X(HSD_SMALLFREECOUNT, "runtime.heapStatsDelta", "smallFreeCount", 544, "[68]uint64|[68]uintptr", LF_OPT) \
+  X(MS_ALLOCCOUNTBEFORECACHE, "runtime.mspan", "allocCountBeforeCache", 2, "uint16", LF_OPT)    \
   X(MS_FREEINDEXFORSCAN, "runtime.mspan", "freeIndexForScan", 0, "uintptr|uint16", LF_OPT /* 1.20+ */) \
   /* type descriptors (heap.c names objects' types): runtime._type until  \
    * Go 1.20, internal/abi.Type from 1.21, the same fields renamed */      \
@@ -90,7 +106,8 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(SZ_M, "runtime.m")      \
   X(SZ_MODULEDATA, "runtime.moduledata") \
   X(SZ_MSPAN, "runtime.mspan")  \
-  X(SZ_TYPE, GR_TYPE_STRUCT)
+  X(SZ_TYPE, GR_TYPE_STRUCT) \
+  X(SZ_HEAPSTATSDELTA, "runtime.heapStatsDelta")
 
 typedef enum {
 #define GR_FIELD_ENUM_(id, st, path, size, types, flags) GRL_##id,

@@ -391,6 +391,13 @@ static int h_heap_info(sonde_host *h, sonde_heap_info *out) {
   o.bad_headers = hp->nbadheaders;
   o.gc_cycle = hp->has_memstats ? hp->numgc : SONDE_UNKNOWN;
   o.last_gc_unix_ns = hp->has_memstats ? hp->last_gc_unix : 0;
+  o.runtime_objects = o.runtime_bytes = o.runtime_heap_inuse = o.runtime_stacks_inuse = SONDE_UNKNOWN;
+  if (hp->has_rtstats && hp->rt_objects >= 0 && hp->rt_bytes >= 0 && hp->rt_inheap >= 0 && hp->rt_instacks >= 0) {
+    o.runtime_objects = (uint64_t)hp->rt_objects;
+    o.runtime_bytes = (uint64_t)hp->rt_bytes;
+    o.runtime_heap_inuse = (uint64_t)hp->rt_inheap;
+    o.runtime_stacks_inuse = (uint64_t)hp->rt_instacks;
+  }
   return fill_sized(out, &o, sizeof o);
 }
 

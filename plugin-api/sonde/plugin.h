@@ -176,6 +176,11 @@ typedef struct sonde_heap_info {
   uint64_t bad_headers;      /* type headers that point at no type (left out of types) */
   uint64_t gc_cycle;         /* GC cycles completed (runtime.memstats.numgc); SONDE_UNKNOWN */
   uint64_t last_gc_unix_ns;  /* when the last ended; 0 when unknown */
+  /* The runtime's own accounting (memstats.heapStats), read in the same
+   * stop, for cross-checking: its HeapObjects, HeapAlloc, HeapInuse and
+   * StackInuse. SONDE_UNKNOWN when sonde cannot read it. They equal
+   * objects, bytes and span_bytes unless a thread was stopped mid-update. */
+  uint64_t runtime_objects, runtime_bytes, runtime_heap_inuse, runtime_stacks_inuse;
 } sonde_heap_info;
 
 typedef struct sonde_heap_span {

@@ -72,6 +72,12 @@ static int take_live(sonde_host *h, mw_state *st, mw_snap *s) {
   s->unswept_spans = hi.unswept_spans;
   s->unreadable_spans = hi.unreadable_spans;
   s->bad_headers = hi.bad_headers;
+  if (SONDE_HAS_MEMBER(&hi, sonde_heap_info, runtime_stacks_inuse)) {
+    s->rt_objects = hi.runtime_objects;
+    s->rt_bytes = hi.runtime_bytes;
+    s->rt_heap_inuse = hi.runtime_heap_inuse;
+    s->rt_stacks_inuse = hi.runtime_stacks_inuse;
+  }
   if (!(s->exe = mw_snap_str(s, ti.exe)) || !(s->go_version = mw_snap_str(s, ti.go_version))) goto nomem;
   bool resident = true;
   for (uint64_t i = 0; i < hi.nspans; i++) {
@@ -365,6 +371,9 @@ static void write_top(FILE *f, void *ctx) {
   }
   if (s->nrows > n) fprintf(f, "... %zu more (--top N, --all)\n", s->nrows - n);
   if (!s->has_types) fputs("note: Go before 1.22 records no types in the heap: rows are size classes\n", f);
+  if (s->rt_objects != MW_UNKNOWN && (s->rt_objects != s->objects || s->rt_bytes != s->bytes))
+    fprintf(f, "note: the runtime's own accounting says %" PRIu64 " objects and %" PRIu64 " bytes (a thread was "
+               "caught updating its counters, or spans could not be read)\n", s->rt_objects, s->rt_bytes);
   if (s->unswept_spans)
     fprintf(f, "note: %" PRIu64 " spans not swept since the last GC: their counts include objects GC found dead\n",
             s->unswept_spans);

@@ -22,6 +22,7 @@ enum { STRBLOCK = 64 * 1024 };
 void mw_snap_init(mw_snap *s) {
   memset(s, 0, sizeof *s);
   s->resident_bytes = MW_UNKNOWN;
+  s->rt_objects = s->rt_bytes = s->rt_heap_inuse = s->rt_stacks_inuse = MW_UNKNOWN;
   for (int c = 0; c < MW_NUM_CLASSES; c++) s->classes[c].resident_bytes = MW_UNKNOWN;
 }
 
@@ -142,7 +143,15 @@ int mw_snap_write_json(const mw_snap *s, FILE *f) {
           s->has_types ? "true" : "false", s->unswept_spans, s->unreadable_spans, s->bad_headers, s->objects, s->bytes,
           s->spans, s->span_bytes);
   json_u64_or_null(f, "resident_bytes", s->resident_bytes);
-  fputs(",\n \"classes\": [", f);
+  fputs(",\n \"runtime\": {", f);
+  json_u64_or_null(f, "objects", s->rt_objects);
+  fputs(", ", f);
+  json_u64_or_null(f, "bytes", s->rt_bytes);
+  fputs(", ", f);
+  json_u64_or_null(f, "heap_inuse", s->rt_heap_inuse);
+  fputs(", ", f);
+  json_u64_or_null(f, "stacks_inuse", s->rt_stacks_inuse);
+  fputs("},\n \"classes\": [", f);
   int first = 1;
   for (int c = 0; c < MW_NUM_CLASSES; c++) {
     const mw_class *k = &s->classes[c];
@@ -256,6 +265,14 @@ int mw_snap_read_json(const char *path, mw_snap *s, char *err, size_t errn) {
       get_u64(&c, root, "", "spans", false, &s->spans) || get_u64(&c, root, "", "span_bytes", false, &s->span_bytes) ||
       get_u64(&c, root, "", "resident_bytes", true, &s->resident_bytes))
     goto out;
+  yajl_val rt = get(root, "runtime");
+  if (rt && (!YAJL_IS_OBJECT(rt) || get_u64(&c, rt, "runtime", "objects", true, &s->rt_objects) ||
+             get_u64(&c, rt, "runtime", "bytes", true, &s->rt_bytes) ||
+             get_u64(&c, rt, "runtime", "heap_inuse", true, &s->rt_heap_inuse) ||
+             get_u64(&c, rt, "runtime", "stacks_inuse", true, &s->rt_stacks_inuse))) {
+    if (!YAJL_IS_OBJECT(rt)) bad(&c, "\"runtime\" must be an object");
+    goto out;
+  }
   if (!YAJL_IS_STRING(exe) || !YAJL_IS_STRING(gov) || !(YAJL_IS_TRUE(types) || YAJL_IS_FALSE(types))) {
     bad(&c, "\"exe\" and \"go_version\" must be strings and \"has_types\" true or false");
     goto out;

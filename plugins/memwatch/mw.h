@@ -51,6 +51,8 @@ typedef struct {
   /* totals over the heap's spans */
   uint64_t objects, bytes, spans, span_bytes;
   uint64_t resident_bytes; /* MW_UNKNOWN when not read */
+  /* the runtime's own accounting, read in the same stop (MW_UNKNOWN: none) */
+  uint64_t rt_objects, rt_bytes, rt_heap_inuse, rt_stacks_inuse;
   mw_class classes[MW_NUM_CLASSES];
   mw_row *rows;
   size_t nrows, caprows;

@@ -8,6 +8,8 @@ runtime.ReadMemStats) and checks:
 - `sonde heap -p PID --json` exits 0 with one JSON document;
 - its totals agree with the fixture's own runtime.ReadMemStats: objects with
   HeapObjects and bytes with HeapAlloc, within 2%;
+- the runtime's own counters (memstats.heapStats, read in the same stop)
+  agree exactly with sonde's objects, bytes and span bytes;
 - gc_cycles equals the fixture's NumGC; resident bytes are within the
   spans' bytes, overall and per class;
 - every span is swept (unswept_spans 0: the fixture ran the GC), none
@@ -86,6 +88,12 @@ def main():
         check("resident_bytes_within_the_spans", 0 < res <= sb and
               all(0 <= c.get("resident_bytes", -1) <= c["span_bytes"] for c in doc.get("classes", [])),
               "resident %r of %r" % (res, sb))
+        # the runtime's own counters (memstats.heapStats), read in the same
+        # stop: they count the same heap, so they agree exactly
+        rt = doc.get("runtime", {})
+        check("runtime_accounting_agrees_exactly",
+              rt.get("objects") == objs and rt.get("bytes") == nbytes and rt.get("heap_inuse") == doc.get("span_bytes")
+              and rt.get("stacks_inuse", -1) >= 0, "sonde %r/%r/%r, runtime %r" % (objs, nbytes, doc.get("span_bytes"), rt))
         by_size = {c["object_size"]: c for c in doc.get("classes", [])}
         for name, size in (("node", 48), ("blob", 112), ("table", 1024)):
             n = want[name]["count"]

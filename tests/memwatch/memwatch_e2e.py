@@ -16,7 +16,8 @@ big (main.bigRec, 40,000 bytes: large) and 10 bignoscan (100,000-byte
   recorded (has_types) from Go 1.22 on, and no bad allocation header; the
   GC cycle is the fixture's NumGC;
 - their totals agree with the fixture's own runtime.ReadMemStats at the same
-  moment within 2%: objects with HeapObjects, bytes with HeapAlloc;
+  moment within 2%: objects with HeapObjects, bytes with HeapAlloc; and
+  exactly with the runtime's counters sonde read in the same stop;
 - the rows partition the heap: they add up to the totals, and each class's
   rows to the class;
 - `diff --json A B` (format "sonde-memwatch-diff" version 1) describes the
@@ -170,6 +171,11 @@ def check_snapshot(name, doc, ms, minor):
         check("snapshot_%s_has_no_types_before_go1.22" % name, doc.get("has_types") is False and
               all(r.get("type") is None for r in doc.get("rows", []) if isinstance(r, dict)),
               "has_types %r" % doc.get("has_types"))
+    rt = doc.get("runtime") or {}
+    check("snapshot_%s_agrees_exactly_with_the_runtimes_own_accounting" % name,
+          rt.get("objects") == doc.get("objects") and rt.get("bytes") == doc.get("bytes") and
+          rt.get("heap_inuse") == doc.get("span_bytes"),
+          "snapshot %r/%r/%r, runtime %r" % (doc.get("objects"), doc.get("bytes"), doc.get("span_bytes"), rt))
     # a periodic GC (every 2 minutes) may come between the two
     gc = doc.get("gc_cycle")
     check("snapshot_%s_gc_cycle_is_the_fixtures_num_gc" % name,
