@@ -260,6 +260,12 @@ static int cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   }
   if (rc == SONDE_OK) {
     st->seq = seq;
+    if (out) {
+      char b[32];
+      mw_human(b, sizeof b, (int64_t)s.bytes, false);
+      api->message(h, SONDE_LOG_INFO, "wrote %s (%s in %" PRIu64 " objects)%s%s", path, b, s.objects,
+                   pprof ? " and " : "", pprof ? ppath : "");
+    }
     if (diff && st->have_last)
       rc = print_diff(h, st, &st->last, &s, st->last_name, path, st->top > 0 ? (size_t)st->top : SIZE_MAX, 0, NULL);
     else if (diff)

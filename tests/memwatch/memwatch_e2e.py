@@ -42,6 +42,10 @@ big (main.bigRec, 40,000 bytes: large) and 10 bignoscan (100,000-byte
   increasing GC cycles, while the fixture keeps answering and collecting;
   `watch --every 200ms --count 2` writes two (and their profiles); a name
   without %n is refused;
+- [memwatch] in sonde.ini, in a session (on_attach, every, diff, output,
+  pprof) writes numbered snapshots and profiles and prints each diff while
+  the fixture runs; the first and last differ by the 1,000 recs allocated
+  in between;
 - the fixture is unharmed afterwards: it answers, alive, no thread stopped
   or traced.
 The Go for pprof: $MEMWATCH_PPROF_GO if set, else the newest installed
@@ -519,7 +523,41 @@ def main():
         rc, out, err = run(["watch", "-p", spid, "--gc", "-o", "same.json", "--count", "2"])
         check("watch_refuses_a_name_without_%n", rc == 12 and "%n" in err, "exit %d\n%s" % (rc, err[-500:]))
 
-        # 9. the fixture
+        # 9. [memwatch] in sonde.ini, in a session: snapshots at attach and
+        # on an interval, with profiles and each diff printed, while the
+        # process runs (it answers and allocates in the middle)
+        sess_ini = os.path.join(tmp, "session.ini")
+        with open(sess_ini, "w") as f:
+            f.write("[memwatch]\non_attach = yes\nevery = 400ms\ndiff = yes\noutput = S-%n.json\npprof = S-%n.pb.gz\n")
+        shost = ["--config", sess_ini] + host[2:]
+        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "memwatch", "-d", "4s"] + shost, cwd=tmp,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sess.poll() is None and not os.path.exists(os.path.join(tmp, "S-2.json")):
+            time.sleep(0.1)
+        answer = fx.command("alloc rec 1000")
+        during = sess.poll() is None
+        sout, serr = sess.communicate(timeout=120)
+        check("session_process_runs_while_memwatch_snapshots", answer == "OK" and during,
+              "fixture said %r, %s the session ended" % (answer, "before" if during else "after"))
+        autos = sorted((f for f in os.listdir(tmp) if re.match(r"^S-\d+\.json$", f)), key=lambda f: int(f[2:-5]))
+        check("session_ini_on_attach_and_every_write_snapshots_and_profiles",
+              sess.returncode == 0 and len(autos) >= 4 and autos[0] == "S-1.json" and
+              all(os.path.exists(os.path.join(tmp, f[:-5] + ".pb.gz")) for f in autos) and "wrote S-1.json" in serr,
+              "exit %r, files %r\n%s" % (sess.returncode, autos, serr[-1500:]))
+        check("session_ini_diff_prints_each_change", "A S-1.json" in sout and "B S-2.json" in sout, sout[-1500:])
+        if len(autos) >= 2:
+            rc, out, err = run(["diff", "--json", autos[0], autos[-1]])
+            d = json.loads(out) if rc == 0 else {}
+            if minor >= 22:
+                got = {t["type"]: t for t in d.get("types", [])}.get("main.rec", {}).get("objects_delta")
+            else:
+                got = {c["object_size"]: c for c in d.get("classes", [])}.get(640, {}).get("objects_delta")
+            check("session_first_and_last_snapshot_differ_by_the_1000_recs", about(got, 1000),
+                  "exit %d, delta %r %s" % (rc, got, err[-500:]))
+
+        # 10. the fixture
         ms, ans = fx.gc()
         probs = [] if ms is not None else ["it answered gc with %r" % ans]
         if fx.proc.poll() is not None:
