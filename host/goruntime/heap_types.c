@@ -222,7 +222,10 @@ static int add_typed(tctx *c, u64map *rows, size_t *cap, uint64_t type, unsigned
   gr_heap *h = c->h;
   uint32_t ti;
   uint64_t v;
-  if (!u64map_get(c->tindex, type, &v)) return 0;
+  if (!u64map_get(c->tindex, type, &v)) { /* never registered: not a type address at all */
+    h->nbadheaders += objs;
+    return 0;
+  }
   ti = (uint32_t)(v - 1);
   const gr_heap_type *t = &h->types[ti];
   uint64_t user = cls ? slot - GR_HEADER_SIZE : slot;

@@ -4,7 +4,9 @@
  * is refused, never turned into counts. */
 #include "unit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "goruntime/heap.h"
@@ -194,6 +196,103 @@ static void test_heap_find_maps_addresses_to_objects(void **state) {
   assert_null(gr_heap_find(&h, 0x20000 + 40960, &obj));
 }
 
+
+/* ---- types: gr_heap_read_types over crafted memory ------------------------
+ * The "target" is this test process itself (process_vm_readv on our own
+ * pid), laid out as Go 1.27 lays it out (index/layouts/go1.27.yaml): a
+ * types section with descriptors and names, a span of 640-byte slots whose
+ * headers point at good, oversized, unnamed, unmapped and garbage types,
+ * and large spans. Every bad header is counted, none followed, no crash. */
+
+enum { TYPES_SIZE = 4096, SLOT = 640, NSLOTS = 12 };
+static _Alignas(64) uint8_t g_types[TYPES_SIZE];
+static _Alignas(64) uint8_t g_span[NSLOTS * SLOT];
+static _Alignas(64) uint8_t g_large[8192];
+static uint8_t g_allocbits[32];
+
+static uint64_t addr_of(const void *p) { return (uint64_t)(uintptr_t)p; }
+
+/* A descriptor at types+at: Size_ = size, Str = name_off (0: none). */
+static void put_type(const gr_layout *L, size_t at, uint64_t size, int32_t name_off, uint8_t tflag) {
+  put(g_types + at, L->off[GRL_TY_SIZE], size, 8);
+  put(g_types + at, L->off[GRL_TY_STR], (uint64_t)(uint32_t)name_off, 4);
+  g_types[at + L->off[GRL_TY_TFLAG]] = tflag;
+}
+
+static void test_heap_types_from_headers_good_and_hostile(void **state) {
+  (void)state;
+  gr_program p;
+  memset(&p, 0, sizeof p);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/go1.27.yaml", SONDE_LAYOUTS_DIR);
+  assert_int_equal(gr_layout_from_table(path, 27, &p.layout), 0);
+  const gr_layout *L = &p.layout;
+  tgt_mem mem;
+  assert_int_equal(tgt_mem_open(&mem, getpid()), 0);
+  p.mem = &mem;
+  p.md_types = addr_of(g_types);
+  p.md_etypes = addr_of(g_types) + TYPES_SIZE;
+
+  memset(g_types, 0, sizeof g_types);
+  const uint8_t good_name[] = {0, 10, '*', 'm', 'a', 'i', 'n', '.', 'g', 'o', 'o', 'd'};
+  memcpy(g_types + 1024, good_name, sizeof good_name);
+  put_type(L, 64, 600, 1024, 1 << 1);  /* main.good (stored as "*main.good", TFlagExtraStar) */
+  put_type(L, 128, 5000, 1024, 1 << 1); /* too big for a 632-byte slot */
+  put_type(L, 192, 100, -8, 0);        /* a nameOff before the section: no name */
+  put_type(L, 256, 300, 5000, 0);      /* a nameOff past the section: no name */
+
+  memset(g_span, 0, sizeof g_span);
+  uint64_t headers[NSLOTS] = {
+      addr_of(g_types + 64),  addr_of(g_types + 64), /* 2 x main.good */
+      addr_of(g_types + 128),                       /* oversized: bad */
+      0,                                            /* nil: bad */
+      0xdead0000ull,                                /* unmapped: bad */
+      addr_of(g_types + 192),                       /* unnamed, 6 values a slot: an array */
+      addr_of(g_types + 3),                         /* garbage in the section: size 0, bad */
+      0x7fff000000000000ull,                        /* not an address at all: bad */
+      addr_of(g_types + 256),                       /* unnamed, 2 values a slot */
+      addr_of(g_types + 64),                        /* allocated by allocBits, past freeindex */
+      addr_of(g_types + 64),                        /* free: never read */
+      addr_of(g_types + 64),                        /* free */
+  };
+  for (int i = 0; i < NSLOTS; i++) put(g_span + i * SLOT, 0, headers[i], 8);
+  memset(g_allocbits, 0, sizeof g_allocbits);
+  g_allocbits[1] = 1 << 1; /* slot 9 */
+
+  gr_span spans[] = {
+      {.base = addr_of(g_span), .npages = 1, .elemsize = SLOT, .nelems = NSLOTS, .nalloc = 10, .sizeclass = 28,
+       .alloc_bits = addr_of(g_allocbits), .freeindex = 9, .swept = true},
+      {.base = addr_of(g_large), .npages = 1, .elemsize = 8192, .nelems = 1, .nalloc = 1, .sizeclass = 0,
+       .large_type = addr_of(g_types + 64), .swept = true},
+      {.base = addr_of(g_large), .npages = 1, .elemsize = 8192, .nelems = 1, .nalloc = 1, .sizeclass = 0,
+       .large_type = 0xffffffffffff0000ull, .swept = true}, /* hostile largeType */
+  };
+  gr_heap h;
+  memset(&h, 0, sizeof h);
+  h.spans = spans;
+  h.n = sizeof spans / sizeof spans[0];
+  assert_int_equal(gr_heap_read_types(&p, &h), 0);
+  assert_true(h.has_types);
+  /* slots 0, 1, 9: main.good; 5, 8: unnamed; 2, 3, 4, 6, 7: bad; large: one good, one bad */
+  assert_int_equal(h.nbadheaders, 6);
+  uint64_t good = 0, unnamed = 0, large_good = 0;
+  for (size_t i = 0; i < h.ntyped; i++) {
+    const gr_heap_typed *r = &h.typed[i];
+    const gr_heap_type *t = &h.types[r->type];
+    if (r->sizeclass == 28 && t->name && !strcmp(t->name, "main.good") && !r->array) good += r->objects;
+    if (r->sizeclass == 28 && !t->name && r->array) unnamed += r->objects;
+    if (r->sizeclass == 0 && t->name && !strcmp(t->name, "main.good") && r->array) large_good += r->objects;
+    if (r->sizeclass == 0 && r->array) assert_string_equal(h.row_names[i], "[]main.good");
+  }
+  assert_int_equal(good, 3);
+  assert_int_equal(unnamed, 2);
+  assert_int_equal(large_good, 1);
+  assert_int_equal(h.typed_objects, 6);
+  h.spans = NULL; /* ours, on the stack */
+  gr_heap_free(&h);
+  tgt_mem_close(&mem);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_heap_good_span_is_read_at_each_nelems_width),
     cmocka_unit_test(test_heap_sweepgen_says_whether_counts_are_exact),
@@ -201,6 +300,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_heap_manual_span_is_not_heap),
     cmocka_unit_test(test_heap_type_names_decode),
     cmocka_unit_test(test_heap_find_maps_addresses_to_objects),
+    cmocka_unit_test(test_heap_types_from_headers_good_and_hostile),
 };
 
 UNIT_MAIN(tests)
