@@ -64,7 +64,6 @@ static int read_heap(cli_target *t, tgt_session *sess, void *payload) {
   return gr_heap_read(&t->prog, r->types, &r->h);
 }
 
-
 static void add(totals *t, const gr_span *s) {
   t->spans++;
   t->slots += s->nelems;
@@ -85,13 +84,13 @@ static void human(char *dst, size_t n, uint64_t b) {
     snprintf(dst, n, "%llu B", (unsigned long long)b);
 }
 
-static void print_text(const cli_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem, const totals *all,
-                       FILE *f) {
+static void print_text(const cli_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem,
+                       const totals *all, FILE *f) {
   char inuse[32], spanb[32];
   human(inuse, sizeof inuse, all->bytes);
   human(spanb, sizeof spanb, all->span_bytes);
-  fprintf(f, "pid %d (%s): %s in %" PRIu64 " objects, in %" PRIu64 " spans of %s", (int)t->pid,
-          t->prog.bi.go_version, inuse, all->objects, all->spans, spanb);
+  fprintf(f, "pid %d (%s): %s in %" PRIu64 " objects, in %" PRIu64 " spans of %s", (int)t->pid, t->prog.bi.go_version,
+          inuse, all->objects, all->spans, spanb);
   if (all->resident != GR_UNKNOWN) {
     char res[32];
     human(res, sizeof res, all->resident);
@@ -99,8 +98,8 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
   }
   if (h->has_memstats) fprintf(f, "; %u GC cycles", h->numgc);
   fputc('\n', f);
-  fprintf(f, "%7s %10s %9s %12s %12s %11s %6s %11s\n", "CLASS", "OBJ SIZE", "SPANS", "OBJECTS", "SLOTS", "IN USE", "FULL",
-          "RESIDENT");
+  fprintf(f, "%7s %10s %9s %12s %12s %11s %6s %11s\n", "CLASS", "OBJ SIZE", "SPANS", "OBJECTS", "SLOTS", "IN USE",
+          "FULL", "RESIDENT");
   for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++) {
     const totals *x = &cls[c];
     if (!x->spans) continue;
@@ -120,8 +119,9 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
   fprintf(f, "not heap: %zu spans of stacks and other runtime memory (%s); %zu spans in all, ever\n", h->nmanual, man,
           h->nallspans);
   if (h->nunswept)
-    fprintf(f, "note: %zu of %zu spans are not swept since the last GC: their counts include objects that GC found "
-               "unreachable (runtime.GC() in the program, or the next cycle, makes them exact)\n",
+    fprintf(f,
+            "note: %zu of %zu spans are not swept since the last GC: their counts include objects that GC found "
+            "unreachable (runtime.GC() in the program, or the next cycle, makes them exact)\n",
             h->nunswept, h->n);
   if (h->nunreadable) fprintf(f, "note: %zu spans could not be read and are left out\n", h->nunreadable);
   if (h->has_rtstats) {
@@ -129,8 +129,8 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
     human(rb, sizeof rb, h->rt_bytes > 0 ? (uint64_t)h->rt_bytes : 0);
     bool same = h->rt_objects == (int64_t)all->objects && h->rt_bytes == (int64_t)all->bytes &&
                 h->rt_inheap == (int64_t)all->span_bytes;
-    fprintf(f, "the runtime's own accounting (memstats): %s in %" PRId64 " objects, %" PRId64 " bytes of spans: %s\n", rb,
-            h->rt_objects, h->rt_inheap,
+    fprintf(f, "the runtime's own accounting (memstats): %s in %" PRId64 " objects, %" PRId64 " bytes of spans: %s\n",
+            rb, h->rt_objects, h->rt_inheap,
             same ? "the same" : "differs (a thread caught updating its counters, or spans sonde could not read)");
   }
 }
@@ -145,8 +145,9 @@ static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f
   }
   char b[32], tb[32], name[GR_MAX_TYPE_NAME + 64];
   human(tb, sizeof tb, h->typed_bytes);
-  fprintf(f, "\nby type: %s in %" PRIu64 " objects (%.1f%% of the bytes) carry a type: objects over 512 bytes that "
-             "hold pointers, and large objects\n",
+  fprintf(f,
+          "\nby type: %s in %" PRIu64 " objects (%.1f%% of the bytes) carry a type: objects over 512 bytes that "
+          "hold pointers, and large objects\n",
           tb, h->typed_objects, all->bytes ? 100.0 * (double)h->typed_bytes / (double)all->bytes : 0.0);
   fprintf(f, "%12s %11s %7s  %s\n", "OBJECTS", "BYTES", "CLASS", "TYPE");
   size_t n = h->ntyped < top ? h->ntyped : top;
@@ -155,8 +156,10 @@ static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f
     human(b, sizeof b, r->bytes);
     snprintf(name, sizeof name, "%s", h->row_names[i]);
     char cls[16];
-    if (r->sizeclass) snprintf(cls, sizeof cls, "%u", r->sizeclass);
-    else snprintf(cls, sizeof cls, "large");
+    if (r->sizeclass)
+      snprintf(cls, sizeof cls, "%u", r->sizeclass);
+    else
+      snprintf(cls, sizeof cls, "large");
     fprintf(f, "%12" PRIu64 " %11s %7s  %s\n", r->objects, b, cls, name);
   }
   if (h->ntyped > n) fprintf(f, "... and %zu more (--types all)\n", h->ntyped - n);
@@ -167,26 +170,29 @@ static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f
 static void print_json(const cli_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem,
                        const totals *all, FILE *f) {
   fprintf(f, "{\"pid\": %d, \"go_version\": \"%s\",\n", (int)t->pid, t->prog.bi.go_version);
-  fprintf(f, " \"spans\": %" PRIu64 ", \"span_bytes\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64
-             ", \"slots\": %" PRIu64 ",\n",
+  fprintf(f,
+          " \"spans\": %" PRIu64 ", \"span_bytes\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64
+          ", \"slots\": %" PRIu64 ",\n",
           all->spans, all->span_bytes, all->objects, all->bytes, all->slots);
-  fprintf(f, " \"unswept_spans\": %zu, \"unreadable_spans\": %zu, \"all_spans\": %zu, \"manual_spans\": %zu, "
-             "\"manual_bytes\": %" PRIu64 ",\n",
+  fprintf(f,
+          " \"unswept_spans\": %zu, \"unreadable_spans\": %zu, \"all_spans\": %zu, \"manual_spans\": %zu, "
+          "\"manual_bytes\": %" PRIu64 ",\n",
           h->nunswept, h->nunreadable, h->nallspans, h->nmanual, h->manual_bytes);
-  if (h->has_memstats)
-    fprintf(f, " \"gc_cycles\": %u, \"last_gc_unix_ns\": %" PRIu64 ",\n", h->numgc, h->last_gc_unix);
+  if (h->has_memstats) fprintf(f, " \"gc_cycles\": %u, \"last_gc_unix_ns\": %" PRIu64 ",\n", h->numgc, h->last_gc_unix);
   if (all->resident != GR_UNKNOWN) fprintf(f, " \"resident_bytes\": %" PRIu64 ",\n", all->resident);
   if (h->has_rtstats)
-    fprintf(f, " \"runtime\": {\"objects\": %" PRId64 ", \"bytes\": %" PRId64 ", \"heap_inuse\": %" PRId64
-               ", \"stacks_inuse\": %" PRId64 ", \"workbufs_inuse\": %" PRId64 "},\n",
+    fprintf(f,
+            " \"runtime\": {\"objects\": %" PRId64 ", \"bytes\": %" PRId64 ", \"heap_inuse\": %" PRId64
+            ", \"stacks_inuse\": %" PRId64 ", \"workbufs_inuse\": %" PRId64 "},\n",
             h->rt_objects, h->rt_bytes, h->rt_inheap, h->rt_instacks, h->rt_inworkbufs);
   fputs(" \"classes\": [", f);
   int first = 1;
   for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++) {
     const totals *x = &cls[c];
     if (!x->spans) continue;
-    fprintf(f, "%s\n  {\"class\": %d, \"object_size\": %" PRIu64 ", \"spans\": %" PRIu64 ", \"span_bytes\": %" PRIu64
-               ", \"objects\": %" PRIu64 ", \"slots\": %" PRIu64 ", \"bytes\": %" PRIu64,
+    fprintf(f,
+            "%s\n  {\"class\": %d, \"object_size\": %" PRIu64 ", \"spans\": %" PRIu64 ", \"span_bytes\": %" PRIu64
+            ", \"objects\": %" PRIu64 ", \"slots\": %" PRIu64 ", \"bytes\": %" PRIu64,
             first ? "" : ",", c, c ? elem[c] : 0, x->spans, x->span_bytes, x->objects, x->slots, x->bytes);
     if (x->resident != GR_UNKNOWN) fprintf(f, ", \"resident_bytes\": %" PRIu64, x->resident);
     fputc('}', f);
@@ -194,8 +200,9 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
   }
   fputs(first ? "]" : "\n ]", f);
   if (h->has_types) {
-    fprintf(f, ",\n \"typed_objects\": %" PRIu64 ", \"typed_bytes\": %" PRIu64 ", \"bad_headers\": %" PRIu64
-               ",\n \"types\": [",
+    fprintf(f,
+            ",\n \"typed_objects\": %" PRIu64 ", \"typed_bytes\": %" PRIu64 ", \"bad_headers\": %" PRIu64
+            ",\n \"types\": [",
             h->typed_objects, h->typed_bytes, h->nbadheaders);
     for (size_t i = 0; i < h->ntyped; i++) {
       const gr_heap_typed *r = &h->typed[i];
@@ -209,8 +216,9 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
       json_str(&w, name);
       sb_flush(&sb, f);
       sb_free(&sb);
-      fprintf(f, ", \"type_addr\": %" PRIu64 ", \"type_size\": %" PRIu64 ", \"named\": %s, \"array\": %s, "
-                 "\"class\": %u, \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+      fprintf(f,
+              ", \"type_addr\": %" PRIu64 ", \"type_size\": %" PRIu64 ", \"named\": %s, \"array\": %s, "
+              "\"class\": %u, \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
               ty->addr, ty->size, ty->name ? "true" : "false", r->array ? "true" : "false", r->sizeclass, r->objects,
               r->bytes);
     }
@@ -221,9 +229,12 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
 
 int cmd_heap(int argc, char **argv) {
   enum { O_JSON = 256, O_STATS, O_TYPES };
-  static const struct option longopts[] = {{"pid", required_argument, 0, 'p'},    {"json", no_argument, 0, O_JSON},
-                                           {"output", required_argument, 0, 'o'}, {"stats", no_argument, 0, O_STATS},
-                                           {"types", required_argument, 0, O_TYPES}, {"help", no_argument, 0, 'h'},
+  static const struct option longopts[] = {{"pid", required_argument, 0, 'p'},
+                                           {"json", no_argument, 0, O_JSON},
+                                           {"output", required_argument, 0, 'o'},
+                                           {"stats", no_argument, 0, O_STATS},
+                                           {"types", required_argument, 0, O_TYPES},
+                                           {"help", no_argument, 0, 'h'},
                                            {0, 0, 0, 0}};
   size_t top = 20;
   bool json = false, stats = false;
@@ -233,26 +244,40 @@ int cmd_heap(int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, "+p:o:h", longopts, NULL)) != -1) {
     switch (c) {
-      case 'p': pidarg = optarg; break;
-      case 'o': output = optarg; break;
-      case 'h': help(stdout); return 0;
-      case O_JSON: json = true; break;
-      case O_STATS: stats = true; break;
-      case O_TYPES: {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(optarg, &end, 10);
-        if (!strcmp(optarg, "all")) top = SIZE_MAX;
-        else if (!*optarg || *end || errno || optarg[0] == '-' || v > SIZE_MAX) {
-          fprintf(stderr, "sonde heap: --types takes a number of types to show, or 'all' (0: do not read types), "
-                          "not '%s'\n", optarg);
-          return se_exit_status(SE_USAGE);
-        } else top = (size_t)v;
-        break;
-      }
-      default:
-        fprintf(stderr, "sonde heap: unknown or incomplete option '%s'; see 'sonde heap --help'\n", argv[optind - 1]);
+    case 'p':
+      pidarg = optarg;
+      break;
+    case 'o':
+      output = optarg;
+      break;
+    case 'h':
+      help(stdout);
+      return 0;
+    case O_JSON:
+      json = true;
+      break;
+    case O_STATS:
+      stats = true;
+      break;
+    case O_TYPES: {
+      char *end;
+      errno = 0;
+      unsigned long long v = strtoull(optarg, &end, 10);
+      if (!strcmp(optarg, "all"))
+        top = SIZE_MAX;
+      else if (!*optarg || *end || errno || optarg[0] == '-' || v > SIZE_MAX) {
+        fprintf(stderr,
+                "sonde heap: --types takes a number of types to show, or 'all' (0: do not read types), "
+                "not '%s'\n",
+                optarg);
         return se_exit_status(SE_USAGE);
+      } else
+        top = (size_t)v;
+      break;
+    }
+    default:
+      fprintf(stderr, "sonde heap: unknown or incomplete option '%s'; see 'sonde heap --help'\n", argv[optind - 1]);
+      return se_exit_status(SE_USAGE);
     }
   }
   pid_t pid;
@@ -298,8 +323,9 @@ int cmd_heap(int argc, char **argv) {
     fprintf(stderr,
             "sonde: stats: spans %zu in use (of %zu), threads %zu, target stopped %.2f ms (stopping took %.2f ms), "
             "read %.2f ms, print %.2f ms, total %.2f ms, read syscalls %llu, peak RSS %.1f MiB\n",
-            hp->n, hp->nallspans, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1), tgt_ms_between(&t1, &t2),
-            tgt_ms_between(&t0, &t2), (unsigned long long)t.mem.n_syscalls, cli_peak_rss_mb());
+            hp->n, hp->nallspans, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1),
+            tgt_ms_between(&t1, &t2), tgt_ms_between(&t0, &t2), (unsigned long long)t.mem.n_syscalls,
+            cli_peak_rss_mb());
   gr_heap_free(hp);
   cli_target_free(&t);
   return rc ? cli_fail(rc) : 0;

@@ -29,15 +29,14 @@ static int by_base(const void *a, const void *b) {
 }
 
 int gr_heap_supported(const gr_program *p) {
-  static const gr_field need[] = {GRL_MH_ALLSPANS,  GRL_MH_SWEEPGEN, GRL_MS_STARTADDR, GRL_MS_NPAGES,
-                                  GRL_MS_NELEMS,    GRL_MS_SWEEPGEN, GRL_MS_ALLOCCOUNT, GRL_MS_SPANCLASS,
-                                  GRL_MS_STATE,     GRL_MS_ELEMSIZE};
+  static const gr_field need[] = {GRL_MH_ALLSPANS, GRL_MH_SWEEPGEN,   GRL_MS_STARTADDR, GRL_MS_NPAGES, GRL_MS_NELEMS,
+                                  GRL_MS_SWEEPGEN, GRL_MS_ALLOCCOUNT, GRL_MS_SPANCLASS, GRL_MS_STATE,  GRL_MS_ELEMSIZE};
   const gr_layout *L = &p->layout;
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
     if (L->off[need[i]] < 0) {
       const gr_field_spec *s = gr_layout_spec(need[i]);
-      return se_set(SE_NOTGO, "the heap model needs %s.%s, which this binary's runtime (%s) does not have",
-                    s->st, s->path, p->bi.go_version);
+      return se_set(SE_NOTGO, "the heap model needs %s.%s, which this binary's runtime (%s) does not have", s->st,
+                    s->path, p->bi.go_version);
     }
   }
   if (!GR_SIZE(L, SZ_MSPAN)) return se_set(SE_NOTGO, "the size of runtime.mspan is unknown for %s", p->bi.go_version);
@@ -71,12 +70,14 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
    * and then cached"; -2, -1 and +1 all mean not swept yet */
   out->swept = sg == heap_sweepgen || sg == heap_sweepgen + 3;
   out->cached = sg == heap_sweepgen + 3;
-  if (GR_HAS(L, MS_ALLOCCOUNTBEFORECACHE)) out->nalloc_at_cache = (uint32_t)rd_uint(b, GR_OFF(L, MS_ALLOCCOUNTBEFORECACHE), 2);
+  if (GR_HAS(L, MS_ALLOCCOUNTBEFORECACHE))
+    out->nalloc_at_cache = (uint32_t)rd_uint(b, GR_OFF(L, MS_ALLOCCOUNTBEFORECACHE), 2);
   if (*state != GR_SPAN_INUSE) return true;
   /* a span of the heap: within the address space, its objects within it */
   uint64_t bytes = out->npages * GR_PAGE_SIZE;
   if (!out->npages || out->npages > (1ull << 35) / GR_PAGE_SIZE || out->base + bytes < out->base) return false;
-  if (!out->elemsize || nelems > 0xffffffffull || (uint64_t)out->nalloc > nelems || out->sizeclass >= GR_NUM_SIZE_CLASSES)
+  if (!out->elemsize || nelems > 0xffffffffull || (uint64_t)out->nalloc > nelems ||
+      out->sizeclass >= GR_NUM_SIZE_CLASSES)
     return false;
   if (nelems && out->elemsize > bytes / nelems) return false;
   out->nelems = (uint32_t)nelems;
@@ -94,9 +95,9 @@ typedef struct {
 static int read_rtstats(gr_program *p, uint64_t ms, rtstats *out, bool *ok) {
   const gr_layout *L = &p->layout;
   *ok = false;
-  static const gr_field need[] = {GRL_MST_HEAPSTATS,      GRL_HSD_INHEAP,         GRL_HSD_INSTACKS,
-                                  GRL_HSD_INWORKBUFS,     GRL_HSD_LARGEALLOC,     GRL_HSD_LARGEALLOCCOUNT,
-                                  GRL_HSD_SMALLALLOCCOUNT, GRL_HSD_LARGEFREE,     GRL_HSD_LARGEFREECOUNT,
+  static const gr_field need[] = {GRL_MST_HEAPSTATS,       GRL_HSD_INHEAP,     GRL_HSD_INSTACKS,
+                                  GRL_HSD_INWORKBUFS,      GRL_HSD_LARGEALLOC, GRL_HSD_LARGEALLOCCOUNT,
+                                  GRL_HSD_SMALLALLOCCOUNT, GRL_HSD_LARGEFREE,  GRL_HSD_LARGEFREECOUNT,
                                   GRL_HSD_SMALLFREECOUNT};
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
     if (L->off[need[i]] < 0) return 0;
@@ -114,8 +115,8 @@ static int read_rtstats(gr_program *p, uint64_t ms, rtstats *out, bool *ok) {
     out->large_alloc += rd_uint(d, GR_OFF(L, HSD_LARGEALLOC), 8) - rd_uint(d, GR_OFF(L, HSD_LARGEFREE), 8);
     out->large_count += rd_uint(d, GR_OFF(L, HSD_LARGEALLOCCOUNT), 8) - rd_uint(d, GR_OFF(L, HSD_LARGEFREECOUNT), 8);
     for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++)
-      out->small_count[c] += rd_uint(d, GR_OFF(L, HSD_SMALLALLOCCOUNT) + 8 * c, 8) -
-                             rd_uint(d, GR_OFF(L, HSD_SMALLFREECOUNT) + 8 * c, 8);
+      out->small_count[c] +=
+          rd_uint(d, GR_OFF(L, HSD_SMALLALLOCCOUNT) + 8 * c, 8) - rd_uint(d, GR_OFF(L, HSD_SMALLFREECOUNT) + 8 * c, 8);
   }
   *ok = true;
   return 0;
@@ -195,7 +196,8 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
   }
   for (size_t base = 0; base < n; base += BATCH) {
     size_t k = n - base < BATCH ? (size_t)(n - base) : BATCH;
-    for (size_t i = 0; i < k; i++) iov[i] = (tgt_iov){ptrs[base + i], buf + i * ssz, ssz, false};
+    for (size_t i = 0; i < k; i++)
+      iov[i] = (tgt_iov){ptrs[base + i], buf + i * ssz, ssz, false};
     if ((rc = tgt_mem_readv(p->mem, iov, k)) != 0) goto done;
     for (size_t i = 0; i < k; i++) {
       uint8_t state;
@@ -260,7 +262,8 @@ static int read_residency(pid_t pid, gr_heap *h) {
   if (!rc) rc = tgt_proc_resident(pid, base, len, h->n, res);
   if (!rc) {
     h->resident = 0;
-    for (size_t i = 0; i < h->n; i++) h->resident += h->spans[i].resident = res[i];
+    for (size_t i = 0; i < h->n; i++)
+      h->resident += h->spans[i].resident = res[i];
   }
   free(base);
   free(len);
@@ -272,8 +275,10 @@ const gr_span *gr_heap_find(const gr_heap *h, uint64_t addr, uint64_t *obj) {
   size_t lo = 0, hi = h->n;
   while (lo < hi) { /* the first span starting above addr */
     size_t mid = lo + (hi - lo) / 2;
-    if (h->spans[mid].base <= addr) lo = mid + 1;
-    else hi = mid;
+    if (h->spans[mid].base <= addr)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (!lo) return NULL;
   const gr_span *s = &h->spans[lo - 1];

@@ -21,11 +21,11 @@
 #include "goruntime/heap.h"
 
 enum {
-  BATCH = 4096,      /* iovecs per tgt_mem_readv */
-  NAME_PEEK = 64,    /* first read of a name; longer ones are read again */
+  BATCH = 4096,   /* iovecs per tgt_mem_readv */
+  NAME_PEEK = 64, /* first read of a name; longer ones are read again */
   MAX_TYPES = 1 << 16,
   TFLAG_EXTRA_STAR = 1 << 1, /* abi.TFlagExtraStar, the same in 1.19-1.27 */
-  LARGE_KEY = 1 << 8 /* key class for large objects; small classes are < 68 */
+  LARGE_KEY = 1 << 8         /* key class for large objects; small classes are < 68 */
 };
 
 typedef struct {
@@ -57,8 +57,10 @@ enum { MAX_HEADER_SLOTS = 256 }; /* slots of a header span: 8 KiB / 520 B is 15 
 static int flush(tctx *c, const gr_span *const *owner, size_t k) {
   int rc = k ? tgt_mem_readv(c->p->mem, c->iov, k) : 0;
   for (size_t j = 0; j < k && !rc; j++)
-    if (c->iov[j].ok) rc = count(c, c->words[j], owner[j]->sizeclass, 1);
-    else c->h->nbadheaders++;
+    if (c->iov[j].ok)
+      rc = count(c, c->words[j], owner[j]->sizeclass, 1);
+    else
+      c->h->nbadheaders++;
   return rc;
 }
 
@@ -150,7 +152,8 @@ static int read_descriptors(tctx *c) {
   }
   for (size_t b = 0; b < h->ntypes && !rc; b += BATCH) {
     size_t k = h->ntypes - b < BATCH ? h->ntypes - b : BATCH;
-    for (size_t i = 0; i < k; i++) c->iov[i] = (tgt_iov){h->types[b + i].addr, desc + (b + i) * tsz, tsz, false};
+    for (size_t i = 0; i < k; i++)
+      c->iov[i] = (tgt_iov){h->types[b + i].addr, desc + (b + i) * tsz, tsz, false};
     if ((rc = tgt_mem_readv(c->p->mem, c->iov, k)) != 0) break;
     for (size_t i = 0; i < k; i++) {
       gr_heap_type *t = &h->types[b + i];
@@ -290,8 +293,11 @@ int gr_heap_read_types(gr_program *p, gr_heap *h) {
   for (size_t i = 0; i < h->n; i++) {
     const gr_span *s = &h->spans[i];
     if (s->noscan || !s->nalloc) continue;
-    if (s->sizeclass && s->elemsize > GR_MIN_SIZE_FOR_HEADER && s->nelems <= MAX_HEADER_SLOTS && s->alloc_bits) hdr[nhdr++] = i;
-    else if (!s->sizeclass && (rc = count(&c, s->large_type, LARGE_KEY, 0)) != 0) goto out;
+    bool header = s->sizeclass && s->elemsize > GR_MIN_SIZE_FOR_HEADER;
+    if (header && s->nelems <= MAX_HEADER_SLOTS && s->alloc_bits)
+      hdr[nhdr++] = i;
+    else if (!s->sizeclass && (rc = count(&c, s->large_type, LARGE_KEY, 0)) != 0) /* registers the type */
+      goto out;
   }
   if ((rc = read_headers(&c, hdr, nhdr)) != 0) goto out;
   /* every distinct type, then their descriptors */
@@ -302,7 +308,8 @@ int gr_heap_read_types(gr_program *p, gr_heap *h) {
   if (rc || (rc = read_descriptors(&c)) != 0) goto out;
   /* the rows: small objects by class, large ones span by span */
   uint64_t slot[GR_NUM_SIZE_CLASSES] = {0}; /* a class's slot size, from any span of it */
-  for (size_t j = 0; j < nhdr; j++) slot[h->spans[hdr[j]].sizeclass] = h->spans[hdr[j]].elemsize;
+  for (size_t j = 0; j < nhdr; j++)
+    slot[h->spans[hdr[j]].sizeclass] = h->spans[hdr[j]].elemsize;
   for (size_t i = 0; i < c.objs.cap && !rc; i++) {
     uint64_t k = c.objs.keys[i];
     unsigned cls = (unsigned)(k >> 48);

@@ -56,8 +56,10 @@ int mw_diff_compute(const mw_snap *a, const mw_snap *b, mw_diff *d) {
     const char *name = i < na && (j >= nb || strcmp(ra[i]->name, rb[j]->name) <= 0) ? ra[i]->name : rb[j]->name;
     mw_dtype *t = &d->types[d->ntypes++];
     *t = (mw_dtype){.name = name};
-    for (; i < na && !strcmp(ra[i]->name, name); i++) t->objects_a += ra[i]->objects, t->bytes_a += ra[i]->bytes;
-    for (; j < nb && !strcmp(rb[j]->name, name); j++) t->objects_b += rb[j]->objects, t->bytes_b += rb[j]->bytes;
+    for (; i < na && !strcmp(ra[i]->name, name); i++)
+      t->objects_a += ra[i]->objects, t->bytes_a += ra[i]->bytes;
+    for (; j < nb && !strcmp(rb[j]->name, name); j++)
+      t->objects_b += rb[j]->objects, t->bytes_b += rb[j]->bytes;
   }
   free(ra);
   free(rb);
@@ -86,10 +88,14 @@ static int64_t delta(uint64_t a, uint64_t b) { return (int64_t)b - (int64_t)a; }
 void mw_human(char *dst, size_t n, int64_t v, bool sign) {
   const char *s = v < 0 ? "-" : sign && v > 0 ? "+" : sign ? "\xc2\xb1" : "";
   uint64_t b = v < 0 ? (uint64_t)-v : (uint64_t)v;
-  if (b >= (1ull << 30)) snprintf(dst, n, "%s%.1f GiB", s, (double)b / (1 << 30));
-  else if (b >= (1ull << 20)) snprintf(dst, n, "%s%.1f MiB", s, (double)b / (1 << 20));
-  else if (b >= 1024) snprintf(dst, n, "%s%.1f KiB", s, (double)b / 1024);
-  else snprintf(dst, n, "%s%" PRIu64 " B", s, b);
+  if (b >= (1ull << 30))
+    snprintf(dst, n, "%s%.1f GiB", s, (double)b / (1 << 30));
+  else if (b >= (1ull << 20))
+    snprintf(dst, n, "%s%.1f MiB", s, (double)b / (1 << 20));
+  else if (b >= 1024)
+    snprintf(dst, n, "%s%.1f KiB", s, (double)b / 1024);
+  else
+    snprintf(dst, n, "%s%" PRIu64 " B", s, b);
 }
 
 static void side_line(FILE *f, const char *tag, const char *file, const mw_snap *s) {
@@ -110,14 +116,16 @@ void mw_diff_text(const mw_diff *d, const mw_snap *a, const mw_snap *b, const ch
   fprintf(f, "change: %s, %+" PRId64 " objects\n", db, delta(a->objects, b->objects));
   if (a->pid != b->pid) fputs("note: A and B are different processes\n", f);
   if (a->unswept_spans || b->unswept_spans)
-    fprintf(f, "note: %" PRIu64 " and %" PRIu64 " spans were not swept since the GC before each snapshot: their counts "
-               "include objects GC found dead\n", a->unswept_spans, b->unswept_spans);
+    fprintf(f,
+            "note: %" PRIu64 " and %" PRIu64 " spans were not swept since the GC before each snapshot: their counts "
+            "include objects GC found dead\n",
+            a->unswept_spans, b->unswept_spans);
   if (!a->has_types || !b->has_types)
     fputs("note: Go before 1.22 records no types in the heap: the change shows by size class only\n", f);
 
   size_t shown = 0, changed = 0;
-  for (size_t i = 0; i < d->ntypes; i++) changed += d->types[i].objects_a != d->types[i].objects_b ||
-                                                    d->types[i].bytes_a != d->types[i].bytes_b;
+  for (size_t i = 0; i < d->ntypes; i++)
+    changed += d->types[i].objects_a != d->types[i].objects_b || d->types[i].bytes_a != d->types[i].bytes_b;
   if (a->has_types || b->has_types) {
     fprintf(f, "\nby type (objects over 512 bytes with pointers, and large objects; %zu of %zu types changed):\n",
             changed, d->ntypes);
@@ -154,8 +162,10 @@ void mw_diff_text(const mw_diff *d, const mw_snap *a, const mw_snap *b, const ch
     const mw_dclass *k = &d->classes[order[x]];
     char bd[32], sz[24];
     mw_human(bd, sizeof bd, delta(k->bytes_a, k->bytes_b), true);
-    if (order[x]) snprintf(sz, sizeof sz, "%" PRIu64, k->object_size);
-    else snprintf(sz, sizeof sz, "large");
+    if (order[x])
+      snprintf(sz, sizeof sz, "%" PRIu64, k->object_size);
+    else
+      snprintf(sz, sizeof sz, "large");
     fprintf(f, "%7d %9s %+12" PRId64 " %12s %+12" PRId64 "\n", order[x], sz, delta(k->objects_a, k->objects_b), bd,
             delta(k->untyped_a, k->untyped_b));
   }
@@ -170,8 +180,10 @@ static void side_json(FILE *f, const char *file, const mw_snap *s) {
   fprintf(f, ", \"pid\": %" PRId64 ", \"go_version\": ", s->pid);
   mw_json_string(f, s->go_version);
   fprintf(f, ", \"time\": \"%s\", \"gc_cycle\": ", when);
-  if (s->gc_cycle == MW_UNKNOWN) fputs("null", f);
-  else fprintf(f, "%" PRIu64, s->gc_cycle);
+  if (s->gc_cycle == MW_UNKNOWN)
+    fputs("null", f);
+  else
+    fprintf(f, "%" PRIu64, s->gc_cycle);
   fprintf(f, ", \"has_types\": %s, \"unswept_spans\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
           s->has_types ? "true" : "false", s->unswept_spans, s->objects, s->bytes);
 }
@@ -187,8 +199,9 @@ void mw_diff_json(const mw_diff *d, const mw_snap *a, const mw_snap *b, const ch
     const mw_dtype *t = &d->types[i];
     fprintf(f, "%s\n  {\"type\": ", i ? "," : "");
     mw_json_string(f, t->name);
-    fprintf(f, ", \"objects_a\": %" PRIu64 ", \"objects_b\": %" PRIu64 ", \"objects_delta\": %" PRId64
-               ", \"bytes_a\": %" PRIu64 ", \"bytes_b\": %" PRIu64 ", \"bytes_delta\": %" PRId64 "}",
+    fprintf(f,
+            ", \"objects_a\": %" PRIu64 ", \"objects_b\": %" PRIu64 ", \"objects_delta\": %" PRId64
+            ", \"bytes_a\": %" PRIu64 ", \"bytes_b\": %" PRIu64 ", \"bytes_delta\": %" PRId64 "}",
             t->objects_a, t->objects_b, delta(t->objects_a, t->objects_b), t->bytes_a, t->bytes_b,
             delta(t->bytes_a, t->bytes_b));
   }
@@ -197,9 +210,10 @@ void mw_diff_json(const mw_diff *d, const mw_snap *a, const mw_snap *b, const ch
   for (int c = 0; c < MW_NUM_CLASSES; c++) {
     const mw_dclass *k = &d->classes[c];
     if (!k->present) continue;
-    fprintf(f, "%s\n  {\"class\": %d, \"object_size\": %" PRIu64 ", \"objects_a\": %" PRIu64 ", \"objects_b\": %" PRIu64
-               ", \"objects_delta\": %" PRId64 ", \"bytes_a\": %" PRIu64 ", \"bytes_b\": %" PRIu64
-               ", \"bytes_delta\": %" PRId64 ", \"untyped_objects_delta\": %" PRId64 "}",
+    fprintf(f,
+            "%s\n  {\"class\": %d, \"object_size\": %" PRIu64 ", \"objects_a\": %" PRIu64 ", \"objects_b\": %" PRIu64
+            ", \"objects_delta\": %" PRId64 ", \"bytes_a\": %" PRIu64 ", \"bytes_b\": %" PRIu64
+            ", \"bytes_delta\": %" PRId64 ", \"untyped_objects_delta\": %" PRId64 "}",
             first ? "" : ",", c, k->object_size, k->objects_a, k->objects_b, delta(k->objects_a, k->objects_b),
             k->bytes_a, k->bytes_b, delta(k->bytes_a, k->bytes_b), delta(k->untyped_a, k->untyped_b));
     first = 0;

@@ -35,8 +35,8 @@ SONDE_PLUGIN_NOTE(MW_NAME, MW_VERSION);
 typedef struct {
   const sonde_host_api *api;
   int attached;
-  uint64_t seq;      /* snapshots written since on_load: %n */
-  mw_snap last;      /* the last snapshot taken in this session */
+  uint64_t seq; /* snapshots written since on_load: %n */
+  mw_snap last; /* the last snapshot taken in this session */
   int have_last;
   char last_name[4096];
   /* [memwatch] in sonde.ini */
@@ -91,8 +91,10 @@ static int take_live(sonde_host *h, mw_state *st, mw_snap *s) {
     c->slots += sp.nelems;
     c->objects += sp.nalloc;
     c->bytes += sp.nalloc * sp.elemsize;
-    if (sp.resident_bytes == SONDE_UNKNOWN) resident = false;
-    else c->resident_bytes = (c->resident_bytes == MW_UNKNOWN ? 0 : c->resident_bytes) + sp.resident_bytes;
+    if (sp.resident_bytes == SONDE_UNKNOWN)
+      resident = false;
+    else
+      c->resident_bytes = (c->resident_bytes == MW_UNKNOWN ? 0 : c->resident_bytes) + sp.resident_bytes;
   }
   uint64_t typed_objs[MW_NUM_CLASSES] = {0}, typed_bytes[MW_NUM_CLASSES] = {0};
   for (uint64_t i = 0; i < hi.ntypes; i++) {
@@ -111,7 +113,8 @@ static int take_live(sonde_host *h, mw_state *st, mw_snap *s) {
     s->bytes += k->bytes;
     s->spans += k->spans;
     s->span_bytes += k->span_bytes;
-    if (k->resident_bytes != MW_UNKNOWN) s->resident_bytes = (s->resident_bytes == MW_UNKNOWN ? 0 : s->resident_bytes) + k->resident_bytes;
+    if (k->resident_bytes != MW_UNKNOWN)
+      s->resident_bytes = (s->resident_bytes == MW_UNKNOWN ? 0 : s->resident_bytes) + k->resident_bytes;
     /* the host's types are within their class; a class never goes below 0 */
     uint64_t uo = k->objects > typed_objs[c] ? k->objects - typed_objs[c] : 0;
     uint64_t ub = k->bytes > typed_bytes[c] ? k->bytes - typed_bytes[c] : 0;
@@ -171,8 +174,10 @@ typedef struct {
 
 static void write_diff(FILE *f, void *ctx) {
   diff_out *o = ctx;
-  if (o->json) mw_diff_json(o->d, o->a, o->b, o->fa, o->fb, f);
-  else mw_diff_text(o->d, o->a, o->b, o->fa, o->fb, o->top, f);
+  if (o->json)
+    mw_diff_json(o->d, o->a, o->b, o->fa, o->fb, f);
+  else
+    mw_diff_text(o->d, o->a, o->b, o->fa, o->fb, o->top, f);
 }
 
 /* Diffs a and b into the command's output. */
@@ -248,7 +253,8 @@ static int cmd_snapshot(sonde_host *h, void *state, int argc, char **argv) {
   if (diff && !out) return api->fail(h, SONDE_EINVAL, "--diff goes with -o FILE: the diff is what is printed");
   char path[4096], ppath[4096];
   uint64_t seq = st->seq + 1;
-  if ((out && sonde_expand_path(out, seq, path, sizeof path)) || (pprof && sonde_expand_path(pprof, seq, ppath, sizeof ppath)))
+  if ((out && sonde_expand_path(out, seq, path, sizeof path)) ||
+      (pprof && sonde_expand_path(pprof, seq, ppath, sizeof ppath)))
     return api->fail(h, SONDE_EINVAL, "%s: only %%n, %%t and %%%% may follow a %% in a file name", out ? out : pprof);
   mw_snap s;
   int rc = take_live(h, st, &s);
@@ -287,8 +293,10 @@ static int cmd_diff(sonde_host *h, void *state, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *v;
     int rc;
-    if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!strcmp(argv[i], "--all")) top = SIZE_MAX;
+    if (!strcmp(argv[i], "--json"))
+      json = 1;
+    else if (!strcmp(argv[i], "--all"))
+      top = SIZE_MAX;
     else if (opt_value(argc, argv, &i, "-n", "--top", &v)) {
       if ((rc = parse_top(h, st, v, &top)) != SONDE_OK) return rc;
     } else if (opt_value(argc, argv, &i, "-o", "--output", &v)) {
@@ -309,13 +317,14 @@ static int cmd_diff(sonde_host *h, void *state, int argc, char **argv) {
   char err[1024];
   int rc = SONDE_OK;
   if (nfiles < 2 && !st->attached)
-    return api->fail(h, SONDE_EINVAL, "diff needs two snapshot files, A and B (or, inside a session, one or none: "
-                                      "the heap now is B)");
+    return api->fail(h, SONDE_EINVAL,
+                     "diff needs two snapshot files, A and B (or, inside a session, one or none: "
+                     "the heap now is B)");
   if (nfiles == 0 && !st->have_last)
-    return api->fail(h, SONDE_EINVAL, "no snapshot taken in this session yet to compare with: take one with "
-                                      "'memwatch snapshot -o FILE', or give a file");
-  if (nfiles >= 1 && mw_snap_read_json(files[0], &a, err, sizeof err) != 0)
-    return api->fail(h, SONDE_EIO, "%s", err);
+    return api->fail(h, SONDE_EINVAL,
+                     "no snapshot taken in this session yet to compare with: take one with "
+                     "'memwatch snapshot -o FILE', or give a file");
+  if (nfiles >= 1 && mw_snap_read_json(files[0], &a, err, sizeof err) != 0) return api->fail(h, SONDE_EIO, "%s", err);
   if (nfiles == 2 && mw_snap_read_json(files[1], &b, err, sizeof err) != 0) {
     mw_snap_free(&a);
     return api->fail(h, SONDE_EIO, "%s", err);
@@ -363,23 +372,28 @@ static void write_top(FILE *f, void *ctx) {
           s->objects, span, res);
   if (s->gc_cycle != MW_UNKNOWN) fprintf(f, "; GC cycle %" PRIu64, s->gc_cycle);
   fputc('\n', f);
-  fprintf(f, "%12s %11s %6s %7s  %s\n", "OBJECTS", "BYTES", "%", "CLASS", "TYPE (or size class, where the runtime records none)");
+  fprintf(f, "%12s %11s %6s %7s  %s\n", "OBJECTS", "BYTES", "%", "CLASS",
+          "TYPE (or size class, where the runtime records none)");
   size_t n = s->nrows < o->top ? s->nrows : o->top;
   for (size_t i = 0; i < n; i++) {
     const mw_row *r = &s->rows[i];
     char b[32], label[1200], cls[16];
     mw_human(b, sizeof b, (int64_t)r->bytes, false);
     mw_row_label(r, label, sizeof label);
-    if (r->sizeclass) snprintf(cls, sizeof cls, "%u", r->sizeclass);
-    else snprintf(cls, sizeof cls, "large");
+    if (r->sizeclass)
+      snprintf(cls, sizeof cls, "%u", r->sizeclass);
+    else
+      snprintf(cls, sizeof cls, "large");
     fprintf(f, "%12" PRIu64 " %11s %5.1f%% %7s  %s\n", r->objects, b,
             s->bytes ? 100.0 * (double)r->bytes / (double)s->bytes : 0.0, cls, label);
   }
   if (s->nrows > n) fprintf(f, "... %zu more (--top N, --all)\n", s->nrows - n);
   if (!s->has_types) fputs("note: Go before 1.22 records no types in the heap: rows are size classes\n", f);
   if (s->rt_objects != MW_UNKNOWN && (s->rt_objects != s->objects || s->rt_bytes != s->bytes))
-    fprintf(f, "note: the runtime's own accounting says %" PRIu64 " objects and %" PRIu64 " bytes (a thread was "
-               "caught updating its counters, or spans could not be read)\n", s->rt_objects, s->rt_bytes);
+    fprintf(f,
+            "note: the runtime's own accounting says %" PRIu64 " objects and %" PRIu64 " bytes (a thread was "
+            "caught updating its counters, or spans could not be read)\n",
+            s->rt_objects, s->rt_bytes);
   if (s->unswept_spans)
     fprintf(f, "note: %" PRIu64 " spans not swept since the last GC: their counts include objects GC found dead\n",
             s->unswept_spans);
@@ -393,8 +407,10 @@ static int cmd_top(sonde_host *h, void *state, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *v;
     int rc;
-    if (!strcmp(argv[i], "--json")) json = 1;
-    else if (!strcmp(argv[i], "--all")) top = SIZE_MAX;
+    if (!strcmp(argv[i], "--json"))
+      json = 1;
+    else if (!strcmp(argv[i], "--all"))
+      top = SIZE_MAX;
     else if (opt_value(argc, argv, &i, "-n", "--top", &v)) {
       if ((rc = parse_top(h, st, v, &top)) != SONDE_OK) return rc;
     } else
@@ -413,15 +429,14 @@ static int cmd_top(sonde_host *h, void *state, int argc, char **argv) {
 /* ---- sonde memwatch watch -------------------------------------------------------- */
 
 enum {
-  GC_POLL_MS = 100,      /* how often --gc looks at the cycle count (a read, no stop) */
-  SWEEP_RETRIES = 8,     /* stops to wait for the sweep after a GC: 25 ms, 50 ms, ... */
+  GC_POLL_MS = 100,  /* how often --gc looks at the cycle count (a read, no stop) */
+  SWEEP_RETRIES = 8, /* stops to wait for the sweep after a GC: 25 ms, 50 ms, ... */
   MAX_WATCH_COUNT = 1000000
 };
 
 static void sleep_ms(uint64_t ms) {
   struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 static double mono_s(void) {
@@ -459,10 +474,14 @@ static int parse_watch(sonde_host *h, mw_state *st, int argc, char **argv, watch
   int gc = 0;
   for (int i = 1; i < argc; i++) {
     const char *v;
-    if (!strcmp(argv[i], "--gc")) gc = 1;
-    else if (!strcmp(argv[i], "--diff")) o->diff = 1;
-    else if (opt_value(argc, argv, &i, "-o", "--output", &v)) o->out = v;
-    else if (opt_value(argc, argv, &i, NULL, "--pprof", &v)) o->pprof = v;
+    if (!strcmp(argv[i], "--gc"))
+      gc = 1;
+    else if (!strcmp(argv[i], "--diff"))
+      o->diff = 1;
+    else if (opt_value(argc, argv, &i, "-o", "--output", &v))
+      o->out = v;
+    else if (opt_value(argc, argv, &i, NULL, "--pprof", &v))
+      o->pprof = v;
     else if (opt_value(argc, argv, &i, NULL, "--every", &v)) {
       if (!v || !(o->every_ms = sonde_parse_duration_ms(v)))
         return api->fail(h, SONDE_EINVAL, "--every takes a duration from 1ms to 24h (10s, 500ms, 2m), not '%s'",
@@ -476,8 +495,8 @@ static int parse_watch(sonde_host *h, mw_state *st, int argc, char **argv, watch
       errno = 0;
       unsigned long long n = v ? strtoull(v, &end, 10) : 0;
       if (!v || errno || *end || !n || n > MAX_WATCH_COUNT)
-        return api->fail(h, SONDE_EINVAL, "--count takes a number of snapshots from 1 to %d, not '%s'",
-                         MAX_WATCH_COUNT, v ? v : "");
+        return api->fail(h, SONDE_EINVAL, "--count takes a number of snapshots from 1 to %d, not '%s'", MAX_WATCH_COUNT,
+                         v ? v : "");
       o->count = n;
     } else
       return api->fail(h, SONDE_EINVAL, "watch: unknown argument '%s'; see 'sonde memwatch watch --help'", argv[i]);
@@ -501,7 +520,8 @@ static int watch_write(sonde_host *h, mw_state *st, const watch_opts *o, mw_snap
   const sonde_host_api *api = st->api;
   char ppath[4096];
   uint64_t seq = st->seq + 1;
-  if (sonde_expand_path(o->out, seq, name, namen) || (o->pprof && sonde_expand_path(o->pprof, seq, ppath, sizeof ppath)))
+  if (sonde_expand_path(o->out, seq, name, namen) ||
+      (o->pprof && sonde_expand_path(o->pprof, seq, ppath, sizeof ppath)))
     return api->fail(h, SONDE_EINVAL, "%s: only %%n, %%t and %%%% may follow a %% in a file name", o->out);
   int rc = emit(h, st, name, write_snap, s);
   char err[1024];
@@ -593,8 +613,10 @@ static int read_config(sonde_host *h, mw_state *st) {
   const char *v;
   st->top = DEFAULT_TOP;
   if ((v = api->config_get(h, "every")) && !(st->every_ms = sonde_parse_duration_ms(v)))
-    return api->fail(h, SONDE_EINVAL, "sonde.ini [memwatch] every: '%s' is not a duration from 1ms to 24h (10s, "
-                                      "500ms, 2m, 1h)", v);
+    return api->fail(h, SONDE_EINVAL,
+                     "sonde.ini [memwatch] every: '%s' is not a duration from 1ms to 24h (10s, "
+                     "500ms, 2m, 1h)",
+                     v);
   struct {
     const char *key;
     int *out;
@@ -617,8 +639,10 @@ static int read_config(sonde_host *h, mw_state *st) {
   const char *names[] = {st->output, st->pprof};
   for (int i = 0; i < 2; i++)
     if (strchr(names[i], '\'') || sonde_expand_path(names[i], 1, probe, sizeof probe) != 0)
-      return api->fail(h, SONDE_EINVAL, "sonde.ini [memwatch] %s: '%s': only %%n, %%t and %%%% may follow a %%, and "
-                                        "the name may hold no ' quote", i ? "pprof" : "output", names[i]);
+      return api->fail(h, SONDE_EINVAL,
+                       "sonde.ini [memwatch] %s: '%s': only %%n, %%t and %%%% may follow a %%, and "
+                       "the name may hold no ' quote",
+                       i ? "pprof" : "output", names[i]);
   return SONDE_OK;
 }
 

@@ -23,7 +23,8 @@ void mw_snap_init(mw_snap *s) {
   memset(s, 0, sizeof *s);
   s->resident_bytes = MW_UNKNOWN;
   s->rt_objects = s->rt_bytes = s->rt_heap_inuse = s->rt_stacks_inuse = MW_UNKNOWN;
-  for (int c = 0; c < MW_NUM_CLASSES; c++) s->classes[c].resident_bytes = MW_UNKNOWN;
+  for (int c = 0; c < MW_NUM_CLASSES; c++)
+    s->classes[c].resident_bytes = MW_UNKNOWN;
 }
 
 void mw_snap_free(mw_snap *s) {
@@ -83,7 +84,11 @@ void mw_row_label(const mw_row *r, char *dst, size_t n) {
  * the bytes there are not one. */
 static size_t utf8_len(const unsigned char *s, size_t n) {
   unsigned c = s[0];
-  size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 4 : 0;
+  size_t k = c < 0x80                          ? 1
+             : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 2
+             : (c & 0xf0) == 0xe0              ? 3
+             : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 4
+                                               : 0;
   if (!k || k > n) return 0;
   for (size_t i = 1; i < k; i++)
     if ((s[i] & 0xc0) != 0x80) return 0;
@@ -106,9 +111,12 @@ void mw_json_string(FILE *f, const char *str) {
       s++, n--;
       continue;
     }
-    if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-    else if (*s < 0x20 || *s == 0x7f) fprintf(f, "\\u%04x", *s);
-    else fwrite(s, 1, k, f);
+    if (*s == '"' || *s == '\\')
+      fprintf(f, "\\%c", *s);
+    else if (*s < 0x20 || *s == 0x7f)
+      fprintf(f, "\\u%04x", *s);
+    else
+      fwrite(s, 1, k, f);
     s += k;
     n -= k;
   }
@@ -117,8 +125,10 @@ void mw_json_string(FILE *f, const char *str) {
 
 static void json_u64_or_null(FILE *f, const char *key, uint64_t v) {
   fprintf(f, "\"%s\": ", key);
-  if (v == MW_UNKNOWN) fputs("null", f);
-  else fprintf(f, "%" PRIu64, v);
+  if (v == MW_UNKNOWN)
+    fputs("null", f);
+  else
+    fprintf(f, "%" PRIu64, v);
 }
 
 void mw_time_rfc3339(int64_t unix_ns, char *dst, size_t n) {
@@ -137,9 +147,10 @@ int mw_snap_write_json(const mw_snap *s, FILE *f) {
   mw_json_string(f, s->go_version);
   fprintf(f, ", \"time\": \"%s\", \"unix_ns\": %" PRId64 ",\n ", when, s->unix_ns);
   json_u64_or_null(f, "gc_cycle", s->gc_cycle);
-  fprintf(f, ", \"has_types\": %s, \"unswept_spans\": %" PRIu64 ", \"unreadable_spans\": %" PRIu64
-             ", \"bad_headers\": %" PRIu64 ",\n \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"spans\": %" PRIu64
-             ", \"span_bytes\": %" PRIu64 ", ",
+  fprintf(f,
+          ", \"has_types\": %s, \"unswept_spans\": %" PRIu64 ", \"unreadable_spans\": %" PRIu64
+          ", \"bad_headers\": %" PRIu64 ",\n \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"spans\": %" PRIu64
+          ", \"span_bytes\": %" PRIu64 ", ",
           s->has_types ? "true" : "false", s->unswept_spans, s->unreadable_spans, s->bad_headers, s->objects, s->bytes,
           s->spans, s->span_bytes);
   json_u64_or_null(f, "resident_bytes", s->resident_bytes);
@@ -156,8 +167,9 @@ int mw_snap_write_json(const mw_snap *s, FILE *f) {
   for (int c = 0; c < MW_NUM_CLASSES; c++) {
     const mw_class *k = &s->classes[c];
     if (!k->spans) continue;
-    fprintf(f, "%s\n  {\"class\": %d, \"object_size\": %" PRIu64 ", \"spans\": %" PRIu64 ", \"span_bytes\": %" PRIu64
-               ", \"slots\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", ",
+    fprintf(f,
+            "%s\n  {\"class\": %d, \"object_size\": %" PRIu64 ", \"spans\": %" PRIu64 ", \"span_bytes\": %" PRIu64
+            ", \"slots\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 ", ",
             first ? "" : ",", c, k->object_size, k->spans, k->span_bytes, k->slots, k->objects, k->bytes);
     json_u64_or_null(f, "resident_bytes", k->resident_bytes);
     fputc('}', f);
@@ -227,7 +239,8 @@ int mw_snap_read_json(const char *path, mw_snap *s, char *err, size_t errn) {
   if (!text) return bad(&c, "out of memory");
   if (ferr || n > MAX_FILE) {
     free(text);
-    return ferr ? bad(&c, "cannot read: %s", strerror(errno)) : bad(&c, "larger than %d MiB: not a snapshot", MAX_FILE >> 20);
+    return ferr ? bad(&c, "cannot read: %s", strerror(errno))
+                : bad(&c, "larger than %d MiB: not a snapshot", MAX_FILE >> 20);
   }
   text[n] = '\0';
   if (n == 0) {
@@ -250,8 +263,9 @@ int mw_snap_read_json(const char *path, mw_snap *s, char *err, size_t errn) {
     goto out;
   }
   if (!YAJL_IS_INTEGER(ver) || YAJL_GET_INTEGER(ver) != MW_FORMAT_VERSION) {
-    bad(&c, "format version %lld; this memwatch reads version %d%s", YAJL_IS_INTEGER(ver) ? YAJL_GET_INTEGER(ver) : -1ll,
-        MW_FORMAT_VERSION, YAJL_IS_INTEGER(ver) && YAJL_GET_INTEGER(ver) > MW_FORMAT_VERSION ? ": upgrade sonde" : "");
+    bad(&c, "format version %lld; this memwatch reads version %d%s",
+        YAJL_IS_INTEGER(ver) ? YAJL_GET_INTEGER(ver) : -1ll, MW_FORMAT_VERSION,
+        YAJL_IS_INTEGER(ver) && YAJL_GET_INTEGER(ver) > MW_FORMAT_VERSION ? ": upgrade sonde" : "");
     goto out;
   }
   uint64_t pid, unix_ns;
@@ -301,7 +315,8 @@ int mw_snap_read_json(const char *path, mw_snap *s, char *err, size_t errn) {
     }
     mw_class *k = &s->classes[cls];
     if (get_u64(&c, e, where, "object_size", false, &k->object_size) ||
-        get_u64(&c, e, where, "spans", false, &k->spans) || get_u64(&c, e, where, "span_bytes", false, &k->span_bytes) ||
+        get_u64(&c, e, where, "spans", false, &k->spans) ||
+        get_u64(&c, e, where, "span_bytes", false, &k->span_bytes) ||
         get_u64(&c, e, where, "slots", false, &k->slots) || get_u64(&c, e, where, "objects", false, &k->objects) ||
         get_u64(&c, e, where, "bytes", false, &k->bytes) ||
         get_u64(&c, e, where, "resident_bytes", true, &k->resident_bytes))
@@ -329,10 +344,13 @@ int mw_snap_read_json(const char *path, mw_snap *s, char *err, size_t errn) {
     }
   }
   uint64_t objs = 0, bytes = 0;
-  for (size_t i = 0; i < s->nrows; i++) objs += s->rows[i].objects, bytes += s->rows[i].bytes;
+  for (size_t i = 0; i < s->nrows; i++)
+    objs += s->rows[i].objects, bytes += s->rows[i].bytes;
   if (objs != s->objects || bytes != s->bytes) {
-    bad(&c, "the rows add up to %" PRIu64 " objects and %" PRIu64 " bytes, the totals say %" PRIu64 " and %" PRIu64
-            ": the file was changed or damaged", objs, bytes, s->objects, s->bytes);
+    bad(&c,
+        "the rows add up to %" PRIu64 " objects and %" PRIu64 " bytes, the totals say %" PRIu64 " and %" PRIu64
+        ": the file was changed or damaged",
+        objs, bytes, s->objects, s->bytes);
     goto out;
   }
   rc = 0;

@@ -33,7 +33,7 @@ typedef struct {
 #define MW_UNKNOWN UINT64_MAX
 
 typedef struct {
-  const char *name;  /* "main.rec", "[]*int64"; NULL: the class's untyped objects */
+  const char *name; /* "main.rec", "[]*int64"; NULL: the class's untyped objects */
   uint32_t sizeclass;
   uint64_t object_size; /* the class's slot size; for class 0, bytes / objects */
   uint64_t objects, bytes;
@@ -43,11 +43,11 @@ typedef struct {
   /* where and when */
   int64_t pid;
   char *exe, *go_version;
-  int64_t unix_ns;        /* when it was taken */
-  uint64_t gc_cycle;      /* runtime.memstats.numgc then; 0 when unknown */
+  int64_t unix_ns;   /* when it was taken */
+  uint64_t gc_cycle; /* runtime.memstats.numgc then; MW_UNKNOWN when unknown */
   /* how exact: counts include objects GC found dead in spans not swept since */
   uint64_t unswept_spans, unreadable_spans, bad_headers;
-  bool has_types;         /* the runtime records types (Go 1.22+) */
+  bool has_types; /* the runtime records types (Go 1.22+) */
   /* totals over the heap's spans */
   uint64_t objects, bytes, spans, span_bytes;
   uint64_t resident_bytes; /* MW_UNKNOWN when not read */
