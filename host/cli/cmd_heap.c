@@ -118,6 +118,12 @@ static void print_text(const cli_target *t, const gr_heap *h, const totals *cls,
   human(man, sizeof man, h->manual_bytes);
   fprintf(f, "not heap: %zu spans of stacks and other runtime memory (%s); %zu spans in all, ever\n", h->nmanual, man,
           h->nallspans);
+  if (h->narenas) {
+    char ar[32];
+    human(ar, sizeof ar, h->narenas * GR_ARENA_BYTES);
+    fprintf(f, "arenas: %zu of 64 MiB (%s of address space), from 0x%llx\n", h->narenas, ar,
+            (unsigned long long)h->arenas[0]);
+  }
   if (h->nunswept)
     fprintf(f,
             "note: %zu of %zu spans are not swept since the last GC: their counts include objects that GC found "
@@ -178,6 +184,11 @@ static void print_json(const cli_target *t, const gr_heap *h, const totals *cls,
           " \"unswept_spans\": %zu, \"unreadable_spans\": %zu, \"all_spans\": %zu, \"manual_spans\": %zu, "
           "\"manual_bytes\": %" PRIu64 ",\n",
           h->nunswept, h->nunreadable, h->nallspans, h->nmanual, h->manual_bytes);
+  fprintf(f, " \"arenas\": [");
+  for (size_t i = 0; i < h->narenas; i++)
+    fprintf(f, "%s{\"base\": %llu, \"bytes\": %llu}", i ? ", " : "", (unsigned long long)h->arenas[i],
+            (unsigned long long)GR_ARENA_BYTES);
+  fputs("],\n", f);
   if (h->has_memstats) fprintf(f, " \"gc_cycles\": %u, \"last_gc_unix_ns\": %" PRIu64 ",\n", h->numgc, h->last_gc_unix);
   if (all->resident != GR_UNKNOWN) fprintf(f, " \"resident_bytes\": %" PRIu64 ",\n", all->resident);
   if (h->has_rtstats)

@@ -147,6 +147,27 @@ static void rt_totals(gr_heap *h, const rtstats *r) {
   }
 }
 
+/* mheap_.heapArenas (allArenas before Go 1.25): the index of every mapped
+ * arena, turned into bases. */
+static int read_arenas(gr_program *p, uint64_t h, gr_heap *out) {
+  const gr_layout *L = &p->layout;
+  if (!GR_HAS(L, MH_ALLARENAS)) return 0;
+  uint64_t sl[3];
+  int rc = tgt_mem_read(p->mem, h + (uint64_t)GR_OFF(L, MH_ALLARENAS), sl, sizeof sl);
+  if (rc) return se_wrap(rc, "reading runtime.mheap_.heapArenas");
+  if (sl[1] > sl[2] || sl[1] > GR_MAX_ARENAS || (sl[1] && !sl[0]))
+    return se_set(SE_CORRUPT, "runtime.mheap_.heapArenas has length %llu and capacity %llu: not a heap sonde can read",
+                  (unsigned long long)sl[1], (unsigned long long)sl[2]);
+  if (!sl[1]) return 0;
+  if (!(out->arenas = malloc((size_t)sl[1] * sizeof *out->arenas)))
+    return se_set(SE_NOMEM, "out of memory for %llu arenas", (unsigned long long)sl[1]);
+  if ((rc = tgt_mem_read(p->mem, sl[0], out->arenas, (size_t)sl[1] * sizeof *out->arenas)) != 0)
+    return se_wrap(rc, "reading runtime.mheap_.heapArenas (%llu arenas)", (unsigned long long)sl[1]);
+  out->narenas = (size_t)sl[1];
+  for (size_t i = 0; i < out->narenas; i++) out->arenas[i] = out->arenas[i] * GR_ARENA_BYTES + GR_ARENA_BASE_OFFSET;
+  return 0;
+}
+
 int gr_heap_take(gr_program *p, gr_heap *out) {
   memset(out, 0, sizeof *out);
   int rc = gr_heap_supported(p);
@@ -173,9 +194,13 @@ int gr_heap_take(gr_program *p, gr_heap *out) {
     if ((rc = tgt_mem_readv(p->mem, v, 2)) != 0) return rc;
     out->has_memstats = v[0].ok && v[1].ok;
   }
+  if ((rc = read_arenas(p, h, out)) != 0) {
+    gr_heap_free(out);
+    return rc;
+  }
   rtstats rts;
   bool have_rts = false;
-  if (ms && (rc = read_rtstats(p, ms, &rts, &have_rts)) != 0) {
+  if (ms && GR_HAS(L, MST_NUMGC) && (rc = read_rtstats(p, ms, &rts, &have_rts)) != 0) {
     se_clear(); /* a cross-check, never a reason to fail */
     rc = 0;
   }
@@ -227,6 +252,7 @@ done:
 
 void gr_heap_free(gr_heap *h) {
   free(h->spans);
+  free(h->arenas);
   free(h->types);
   free(h->typed);
   free(h->row_names);

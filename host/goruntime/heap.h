@@ -26,6 +26,11 @@ enum { GR_PAGE_SIZE = 8192, GR_NUM_SIZE_CLASSES = 68 };
 /* allspans longer than this is corrupt: 16M spans of at least 8 KiB each
  * would be a heap of at least 128 GiB. */
 enum { GR_MAX_SPANS = 1 << 24 };
+/* Heap arenas on linux/amd64 (malloc.go): 64 MiB each, arena i at
+ * i * 64 MiB + arenaBaseOffset (0xffff800000000000, wrapping) */
+#define GR_ARENA_BYTES (64ull << 20)
+#define GR_ARENA_BASE_OFFSET 0xffff800000000000ull
+enum { GR_MAX_ARENAS = 1 << 22 /* 256 TiB of heap */ };
 /* Go 1.22+: a small object over this many bytes (heapBitsInSpan) that holds
  * pointers starts with an 8-byte allocation header, its *abi.Type
  * (runtime/mbitmap.go, internal/runtime/gc/malloc.go) */
@@ -84,6 +89,8 @@ typedef struct {
   size_t nunreadable;   /* spans whose mspan could not be read (skipped) */
   size_t nunswept;      /* in-use spans not swept since the last GC */
   uint32_t sweepgen;    /* mheap_.sweepgen */
+  uint64_t *arenas;     /* the base of every mapped heap arena (mheap_.heapArenas, allArenas before Go 1.25), in order */
+  size_t narenas;
   /* the runtime's own accounting (runtime.memstats), when sonde finds it */
   bool has_memstats;
   uint32_t numgc;       /* GC cycles completed */

@@ -66,6 +66,7 @@ enum { LF_REQ = 0, LF_OPT = 1 };
    * the heap model, which names the field, never the goroutine view */    \
   X(MH_ALLSPANS, "runtime.mheap", "allspans", 24, "[]*runtime.mspan", LF_OPT)                  \
   X(MH_SWEEPGEN, "runtime.mheap", "sweepgen", 4, "uint32", LF_OPT)                             \
+  X(MH_ALLARENAS, "runtime.mheap", "heapArenas|allArenas", 24, "[]runtime.arenaIdx", LF_OPT /* renamed in 1.25 */) \
   X(MS_STARTADDR, "runtime.mspan", "startAddr", 8, "uintptr", LF_OPT)                          \
   X(MS_NPAGES, "runtime.mspan", "npages", 8, "uintptr", LF_OPT)                                \
   X(MS_FREEINDEX, "runtime.mspan", "freeindex", 0, "uintptr|uint16", LF_OPT /* 2 bytes 1.22+ */) \

@@ -41,7 +41,7 @@ typedef struct {
   char last_name[4096];
   /* [memwatch] in sonde.ini */
   uint64_t every_ms;
-  int on_attach, auto_diff;
+  int on_attach, on_hit, auto_diff;
   long top;          /* default --top */
   char output[4096]; /* output = memwatch-%n.json */
   char pprof[4096];  /* pprof = memwatch-%n.pb.gz, "" for none */
@@ -620,7 +620,7 @@ static int read_config(sonde_host *h, mw_state *st) {
   struct {
     const char *key;
     int *out;
-  } flags[] = {{"on_attach", &st->on_attach}, {"diff", &st->auto_diff}};
+  } flags[] = {{"on_attach", &st->on_attach}, {"on_hit", &st->on_hit}, {"diff", &st->auto_diff}};
   for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
     if ((v = api->config_get(h, flags[i].key)) && sonde_parse_bool(v, flags[i].out) != 0)
       return api->fail(h, SONDE_EINVAL, "sonde.ini [memwatch] %s: yes or no, not '%s'", flags[i].key, v);
@@ -674,6 +674,16 @@ static int on_attach(sonde_host *h, void *state) {
   return SONDE_OK;
 }
 
+/* A snapshot the configuration asks for, now. */
+static int auto_snapshot(sonde_host *h, mw_state *st) {
+  char *argv[7] = {"snapshot", "-o", st->output};
+  int argc = 3;
+  if (st->pprof[0]) argv[argc++] = "--pprof", argv[argc++] = st->pprof;
+  if (st->auto_diff) argv[argc++] = "--diff";
+  argv[argc] = NULL;
+  return cmd_snapshot(h, st, argc, argv);
+}
+
 /* A session starts: the configured interval and the first snapshot. */
 static int on_state_change(sonde_host *h, void *state, const sonde_state_change *change) {
   mw_state *st = state;
@@ -684,13 +694,14 @@ static int on_state_change(sonde_host *h, void *state, const sonde_state_change 
     int rc = st->api->command_every(h, st->every_ms, cmd);
     if (rc != SONDE_OK) return rc;
   }
-  if (!st->on_attach) return SONDE_OK;
-  char *argv[7] = {"snapshot", "-o", st->output};
-  int argc = 3;
-  if (st->pprof[0]) argv[argc++] = "--pprof", argv[argc++] = st->pprof;
-  if (st->auto_diff) argv[argc++] = "--diff";
-  argv[argc] = NULL;
-  return cmd_snapshot(h, st, argc, argv);
+  return st->on_attach ? auto_snapshot(h, st) : SONDE_OK;
+}
+
+/* A breakpoint was hit (reported, all threads stopped): on_hit's snapshot. */
+static int on_breakpoint_hit(sonde_host *h, void *state, const sonde_breakpoint_hit *hit) {
+  (void)hit;
+  mw_state *st = state;
+  return st->on_hit ? auto_snapshot(h, st) : SONDE_OK;
 }
 
 static int on_detach(sonde_host *h, void *state) {
@@ -816,6 +827,7 @@ static const sonde_plugin plugin = {
     .on_load = on_load,
     .on_attach = on_attach,
     .on_state_change = on_state_change,
+    .on_breakpoint_hit = on_breakpoint_hit,
     .on_detach = on_detach,
     .on_unload = on_unload,
     .commands = commands,

@@ -1,9 +1,27 @@
 """stdin_fixture.py: a Go test fixture driven line by line through its
 standard input (tests/fixtures/phases, tests/fixtures/grow): it says
-"READY <pid>" when it starts and answers each command with one line."""
+"READY <pid>" when it starts and answers each command with one line. And
+wait_stderr, to wait on what sonde says rather than on a fixed delay."""
 import os
 import select
 import subprocess
+import time
+
+
+def wait_stderr(p, text, timeout=60):
+    """Reads p's standard error until a line holds text (or timeout seconds
+    pass); the lines read. Waiting on what sonde says, never on a fixed
+    delay: starting takes longer on a loaded machine."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while True:
+        r, _, _ = select.select([p.stderr], [], [], max(deadline - time.monotonic(), 0))
+        line = p.stderr.readline() if r else ""
+        if not line:
+            return "".join(lines)
+        lines.append(line)
+        if text in line:
+            return "".join(lines)
 
 
 class StdinFixture:

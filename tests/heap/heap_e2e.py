@@ -10,6 +10,8 @@ runtime.ReadMemStats) and checks:
   HeapObjects and bytes with HeapAlloc, within 2%;
 - the runtime's own counters (memstats.heapStats, read in the same stop)
   agree exactly with sonde's objects, bytes and span bytes;
+- the heap arenas (mheap_.allArenas) are 64 MiB each and mapped in the
+  process;
 - gc_cycles equals the fixture's NumGC; resident bytes are within the
   spans' bytes, overall and per class;
 - every span is swept (unswept_spans 0: the fixture ran the GC), none
@@ -94,6 +96,18 @@ def main():
         check("runtime_accounting_agrees_exactly",
               rt.get("objects") == objs and rt.get("bytes") == nbytes and rt.get("heap_inuse") == doc.get("span_bytes")
               and rt.get("stacks_inuse", -1) >= 0, "sonde %r/%r/%r, runtime %r" % (objs, nbytes, doc.get("span_bytes"), rt))
+        # heap arenas: 64 MiB each, every one mapped in the process
+        maps = []
+        with open("/proc/%s/maps" % pid) as f:
+            for line in f:
+                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+                maps.append((lo, hi))
+        arenas = doc.get("arenas", [])
+
+        def mapped(lo, hi):
+            return all(any(a <= x < b for a, b in maps) for x in range(lo, hi, 1 << 20))
+        check("arenas_are_mapped_64_mib_each", arenas and all(
+            a.get("bytes") == 64 << 20 and mapped(a["base"], a["base"] + a["bytes"]) for a in arenas), repr(arenas))
         by_size = {c["object_size"]: c for c in doc.get("classes", [])}
         for name, size in (("node", 48), ("blob", 112), ("table", 1024)):
             n = want[name]["count"]

@@ -45,7 +45,7 @@ big (main.bigRec, 40,000 bytes: large) and 10 bignoscan (100,000-byte
 - [memwatch] in sonde.ini, in a session (on_attach, every, diff, output,
   pprof) writes numbered snapshots and profiles and prints each diff while
   the fixture runs; the first and last differ by the 1,000 recs allocated
-  in between;
+  in between; on_hit takes one snapshot per breakpoint hit;
 - the fixture is unharmed afterwards: it answers, alive, no thread stopped
   or traced.
 The Go for pprof: $MEMWATCH_PPROF_GO if set, else the newest installed
@@ -66,7 +66,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from stdin_fixture import StdinFixture  # noqa: E402
+from stdin_fixture import StdinFixture, wait_stderr  # noqa: E402
 import agree  # noqa: E402  (thread_states: stopped or traced threads)
 
 COMMAND_TIMEOUT = 60  # the fixture answers within a second; a loaded machine may take longer
@@ -557,7 +557,26 @@ def main():
             check("session_first_and_last_snapshot_differ_by_the_1000_recs", about(got, 1000),
                   "exit %d, delta %r %s" % (rc, got, err[-500:]))
 
-        # 10. the fixture
+        # 10. on_hit: a snapshot at each hit of a breakpoint on main.alloc,
+        # the fixture's allocating function; two alloc commands, two hits
+        hit_ini = os.path.join(tmp, "hit.ini")
+        with open(hit_ini, "w") as f:
+            f.write("[memwatch]\non_hit = yes\noutput = H-%n.json\n")
+        hhost = ["--config", hit_ini] + host[2:]
+        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "memwatch", "-b", "main.alloc", "-n", "2",
+                                 "-d", "60s"] + hhost, cwd=tmp, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        head = wait_stderr(sess, "attached to")  # the breakpoint is in from then on
+        answers = [fx.command("alloc node 10") for _ in range(2)]
+        sout, serr = sess.communicate(timeout=120)
+        serr = head + serr
+        hits = [load("H-%d.json" % i)[0] for i in (1, 2)]
+        check("session_ini_on_hit_takes_a_snapshot_per_hit",
+              sess.returncode == 0 and all(hits) and not os.path.exists(os.path.join(tmp, "H-3.json")) and
+              answers == ["OK", "OK"], "exit %r, answers %r, files %r\n%s" %
+              (sess.returncode, answers, [bool(x) for x in hits], serr[-1500:]))
+
+        # 11. the fixture
         ms, ans = fx.gc()
         probs = [] if ms is not None else ["it answered gc with %r" % ans]
         if fx.proc.poll() is not None:

@@ -56,7 +56,6 @@ test could not run.
 import json
 import re
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -64,7 +63,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from stdin_fixture import StdinFixture  # noqa: E402
+from stdin_fixture import StdinFixture, wait_stderr  # noqa: E402
 import agree  # noqa: E402  (thread_states: stopped or traced threads)
 
 ONE, TWO = "main.phaseOne", "main.phaseTwo"
@@ -120,21 +119,6 @@ def has_func(g, fn):
     return any(f["function"] == fn for f in g["frames"])
 
 
-
-def wait_stderr(p, text, timeout=60):
-    """Reads p's standard error until a line holds text (or timeout seconds
-    pass); the lines read. Waiting on what sonde says, never on a fixed
-    delay: starting takes longer on a loaded machine."""
-    lines = []
-    deadline = time.monotonic() + timeout
-    while True:
-        r, _, _ = select.select([p.stderr], [], [], max(deadline - time.monotonic(), 0))
-        line = p.stderr.readline() if r else ""
-        if not line:
-            return "".join(lines)
-        lines.append(line)
-        if text in line:
-            return "".join(lines)
 
 class Fixture(StdinFixture):
     """The phases fixture, driven through its standard input."""
