@@ -557,8 +557,10 @@ static int cmd_watch(sonde_host *h, void *state, int argc, char **argv) {
   mw_snap prev, cur;
   mw_snap_init(&prev);
   char prev_name[4096] = "", name[4096];
-  /* the first: the heap of the command's own stop */
+  /* the first: the heap of the command's own stop; the next after a cycle
+   * that ends after it */
   if ((rc = take_live(h, st, &cur)) != SONDE_OK) return rc;
+  if (!o.every_ms && cur.gc_cycle != MW_UNKNOWN) cycle = cur.gc_cycle;
   double t0 = mono_s();
   uint64_t written = 0;
   for (;;) {
@@ -596,6 +598,9 @@ static int cmd_watch(sonde_host *h, void *state, int argc, char **argv) {
     rc = o.every_ms ? api->heap_refresh(h) : SONDE_OK;
     if (rc == SONDE_OK) rc = o.every_ms ? take_live(h, st, &cur) : take_swept(h, st, &cur);
     if (rc != SONDE_OK) break;
+    /* more cycles may have ended while the snapshot waited for the sweep:
+     * the next one is due after the cycle this snapshot saw */
+    if (!o.every_ms && cur.gc_cycle != MW_UNKNOWN && cur.gc_cycle > cycle) cycle = cur.gc_cycle;
   }
   mw_snap_free(&prev);
   mw_snap_free(&cur);
