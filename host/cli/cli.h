@@ -10,6 +10,7 @@
 
 #include "base/strbuf.h"
 #include "goruntime/goroutines.h"
+#include "goruntime/waits.h"
 #include "goruntime/runtime.h"
 #include "target/mem.h"
 #include "target/proc.h"
@@ -90,6 +91,7 @@ void cli_free_groups(cli_groups *gs);
 /* Output (out_traceback.c, out_json.c). */
 typedef struct {
   bool all_frames, group, json;
+  const gr_waits *waits; /* --waits: what each goroutine waits on (JSON), or NULL */
 } out_opts;
 int out_traceback(const cli_target *t, const out_opts *o, FILE *f);
 int out_json(const cli_target *t, const out_opts *o, FILE *f);

@@ -21,6 +21,9 @@ static void help(FILE *f) {
         "      --system      include the runtime's own goroutines (GC workers, finalizers, ...)\n"
         "      --all-frames  show runtime frames and wrappers too, like GOTRACEBACK=system\n"
         "      --stats       print timings to stderr: how long the target was stopped, RSS, ...\n"
+        "      --waits       with --json: what each blocked goroutine waits on (the channels of\n"
+        "                    its channel operation or select: address, direction, element type,\n"
+        "                    capacity, length, closed)\n"
         "  -o, --output FILE write to FILE instead of standard output\n"
         "  -h, --help        show this help\n"
         "\n"
@@ -34,17 +37,30 @@ static void help(FILE *f) {
         f);
 }
 
+/* --waits: the goroutines, then what they wait on, in the same stop. */
+typedef struct {
+  const gr_snapshot_opts *so;
+  gr_waits *waits;
+} snap_and_waits;
+
+static int read_snap_and_waits(cli_target *t, tgt_session *sess, void *payload) {
+  snap_and_waits *sw = payload;
+  int rc = gr_snapshot_take(&t->prog, sess, sw->so, &t->snap);
+  if (rc == 0 && sw->waits) rc = gr_waits_take(&t->prog, &t->snap, sw->waits);
+  return rc;
+}
+
 int cmd_goroutines(int argc, char **argv) {
-  enum { O_JSON = 256, O_GROUP, O_SYSTEM, O_ALL, O_STATS };
+  enum { O_JSON = 256, O_GROUP, O_SYSTEM, O_ALL, O_STATS, O_WAITS };
   static const struct option longopts[] = {
       {"pid", required_argument, 0, 'p'},   {"json", no_argument, 0, O_JSON},
       {"group", no_argument, 0, O_GROUP},   {"system", no_argument, 0, O_SYSTEM},
-      {"all-frames", no_argument, 0, O_ALL}, {"stats", no_argument, 0, O_STATS},
+      {"all-frames", no_argument, 0, O_ALL}, {"stats", no_argument, 0, O_STATS}, {"waits", no_argument, 0, O_WAITS},
       {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   out_opts oo = {0};
   gr_snapshot_opts so = {0};
-  bool stats = false;
+  bool stats = false, waits = false;
   const char *pidarg = NULL, *output = NULL;
   optind = 1;
   opterr = 0;
@@ -59,6 +75,7 @@ int cmd_goroutines(int argc, char **argv) {
       case O_SYSTEM: so.include_system = true; break;
       case O_ALL: oo.all_frames = true; break;
       case O_STATS: stats = true; break;
+      case O_WAITS: waits = true; break;
       default:
         fprintf(stderr, "sonde goroutines: unknown or incomplete option '%s'; see 'sonde goroutines --help'\n",
                 argv[optind - 1]);
@@ -72,11 +89,22 @@ int cmd_goroutines(int argc, char **argv) {
   struct timespec t0, t1, t2;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   cli_target t;
-  rc = cli_snapshot(pid, &so, &t);
+  gr_waits ws;
+  memset(&ws, 0, sizeof ws);
+  snap_and_waits sw = {&so, waits ? &ws : NULL};
+  if (waits && !oo.json) {
+    fprintf(stderr, "sonde goroutines: --waits goes with --json (the traceback keeps Go's own format)\n");
+    return se_exit_status(SE_USAGE);
+  }
+  rc = cli_open_target(pid, &t);
+  if (rc == 0 && waits) rc = gr_waits_supported(&t.prog); /* refused before anything is stopped */
+  if (rc == 0) rc = cli_capture_with(&t, read_snap_and_waits, &sw);
   if (rc) {
+    gr_waits_free(&ws);
     cli_target_free(&t);
     return cli_fail(rc);
   }
+  oo.waits = waits ? &ws : NULL;
   clock_gettime(CLOCK_MONOTONIC, &t1);
   FILE *f;
   if ((rc = cli_output_open(output, &f)) == 0)
@@ -90,6 +118,7 @@ int cmd_goroutines(int argc, char **argv) {
             t.snap.n, t.snap.nallgs, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1),
             tgt_ms_between(&t1, &t2), tgt_ms_between(&t0, &t2), (unsigned long long)t.snap.stack_bytes_read,
             (unsigned long long)t.mem.n_syscalls, cli_peak_rss_mb());
+  gr_waits_free(&ws);
   cli_target_free(&t);
   return rc ? cli_fail(rc) : 0;
 }

@@ -66,6 +66,36 @@ static void state_fields(json_w *w, const cli_target *t, const gr_goroutine *g, 
   json_str(w, gr_unwind_end_str(g->end));
 }
 
+/* --waits: the channels goroutine i waits on, each case of a select apart. */
+static void waits_field(json_w *w, const gr_waits *ws, size_t i) {
+  json_key(w, "waiting_on");
+  json_arr_begin(w);
+  for (uint32_t k = 0; i < ws->n && k < ws->ncases[i]; k++) {
+    const gr_chanwait *cw = &ws->cases[i][k];
+    const gr_chan *ch = &ws->chans[cw->chan];
+    json_obj_begin(w);
+    json_key(w, "kind");
+    json_str(w, "chan");
+    json_key(w, "addr");
+    json_u64(w, ch->addr);
+    json_key(w, "dir");
+    json_str(w, gr_dir_name(cw->dir));
+    json_key(w, "select");
+    json_bool(w, cw->select);
+    json_key(w, "elem_type");
+    if (ch->elem) json_str(w, ch->elem);
+    else json_null(w);
+    json_key(w, "cap");
+    json_u64(w, ch->cap);
+    json_key(w, "len");
+    json_u64(w, ch->len);
+    json_key(w, "closed");
+    json_bool(w, ch->closed);
+    json_obj_end(w);
+  }
+  json_arr_end(w);
+}
+
 enum { FLUSH_AT = 1 << 20 };
 
 int out_json(const cli_target *t, const out_opts *o, FILE *f) {
@@ -105,6 +135,7 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
       }
       json_obj_end(&w);
       state_fields(&w, t, g, &tr);
+      if (o->waits) waits_field(&w, o->waits, i);
       json_obj_end(&w);
       if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
     }

@@ -315,6 +315,7 @@ static void fill_g(gr_program *p, const uint8_t *gb, uint64_t addr, take_ctx *cx
   g->m = rd64(gb, GR_OFF(L, G_M));
   g->stack_lo = rd64(gb, GR_OFF(L, G_STACK_LO));
   g->stack_hi = rd64(gb, GR_OFF(L, G_STACK_HI));
+  g->waiting = GR_HAS(L, G_WAITING) ? rd64(gb, GR_OFF(L, G_WAITING)) : 0;
   bool cleanups = GR_HAS(L, G_RUNNINGCLEANUPS) && gb[GR_OFF(L, G_RUNNINGCLEANUPS)];
   uint64_t cls;
   if (!u64map_get(&cx->starts, g->startpc + 1, &cls)) {

@@ -146,6 +146,10 @@ const gr_heap_type *gr_heap_type_at(const gr_heap *h, uint64_t addr);
 void gr_heap_settle(pid_t pid, gr_heap *h);
 /* The span that holds addr, or NULL; *obj gets the object's start. */
 const gr_span *gr_heap_find(const gr_heap *h, uint64_t addr, uint64_t *obj);
+/* Where the name of the type descriptor at addr (its bytes in desc) is:
+ * moduledata.types + its Str nameOff. False when the descriptor is not one
+ * of the binary's own (made at run time) or the offset leaves the types. */
+bool gr_type_name_addr(const gr_program *p, const uint8_t *desc, uint64_t addr, uint64_t *at);
 /* Decodes an abi.Name at b (n bytes readable): flags byte, uvarint length,
  * bytes. The name into dst (cut at GR_MAX_TYPE_NAME with "..."), without its
  * leading '*' when extra_star. False when b holds no name. Pure. */

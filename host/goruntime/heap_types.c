@@ -137,6 +137,16 @@ void gr_heap_row_name(const gr_heap *h, const gr_heap_typed *r, char *dst, size_
     snprintf(dst, n, "%s(type 0x%llx)", r->array ? "[]" : "", (unsigned long long)t->addr);
 }
 
+bool gr_type_name_addr(const gr_program *p, const uint8_t *desc, uint64_t addr, uint64_t *at) {
+  const gr_layout *L = &p->layout;
+  /* a name only for the binary's own descriptors: a nameOff means nothing
+   * elsewhere (types made by reflect register theirs) */
+  int32_t off;
+  memcpy(&off, desc + GR_OFF(L, TY_STR), 4);
+  *at = p->md_types + (uint64_t)off;
+  return addr >= p->md_types && addr < p->md_etypes && off > 0 && *at < p->md_etypes;
+}
+
 /* Reads the descriptors and names of every type in h->types. */
 static int read_descriptors(tctx *c) {
   gr_heap *h = c->h;
@@ -161,14 +171,9 @@ static int read_descriptors(tctx *c) {
       t->size = 0;
       if (!c->iov[i].ok) continue;
       memcpy(&t->size, d + GR_OFF(L, TY_SIZE), 8);
-      /* a name only for the binary's own descriptors: a nameOff means
-       * nothing elsewhere (types made by reflect register theirs) */
-      int32_t off;
-      memcpy(&off, d + GR_OFF(L, TY_STR), 4);
-      bool own = t->addr >= c->p->md_types && t->addr < c->p->md_etypes;
-      uint64_t at = c->p->md_types + (uint64_t)off;
-      c->iov[i] = (tgt_iov){at, peek + (b + i) * NAME_PEEK, NAME_PEEK, false};
-      if (!own || off <= 0 || at >= c->p->md_etypes) c->iov[i].len = 0; /* no name to read */
+      uint64_t at = 0;
+      bool named = gr_type_name_addr(c->p, d, t->addr, &at);
+      c->iov[i] = (tgt_iov){at, peek + (b + i) * NAME_PEEK, named ? NAME_PEEK : 0, false}; /* len 0: no name */
     }
     if ((rc = tgt_mem_readv(c->p->mem, c->iov, k)) != 0) break;
     for (size_t i = 0; i < k && !rc; i++) {

@@ -49,6 +49,7 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(G_STARTPC, "runtime.g", "startpc", 8, "uintptr", LF_REQ)                                   \
   X(G_RUNNINGCLEANUPS, "runtime.g", "runningCleanups", 1, "atomic.Bool", LF_OPT /* 1.25+ */)   \
   X(G_LABELS, "runtime.g", "labels", 8, "unsafe.Pointer", LF_REQ)                              \
+  X(G_WAITING, "runtime.g", "waiting", 8, "*runtime.sudog", LF_OPT)                            \
   X(M_PROCID, "runtime.m", "procid", 8, "uint64", LF_REQ)                                      \
   X(M_CURG, "runtime.m", "curg", 8, "*runtime.g", LF_REQ)                                      \
   X(M_VDSOSP, "runtime.m", "vdsoSP", 8, "uintptr", LF_REQ)                                     \
@@ -94,6 +95,18 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(HSD_SMALLFREECOUNT, "runtime.heapStatsDelta", "smallFreeCount", 544, "[68]uint64|[68]uintptr", LF_OPT) \
   X(MS_ALLOCCOUNTBEFORECACHE, "runtime.mspan", "allocCountBeforeCache", 2, "uint16", LF_OPT)    \
   X(MS_FREEINDEXFORSCAN, "runtime.mspan", "freeIndexForScan", 0, "uintptr|uint16", LF_OPT /* 1.20+ */) \
+  /* what a goroutine waits on (waits.c): its sudogs and their channels.   \
+   * sudog.c is a maybeTraceableChan in 1.26+: the address is its vu */    \
+  X(SG_WAITLINK, "runtime.sudog", "waitlink", 8, "*runtime.sudog", LF_OPT)                     \
+  X(SG_ISSELECT, "runtime.sudog", "isSelect", 1, "bool", LF_OPT)                               \
+  X(SG_C, "runtime.sudog", "c.maybeTraceablePtr.vu|c", 8, "uintptr|*runtime.hchan", LF_OPT)                      \
+  X(SG_NEXT, "runtime.sudog", "next", 8, "*runtime.sudog", LF_OPT)                             \
+  X(HC_QCOUNT, "runtime.hchan", "qcount", 8, "uint", LF_OPT)                                   \
+  X(HC_DATAQSIZ, "runtime.hchan", "dataqsiz", 8, "uint", LF_OPT)                               \
+  X(HC_CLOSED, "runtime.hchan", "closed", 4, "uint32", LF_OPT)                                 \
+  X(HC_ELEMTYPE, "runtime.hchan", "elemtype", 8, "*runtime._type|abi.Type", LF_OPT)            \
+  X(HC_RECVQ, "runtime.hchan", "recvq.first", 8, "*runtime.sudog", LF_OPT)                     \
+  X(HC_SENDQ, "runtime.hchan", "sendq.first", 8, "*runtime.sudog", LF_OPT)                     \
   /* type descriptors (heap.c names objects' types): runtime._type until  \
    * Go 1.20, internal/abi.Type from 1.21, the same fields renamed */      \
   X(TY_SIZE, GR_TYPE_STRUCT, "Size_|size", 8, "uintptr", LF_OPT)                                \
@@ -108,7 +121,9 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(SZ_MODULEDATA, "runtime.moduledata") \
   X(SZ_MSPAN, "runtime.mspan")  \
   X(SZ_TYPE, GR_TYPE_STRUCT) \
-  X(SZ_HEAPSTATSDELTA, "runtime.heapStatsDelta")
+  X(SZ_HEAPSTATSDELTA, "runtime.heapStatsDelta") \
+  X(SZ_SUDOG, "runtime.sudog") \
+  X(SZ_HCHAN, "runtime.hchan")
 
 typedef enum {
 #define GR_FIELD_ENUM_(id, st, path, size, types, flags) GRL_##id,

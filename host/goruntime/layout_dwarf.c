@@ -12,7 +12,7 @@
 #include "base/error.h"
 #include "goruntime/layout.h"
 
-enum { MAX_STRUCTS = 12, MAX_PATH_DEPTH = 4 };
+enum { MAX_STRUCTS = 16, MAX_PATH_DEPTH = 4 };
 
 typedef struct {
   const char *name;

@@ -18,11 +18,19 @@ static void complete_layout(gr_layout *L) {
   for (int i = 0; i < GRL_COUNT_; i++) {
     const gr_field_spec *s = gr_layout_spec((gr_field)i);
     L->off[i] = 8 * i;
-    L->fsize[i] = s->size ? s->size : 8; /* size 0: a width that changed across versions */
+    /* size 0: a width that changed across versions; GR_ANY_SIZE: an aggregate */
+    L->fsize[i] = s->size == GR_ANY_SIZE ? 24 : s->size ? s->size : 8;
     size_t n = strcspn(s->types, "|");
     snprintf(L->ftype[i], sizeof L->ftype[i], "%.*s", (int)n, s->types);
   }
-  for (int i = 0; i < GRL_SIZE_COUNT_; i++) L->size[i] = 400 + 8 * (uint64_t)i;
+  /* each struct just holds its fields */
+  for (int k = 0; k < GRL_SIZE_COUNT_; k++) {
+    L->size[k] = 400 + 8 * (uint64_t)k;
+    for (int i = 0; i < GRL_COUNT_; i++)
+      if (!strcmp(gr_layout_spec((gr_field)i)->st, gr_layout_size_struct((gr_size)k)) &&
+          (uint64_t)L->off[i] + L->fsize[i] > L->size[k])
+        L->size[k] = (uint64_t)L->off[i] + L->fsize[i];
+  }
 }
 
 static void assert_refused_naming(const gr_layout *L, const char *part) {

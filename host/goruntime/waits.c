@@ -1,0 +1,199 @@
+/* waits.c: what each blocked goroutine waits on (waits.h). */
+#include "goruntime/waits.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/u64map.h"
+#include "goruntime/heap.h"
+
+enum {
+  MAX_QUEUE = 1 << 20, /* sudogs followed along one channel queue */
+  NAME_MAX_READ = GR_MAX_TYPE_NAME + 16
+};
+
+static uint64_t rd(const uint8_t *b, int64_t off, size_t n) {
+  uint64_t v = 0;
+  memcpy(&v, b + off, n);
+  return v;
+}
+
+int gr_waits_supported(const gr_program *p) {
+  static const gr_field need[] = {GRL_G_WAITING, GRL_SG_WAITLINK, GRL_SG_ISSELECT, GRL_SG_C,    GRL_SG_NEXT,
+                                  GRL_HC_QCOUNT, GRL_HC_DATAQSIZ, GRL_HC_CLOSED,   GRL_HC_ELEMTYPE, GRL_HC_RECVQ,
+                                  GRL_HC_SENDQ};
+  const gr_layout *L = &p->layout;
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+    if (L->off[need[i]] < 0) {
+      const gr_field_spec *s = gr_layout_spec(need[i]);
+      return se_set(SE_NOTGO, "the wait model needs %s.%s, which this binary's runtime (%s) does not have", s->st,
+                    s->path, p->bi.go_version);
+    }
+  if (!GR_SIZE(L, SZ_SUDOG) || !GR_SIZE(L, SZ_HCHAN) || GR_SIZE(L, SZ_SUDOG) > 512 || GR_SIZE(L, SZ_HCHAN) > 512)
+    return se_set(SE_NOTGO, "the sizes of runtime.sudog and runtime.hchan are unknown for %s", p->bi.go_version);
+  return 0;
+}
+
+const char *gr_dir_name(uint8_t dir) { return dir == GR_DIR_SEND ? "send" : dir == GR_DIR_RECV ? "receive" : "?"; }
+
+/* The name of the type descriptor at addr, from the binary's own types
+ * (moduledata.types); NULL when it is not one of them or cannot be read. */
+static const char *type_name(gr_program *p, arena *a, uint64_t addr) {
+  const gr_layout *L = &p->layout;
+  uint8_t desc[256];
+  size_t tsz = (size_t)GR_SIZE(L, SZ_TYPE);
+  uint64_t at;
+  if (!addr || !GR_HAS(L, TY_STR) || !GR_HAS(L, TY_TFLAG) || tsz < 48 || tsz > sizeof desc ||
+      addr < p->md_types || addr >= p->md_etypes || tgt_mem_read(p->mem, addr, desc, tsz) != 0) {
+    se_clear();
+    return NULL;
+  }
+  if (!gr_type_name_addr(p, desc, addr, &at)) return NULL;
+  uint8_t buf[NAME_MAX_READ];
+  size_t n = p->md_etypes - at < sizeof buf ? (size_t)(p->md_etypes - at) : sizeof buf;
+  if (tgt_mem_read(p->mem, at, buf, n) != 0) {
+    se_clear();
+    return NULL;
+  }
+  char name[GR_MAX_TYPE_NAME + 8];
+  size_t need;
+  if (!gr_heap_decode_name(buf, n, desc[GR_OFF(L, TY_TFLAG)] & (1 << 1), name, sizeof name, &need)) return NULL;
+  return arena_strndup(a, name, strlen(name));
+}
+
+typedef struct {
+  gr_program *p;
+  gr_waits *w;
+  u64map index; /* hchan -> index in w->chans + 1 */
+  size_t cap;
+  u64map qdir;  /* sudog -> GR_DIR_* + 1, filled per channel a select waits on */
+  u64map walked; /* hchans whose queues are in qdir */
+} wctx;
+
+/* The channel at addr, read once. */
+static int chan_at(wctx *c, uint64_t addr, uint32_t *out) {
+  uint64_t v;
+  if (u64map_get(&c->index, addr, &v)) {
+    *out = (uint32_t)(v - 1);
+    return 0;
+  }
+  const gr_layout *L = &c->p->layout;
+  uint8_t b[512];
+  gr_chan ch = {.addr = addr};
+  if (tgt_mem_read(c->p->mem, addr, b, (size_t)GR_SIZE(L, SZ_HCHAN)) != 0) {
+    se_clear(); /* shown with its address only */
+  } else {
+    ch.len = rd(b, GR_OFF(L, HC_QCOUNT), 8);
+    ch.cap = rd(b, GR_OFF(L, HC_DATAQSIZ), 8);
+    ch.closed = rd(b, GR_OFF(L, HC_CLOSED), 4) != 0;
+    ch.elem = type_name(c->p, &c->w->a, rd(b, GR_OFF(L, HC_ELEMTYPE), 8));
+  }
+  gr_waits *w = c->w;
+  if (w->nchans == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 64;
+    gr_chan *n = realloc(w->chans, cap * sizeof *n);
+    if (!n) return se_set(SE_NOMEM, "out of memory for channels");
+    w->chans = n;
+    c->cap = cap;
+  }
+  w->chans[w->nchans] = ch;
+  *out = (uint32_t)w->nchans;
+  return u64map_put(&c->index, addr, ++w->nchans);
+}
+
+/* Records which sudogs wait in addr's receive and send queues (once per
+ * channel): a select's case is whichever queue holds its sudog. */
+static int walk_queues(wctx *c, uint64_t addr) {
+  uint64_t v;
+  if (u64map_get(&c->walked, addr, &v)) return 0;
+  int rc = u64map_put(&c->walked, addr, 1);
+  const gr_layout *L = &c->p->layout;
+  for (int q = 0; q < 2 && !rc; q++) {
+    uint64_t sg = 0;
+    if (tgt_mem_read(c->p->mem, addr + (uint64_t)(q ? GR_OFF(L, HC_SENDQ) : GR_OFF(L, HC_RECVQ)), &sg, 8) != 0) {
+      se_clear();
+      continue;
+    }
+    for (int i = 0; sg && i < MAX_QUEUE && !rc; i++) {
+      rc = u64map_put(&c->qdir, sg, (q ? GR_DIR_SEND : GR_DIR_RECV) + 1);
+      if (!rc && tgt_mem_read(c->p->mem, sg + (uint64_t)GR_OFF(L, SG_NEXT), &sg, 8) != 0) {
+        se_clear();
+        break;
+      }
+    }
+  }
+  return rc;
+}
+
+/* The cases of one goroutine: its sudogs, waitlink after waitlink. */
+static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
+  const gr_layout *L = &c->p->layout;
+  gr_waits *w = c->w;
+  const char *reason = gr_wait_reason_of(c->p, g);
+  uint8_t plain = !strcmp(reason, "chan send") ? GR_DIR_SEND : !strcmp(reason, "chan receive") ? GR_DIR_RECV : 0;
+  bool sel = !strcmp(reason, "select");
+  if (!plain && !sel) return 0;
+  gr_chanwait tmp[64], *cases = tmp;
+  uint32_t n = 0, capn = 64;
+  int rc = 0;
+  uint8_t sb[512];
+  for (uint64_t sg = g->waiting; sg && !rc; sg = rd(sb, GR_OFF(L, SG_WAITLINK), 8)) {
+    if (n == GR_MAX_WAIT_CASES || tgt_mem_read(c->p->mem, sg, sb, (size_t)GR_SIZE(L, SZ_SUDOG)) != 0) {
+      se_clear();
+      w->nbroken++;
+      break;
+    }
+    uint64_t ch = rd(sb, GR_OFF(L, SG_C), 8);
+    if (!ch) continue;
+    gr_chanwait cw = {.select = sel || rd(sb, GR_OFF(L, SG_ISSELECT), 1) != 0, .dir = plain};
+    if ((rc = chan_at(c, ch, &cw.chan)) != 0) break;
+    if (cw.select && (rc = walk_queues(c, ch)) == 0) {
+      uint64_t d;
+      cw.dir = u64map_get(&c->qdir, sg, &d) ? (uint8_t)(d - 1) : GR_DIR_UNKNOWN;
+    }
+    if (n == capn) { /* a select of many cases: into the arena */
+      gr_chanwait *more = arena_alloc(&w->a, (size_t)capn * 2 * sizeof *more);
+      if (!more) return se_set(SE_NOMEM, "out of memory for select cases");
+      memcpy(more, cases, n * sizeof *cases);
+      cases = more;
+      capn *= 2;
+    }
+    cases[n++] = cw;
+  }
+  if (rc || !n) return rc;
+  if (!(w->cases[gi] = arena_alloc(&w->a, n * sizeof *cases))) return se_set(SE_NOMEM, "out of memory for waits");
+  memcpy(w->cases[gi], cases, n * sizeof *cases);
+  w->ncases[gi] = n;
+  return 0;
+}
+
+int gr_waits_take(gr_program *p, const gr_snapshot *s, gr_waits *out) {
+  memset(out, 0, sizeof *out);
+  arena_init(&out->a);
+  int rc = gr_waits_supported(p);
+  if (rc) return rc;
+  out->n = s->n;
+  out->cases = calloc(s->n ? s->n : 1, sizeof *out->cases);
+  out->ncases = calloc(s->n ? s->n : 1, sizeof *out->ncases);
+  wctx c = {.p = p, .w = out};
+  u64map_init(&c.index);
+  u64map_init(&c.qdir);
+  u64map_init(&c.walked);
+  if (!out->cases || !out->ncases) rc = se_set(SE_NOMEM, "out of memory for waits");
+  for (size_t i = 0; i < s->n && !rc; i++)
+    if (s->gs[i].status == GR_GWAITING && s->gs[i].waiting) rc = goroutine_waits(&c, &s->gs[i], i);
+  u64map_free(&c.index);
+  u64map_free(&c.qdir);
+  u64map_free(&c.walked);
+  if (rc) gr_waits_free(out);
+  return rc;
+}
+
+void gr_waits_free(gr_waits *w) {
+  free(w->chans);
+  free(w->cases);
+  free(w->ncases);
+  arena_free(&w->a);
+  memset(w, 0, sizeof *w);
+}

@@ -1,0 +1,57 @@
+/* waits.h: what each blocked goroutine waits on (issue 8's wait model).
+ *
+ * First slice: channels. A goroutine blocked in a channel operation or a
+ * select has its sudogs on g.waiting, linked by waitlink (chan.go, select.go),
+ * each naming its channel (sudog.c). sonde reads them while the process is
+ * stopped, with the channels: element type, capacity, length, closed. A
+ * select's case is a send or a receive by the queue of the channel its sudog
+ * sits on. A nil channel has no sudog: the wait reason says "(nil chan)".
+ * Every list read is bounded; what breaks a bound is left out and counted. */
+#ifndef SONDE_GORUNTIME_WAITS_H
+#define SONDE_GORUNTIME_WAITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "goruntime/goroutines.h"
+#include "goruntime/runtime.h"
+
+enum { GR_DIR_UNKNOWN = 0, GR_DIR_SEND = 1, GR_DIR_RECV = 2 };
+/* select cases sonde follows per goroutine (reflect.Select allows 65536) */
+enum { GR_MAX_WAIT_CASES = 65536 };
+
+typedef struct {
+  uint64_t addr;      /* the hchan */
+  uint64_t len, cap;  /* qcount, dataqsiz */
+  bool closed;
+  const char *elem;   /* element type, as reflect prints it; NULL when unknown */
+} gr_chan;
+
+typedef struct {
+  uint32_t chan;  /* index into gr_waits.chans */
+  uint8_t dir;    /* GR_DIR_* */
+  bool select;    /* one case of a select */
+} gr_chanwait;
+
+typedef struct {
+  arena a;
+  gr_chan *chans;
+  size_t nchans;
+  /* per goroutine of the snapshot (same index): its cases */
+  gr_chanwait **cases;
+  uint32_t *ncases;
+  size_t n;
+  size_t nbroken; /* goroutines whose sudog list could not be read whole */
+} gr_waits;
+
+/* Whether this binary's layout allows it (an error naming what is missing). */
+int gr_waits_supported(const gr_program *p);
+/* Reads what every goroutine of s waits on. The process must still be
+ * stopped as it was for s. */
+int gr_waits_take(gr_program *p, const gr_snapshot *s, gr_waits *out);
+void gr_waits_free(gr_waits *w);
+const char *gr_dir_name(uint8_t dir);
+
+#endif
