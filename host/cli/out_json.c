@@ -72,8 +72,16 @@ static void waits_field(json_w *w, const gr_waits *ws, size_t i) {
   json_arr_begin(w);
   for (uint32_t k = 0; i < ws->n && k < ws->ncases[i]; k++) {
     const gr_chanwait *cw = &ws->cases[i][k];
-    const gr_chan *ch = &ws->chans[cw->chan];
     json_obj_begin(w);
+    if (cw->kind == GR_WAIT_SEMA) { /* the primitive is the wait reason */
+      json_key(w, "kind");
+      json_str(w, "sema");
+      json_key(w, "addr");
+      json_u64(w, cw->sema);
+      json_obj_end(w);
+      continue;
+    }
+    const gr_chan *ch = &ws->chans[cw->chan];
     json_key(w, "kind");
     json_str(w, "chan");
     json_key(w, "addr");

@@ -21,7 +21,8 @@
   X(WAITREASONSTRINGS, "runtime.waitReasonStrings", 1)   \
   X(DEBUG, "runtime.debug", 0 /* GODEBUG settings; read for tracebacklabels */) \
   X(MHEAP, "runtime.mheap_", 0 /* the heap (heap.c) */)                \
-  X(MEMSTATS, "runtime.memstats", 0 /* the runtime's heap accounting (heap.c) */)
+  X(MEMSTATS, "runtime.memstats", 0 /* the runtime's heap accounting (heap.c) */) \
+  X(SEMTABLE, "runtime.semtable", 0 /* semaphore waiters (waits.c) */)
 
 typedef enum {
 #define GR_GLOBAL_ENUM_(id, sym, req) GR_GLOBAL_##id,
@@ -46,7 +47,7 @@ const char *gr_global_name(gr_global g);
  * the RIP-relative operands of runtime.forEachGRace; waitReasonStrings from
  * a data pattern; mheap_ (optional) from runtime.gcSweep, checked against
  * runtime.(*mcache).allocLarge; memstats (optional) from
- * runtime.(*mcache).releaseAll. Every candidate is validated; one that fails is an error
+ * runtime.(*mcache).releaseAll; semtable (optional) from runtime.semrelease1. Every candidate is validated; one that fails is an error
  * naming the global, never a guess. (globals_code.c) */
 int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out);
 

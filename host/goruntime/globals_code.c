@@ -165,6 +165,25 @@ static int find_memstats(const gr_image *img, const pcln_table *t, uint64_t text
   return 0;
 }
 
+/* runtime.semtable. runtime.semrelease1 (sema.go) starts with
+ * semtable.rootFor(addr): its operand 0. runtime.semacquire1 does the same
+ * twice among its first four operands ([0] and [2] in 1.21+, [2] and [3]
+ * in 1.19, between blockprofilerate and mutexprofilerate): the check. */
+static int find_semtable(const gr_image *img, const pcln_table *t, uint64_t text, const gr_layout *L, uint64_t *out) {
+  uint64_t r[1], a[4];
+  int rc = rip_operands(img, t, text, "runtime.semrelease1", r, 1);
+  if (rc == 0) rc = rip_operands(img, t, text, "runtime.semacquire1", a, 4);
+  if (rc) return rc;
+  int seen = 0;
+  for (int i = 0; i < 4; i++) seen += a[i] == r[0];
+  if (seen < 2)
+    return se_set(SE_NOTGO, "runtime.semrelease1 and runtime.semacquire1 do not load runtime.semtable as sonde expects");
+  if (!seg_has(img, r[0], GR_SIZE(L, SZ_SEMTABLE) ? GR_SIZE(L, SZ_SEMTABLE) : 8, 2 /* PF_W */))
+    return se_set(SE_NOTGO, "the runtime.semtable candidate 0x%llx is not writable data", (unsigned long long)r[0]);
+  *out = r[0];
+  return 0;
+}
+
 int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layout *L, gr_globals *out) {
   memset(out, 0, sizeof *out);
   out->source = "code and data patterns";
@@ -188,5 +207,6 @@ int gr_globals_from_code(const gr_image *img, const pcln_table *t, const gr_layo
   /* optional: only the heap model needs it, and says so when it is missing */
   if (find_mheap(img, t, text, L, &out->addr[GR_GLOBAL_MHEAP]) != 0) se_clear();
   if (find_memstats(img, t, text, L, out->addr[GR_GLOBAL_MHEAP], &out->addr[GR_GLOBAL_MEMSTATS]) != 0) se_clear();
+  if (find_semtable(img, t, text, L, &out->addr[GR_GLOBAL_SEMTABLE]) != 0) se_clear();
   return 0;
 }

@@ -101,6 +101,10 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(SG_ISSELECT, "runtime.sudog", "isSelect", 1, "bool", LF_OPT)                               \
   X(SG_C, "runtime.sudog", "c.maybeTraceablePtr.vu|c", 8, "uintptr|*runtime.hchan", LF_OPT)                      \
   X(SG_NEXT, "runtime.sudog", "next", 8, "*runtime.sudog", LF_OPT)                             \
+  X(SG_PREV, "runtime.sudog", "prev", 8, "*runtime.sudog", LF_OPT)                             \
+  X(SG_G, "runtime.sudog", "g", 8, "*runtime.g", LF_OPT)                                       \
+  X(SG_ELEM, "runtime.sudog", "elem.vu|elem", 8, "uintptr|unsafe.Pointer", LF_OPT)             \
+  X(SR_TREAP, "runtime.semaRoot", "treap", 8, "*runtime.sudog", LF_OPT)                        \
   X(HC_QCOUNT, "runtime.hchan", "qcount", 8, "uint", LF_OPT)                                   \
   X(HC_DATAQSIZ, "runtime.hchan", "dataqsiz", 8, "uint", LF_OPT)                               \
   X(HC_CLOSED, "runtime.hchan", "closed", 4, "uint32", LF_OPT)                                 \
@@ -123,7 +127,8 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(SZ_TYPE, GR_TYPE_STRUCT) \
   X(SZ_HEAPSTATSDELTA, "runtime.heapStatsDelta") \
   X(SZ_SUDOG, "runtime.sudog") \
-  X(SZ_HCHAN, "runtime.hchan")
+  X(SZ_HCHAN, "runtime.hchan") \
+  X(SZ_SEMTABLE, "@runtime.semtable")
 
 typedef enum {
 #define GR_FIELD_ENUM_(id, st, path, size, types, flags) GRL_##id,

@@ -20,9 +20,9 @@ static uint64_t rd(const uint8_t *b, int64_t off, size_t n) {
 }
 
 int gr_waits_supported(const gr_program *p) {
-  static const gr_field need[] = {GRL_G_WAITING, GRL_SG_WAITLINK, GRL_SG_ISSELECT, GRL_SG_C,    GRL_SG_NEXT,
-                                  GRL_HC_QCOUNT, GRL_HC_DATAQSIZ, GRL_HC_CLOSED,   GRL_HC_ELEMTYPE, GRL_HC_RECVQ,
-                                  GRL_HC_SENDQ};
+  static const gr_field need[] = {GRL_G_WAITING,   GRL_SG_WAITLINK, GRL_SG_ISSELECT, GRL_SG_C,
+                                  GRL_SG_NEXT,     GRL_HC_QCOUNT,   GRL_HC_DATAQSIZ, GRL_HC_CLOSED,
+                                  GRL_HC_ELEMTYPE, GRL_HC_RECVQ,    GRL_HC_SENDQ};
   const gr_layout *L = &p->layout;
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
     if (L->off[need[i]] < 0) {
@@ -44,8 +44,8 @@ static const char *type_name(gr_program *p, arena *a, uint64_t addr) {
   uint8_t desc[256];
   size_t tsz = (size_t)GR_SIZE(L, SZ_TYPE);
   uint64_t at;
-  if (!addr || !GR_HAS(L, TY_STR) || !GR_HAS(L, TY_TFLAG) || tsz < 48 || tsz > sizeof desc ||
-      addr < p->md_types || addr >= p->md_etypes || tgt_mem_read(p->mem, addr, desc, tsz) != 0) {
+  if (!addr || !GR_HAS(L, TY_STR) || !GR_HAS(L, TY_TFLAG) || tsz < 48 || tsz > sizeof desc || addr < p->md_types ||
+      addr >= p->md_etypes || tgt_mem_read(p->mem, addr, desc, tsz) != 0) {
     se_clear();
     return NULL;
   }
@@ -65,9 +65,10 @@ static const char *type_name(gr_program *p, arena *a, uint64_t addr) {
 typedef struct {
   gr_program *p;
   gr_waits *w;
-  u64map index; /* hchan -> index in w->chans + 1 */
+  u64map g2sema; /* g -> the semaphore it waits on (semtable's treaps) */
+  u64map index;  /* hchan -> index in w->chans + 1 */
   size_t cap;
-  u64map qdir;  /* sudog -> GR_DIR_* + 1, filled per channel a select waits on */
+  u64map qdir;   /* sudog -> GR_DIR_* + 1, filled per channel a select waits on */
   u64map walked; /* hchans whose queues are in qdir */
 } wctx;
 
@@ -126,6 +127,71 @@ static int walk_queues(wctx *c, uint64_t addr) {
   return rc;
 }
 
+/* Every waiter of runtime.semtable: 251 roots, each a treap of sudogs (one
+ * per address, prev/next its children) whose waitlink lists the other
+ * waiters on that address. Bounded by MAX_QUEUE sudogs in all. */
+static int walk_semtable(wctx *c) {
+  gr_program *p = c->p;
+  const gr_layout *L = &p->layout;
+  uint64_t base = p->globals.addr[GR_GLOBAL_SEMTABLE], size = GR_SIZE(L, SZ_SEMTABLE);
+  if (!base || !GR_HAS(L, SR_TREAP) || !GR_HAS(L, SG_ELEM) || !GR_HAS(L, SG_G) || !GR_HAS(L, SG_PREV) || !size ||
+      size % 251 || size > 1 << 16)
+    return 0; /* no semaphore waits known: channels still are */
+  uint64_t stride = size / 251;
+  uint8_t *tab = malloc((size_t)size);
+  uint64_t *stack = malloc(4096 * sizeof *stack);
+  int rc = 0;
+  if (!tab || !stack) {
+    rc = se_set(SE_NOMEM, "out of memory for the semaphore table");
+    goto out;
+  }
+  if (tgt_mem_read(p->mem, gr_rt(p, base), tab, (size_t)size) != 0) {
+    se_clear();
+    goto out;
+  }
+  size_t visited = 0;
+  uint8_t sb[512];
+  for (int r = 0; r < 251 && !rc; r++) {
+    size_t top = 0;
+    uint64_t t = rd(tab + r * stride, GR_OFF(L, SR_TREAP), 8);
+    if (t) stack[top++] = t;
+    while (top && !rc) {
+      uint64_t node = stack[--top];
+      if (++visited > MAX_QUEUE || tgt_mem_read(p->mem, node, sb, (size_t)GR_SIZE(L, SZ_SUDOG)) != 0) {
+        se_clear();
+        c->w->nbroken++;
+        goto out;
+      }
+      uint64_t elem = rd(sb, GR_OFF(L, SG_ELEM), 8), prev = rd(sb, GR_OFF(L, SG_PREV), 8),
+               next = rd(sb, GR_OFF(L, SG_NEXT), 8), g = rd(sb, GR_OFF(L, SG_G), 8);
+      if (g && (rc = u64map_put(&c->g2sema, g, elem)) != 0) break;
+      for (uint64_t w = rd(sb, GR_OFF(L, SG_WAITLINK), 8); w && !rc;) { /* the same address's other waiters */
+        uint8_t wb[512];
+        if (++visited > MAX_QUEUE || tgt_mem_read(p->mem, w, wb, (size_t)GR_SIZE(L, SZ_SUDOG)) != 0) {
+          se_clear();
+          c->w->nbroken++;
+          break;
+        }
+        uint64_t wg = rd(wb, GR_OFF(L, SG_G), 8);
+        if (wg) rc = u64map_put(&c->g2sema, wg, elem);
+        w = rd(wb, GR_OFF(L, SG_WAITLINK), 8);
+      }
+      if (prev && top < 4096) stack[top++] = prev;
+      if (next && top < 4096) stack[top++] = next;
+    }
+  }
+out:
+  free(tab);
+  free(stack);
+  return rc;
+}
+
+/* The wait reasons of a goroutine parked on a semaphore (runtime2.go). */
+static bool sema_reason(const char *r) {
+  return !strncmp(r, "sync.Mutex.", 11) || !strncmp(r, "sync.RWMutex.", 13) || !strcmp(r, "sync.WaitGroup.Wait") ||
+         !strcmp(r, "semacquire");
+}
+
 /* The cases of one goroutine: its sudogs, waitlink after waitlink. */
 static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
   const gr_layout *L = &c->p->layout;
@@ -133,7 +199,17 @@ static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
   const char *reason = gr_wait_reason_of(c->p, g);
   uint8_t plain = !strcmp(reason, "chan send") ? GR_DIR_SEND : !strcmp(reason, "chan receive") ? GR_DIR_RECV : 0;
   bool sel = !strcmp(reason, "select");
+  uint64_t sema;
+  if (sema_reason(reason) && u64map_get(&c->g2sema, g->addr, &sema)) {
+    gr_chanwait *one = arena_alloc(&w->a, sizeof *one);
+    if (!one) return se_set(SE_NOMEM, "out of memory for waits");
+    *one = (gr_chanwait){.kind = GR_WAIT_SEMA, .sema = sema};
+    w->cases[gi] = one;
+    w->ncases[gi] = 1;
+    return 0;
+  }
   if (!plain && !sel) return 0;
+  if (!g->waiting) return 0;
   gr_chanwait tmp[64], *cases = tmp;
   uint32_t n = 0, capn = 64;
   int rc = 0;
@@ -146,7 +222,7 @@ static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
     }
     uint64_t ch = rd(sb, GR_OFF(L, SG_C), 8);
     if (!ch) continue;
-    gr_chanwait cw = {.select = sel || rd(sb, GR_OFF(L, SG_ISSELECT), 1) != 0, .dir = plain};
+    gr_chanwait cw = {.kind = GR_WAIT_CHAN, .select = sel || rd(sb, GR_OFF(L, SG_ISSELECT), 1) != 0, .dir = plain};
     if ((rc = chan_at(c, ch, &cw.chan)) != 0) break;
     if (cw.select && (rc = walk_queues(c, ch)) == 0) {
       uint64_t d;
@@ -180,12 +256,15 @@ int gr_waits_take(gr_program *p, const gr_snapshot *s, gr_waits *out) {
   u64map_init(&c.index);
   u64map_init(&c.qdir);
   u64map_init(&c.walked);
+  u64map_init(&c.g2sema);
   if (!out->cases || !out->ncases) rc = se_set(SE_NOMEM, "out of memory for waits");
+  if (!rc) rc = walk_semtable(&c);
   for (size_t i = 0; i < s->n && !rc; i++)
-    if (s->gs[i].status == GR_GWAITING && s->gs[i].waiting) rc = goroutine_waits(&c, &s->gs[i], i);
+    if (s->gs[i].status == GR_GWAITING) rc = goroutine_waits(&c, &s->gs[i], i);
   u64map_free(&c.index);
   u64map_free(&c.qdir);
   u64map_free(&c.walked);
+  u64map_free(&c.g2sema);
   if (rc) gr_waits_free(out);
   return rc;
 }

@@ -1,11 +1,14 @@
 /* waits.h: what each blocked goroutine waits on (issue 8's wait model).
  *
- * First slice: channels. A goroutine blocked in a channel operation or a
+ * Channels: a goroutine blocked in a channel operation or a
  * select has its sudogs on g.waiting, linked by waitlink (chan.go, select.go),
  * each naming its channel (sudog.c). sonde reads them while the process is
  * stopped, with the channels: element type, capacity, length, closed. A
  * select's case is a send or a receive by the queue of the channel its sudog
  * sits on. A nil channel has no sudog: the wait reason says "(nil chan)".
+ * Semaphores (sync.Mutex, RWMutex, WaitGroup: sema.go): the waiter's sudog
+ * sits in runtime.semtable's treaps, its elem the semaphore's address,
+ * which lies inside the primitive.
  * Every list read is bounded; what breaks a bound is left out and counted. */
 #ifndef SONDE_GORUNTIME_WAITS_H
 #define SONDE_GORUNTIME_WAITS_H
@@ -19,20 +22,23 @@
 #include "goruntime/runtime.h"
 
 enum { GR_DIR_UNKNOWN = 0, GR_DIR_SEND = 1, GR_DIR_RECV = 2 };
+enum { GR_WAIT_CHAN = 0, GR_WAIT_SEMA = 1 };
 /* select cases sonde follows per goroutine (reflect.Select allows 65536) */
 enum { GR_MAX_WAIT_CASES = 65536 };
 
 typedef struct {
-  uint64_t addr;      /* the hchan */
-  uint64_t len, cap;  /* qcount, dataqsiz */
+  uint64_t addr;     /* the hchan */
+  uint64_t len, cap; /* qcount, dataqsiz */
   bool closed;
-  const char *elem;   /* element type, as reflect prints it; NULL when unknown */
+  const char *elem; /* element type, as reflect prints it; NULL when unknown */
 } gr_chan;
 
 typedef struct {
-  uint32_t chan;  /* index into gr_waits.chans */
-  uint8_t dir;    /* GR_DIR_* */
-  bool select;    /* one case of a select */
+  uint8_t kind;  /* GR_WAIT_* */
+  uint32_t chan; /* GR_WAIT_CHAN: index into gr_waits.chans */
+  uint8_t dir;   /* GR_DIR_* */
+  bool select;   /* one case of a select */
+  uint64_t sema; /* GR_WAIT_SEMA: the semaphore's address */
 } gr_chanwait;
 
 typedef struct {

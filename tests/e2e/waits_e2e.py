@@ -9,6 +9,11 @@ channels it names by address, and checks `sonde goroutines -p PID --json
 - main.selector waits in a select with two cases: a receive from ch3
   (chan struct {}) and a send to ch4 (chan *main.node, capacity 1, full);
 - main.nilReceiver waits on a nil channel: no channel to name;
+- main.locker (sync.Mutex.Lock), main.reader (sync.RWMutex.RLock) and
+  main.waiter (sync.WaitGroup.Wait; older Go says "semacquire" for some or
+  all of them) each wait on one semaphore, found in
+  runtime.semtable, whose address lies inside the primitive the fixture
+  names (mu, rw, wg);
 - goroutines that wait on no channel (main, reading its input) list none;
 - --waits without --json is refused (exit 2);
 - the fixture is unharmed afterwards: alive, no thread stopped or traced.
@@ -25,7 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agree  # noqa: E402  (thread_states)
 
 results = []
-WAITERS = ("main.sender", "main.receiver", "main.selector", "main.nilReceiver")
+WAITERS = ("main.sender", "main.receiver", "main.selector", "main.nilReceiver", "main.locker", "main.reader",
+           "main.waiter")
 
 
 def check(name, ok, detail=""):
@@ -63,7 +69,8 @@ def main():
         info = json.loads(lines[0])
         pid = str(info["pid"])
         chans = {k: int(v, 16) for k, v in info["chans"].items()}
-        # the four block right after start: read until all four wait
+        prims = {k: (int(v["addr"], 16), v["size"]) for k, v in info["prims"].items()}
+        # they block right after start: read until all of them wait
         doc, gs, p = {}, {}, None
         for _ in range(50):
             p = subprocess.run([sonde, "goroutines", "-p", pid, "--json", "--waits"], capture_output=True, text=True,
@@ -73,10 +80,10 @@ def main():
             except ValueError:
                 doc = {}
             gs = by_function(doc)
-            if len(gs) == 4 and all(g.get("status") == "waiting" for g in gs.values()):
+            if len(gs) == len(WAITERS) and all(g.get("status") == "waiting" for g in gs.values()):
                 break
             time.sleep(0.1)
-        check("waits_json_exits_0_with_the_four_waiters", p.returncode == 0 and len(gs) == 4,
+        check("waits_json_exits_0_with_every_waiter", p.returncode == 0 and len(gs) == len(WAITERS),
               "exit %d, found %r\n%s" % (p.returncode, sorted(gs), p.stderr[-800:]))
 
         def waits(name):
@@ -97,6 +104,15 @@ def main():
         check("nil_channel_names_no_channel",
               waits("main.nilReceiver") == [] and "nil chan" in gs.get("main.nilReceiver", {}).get("wait_reason", ""),
               repr(gs.get("main.nilReceiver", {}).get("wait_reason")) + " " + repr(waits("main.nilReceiver")))
+        for fn, prim, reason in (("main.locker", "mu", "sync.Mutex.Lock"), ("main.reader", "rw", "sync.RWMutex.RLock"),
+                                 ("main.waiter", "wg", "sync.WaitGroup.Wait")):
+            w = waits(fn) or []
+            lo, size = prims[prim]
+            check("%s_waits_on_a_semaphore_inside_%s" % (fn[5:], prim),
+                  gs.get(fn, {}).get("wait_reason") in (reason, "semacquire") and  # older Go: the generic reason
+                  len(w) == 1 and w[0].get("kind") == "sema" and
+                  lo <= w[0].get("addr", 0) < lo + size,
+                  "reason %r, waits %r, %s at 0x%x size %d" % (gs.get(fn, {}).get("wait_reason"), w, prim, lo, size))
         others = [g for g in doc.get("goroutines", []) if g not in gs.values()]
         check("goroutines_on_no_channel_list_none", others and all(g.get("waiting_on") == [] for g in others),
               repr([(g.get("id"), g.get("waiting_on")) for g in others][:5]))
