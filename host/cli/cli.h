@@ -10,6 +10,7 @@
 
 #include "base/strbuf.h"
 #include "goruntime/goroutines.h"
+#include "goruntime/heap.h"
 #include "goruntime/waits.h"
 #include "goruntime/runtime.h"
 #include "target/mem.h"
@@ -38,6 +39,13 @@ int cli_capture(cli_target *t, const gr_snapshot_opts *o);
  * bound (t->prog, t->mem ready), on the same every-path release. */
 typedef int (*cli_reader)(cli_target *t, tgt_session *sess, void *payload);
 int cli_capture_with(cli_target *t, cli_reader read, void *payload);
+/* The reader that reads the heap during the stop (gr_heap_read): payload is
+ * a cli_heap_req. gr_heap_settle after the stop, by the caller. */
+typedef struct {
+  gr_heap *heap;
+  bool types;
+} cli_heap_req;
+int cli_read_heap(cli_target *t, tgt_session *sess, void *req);
 /* An executable not yet running (sonde exec): t->pid stays 0. */
 int cli_open_file(const char *path, cli_target *t);
 void cli_target_free(cli_target *t);

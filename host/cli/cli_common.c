@@ -89,6 +89,12 @@ static int read_goroutines(cli_target *t, tgt_session *sess, void *payload) {
   return gr_snapshot_take(&t->prog, sess, payload, &t->snap);
 }
 
+int cli_read_heap(cli_target *t, tgt_session *sess, void *req) {
+  (void)sess;
+  cli_heap_req *r = req;
+  return gr_heap_read(&t->prog, r->types, r->heap);
+}
+
 int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, pid_t *out) {
   if (!pidarg && optind < argc) pidarg = argv[optind++];
   if (!pidarg || optind < argc) {

@@ -58,17 +58,6 @@ typedef struct {
   uint64_t spans, slots, objects, bytes, span_bytes, resident;
 } totals;
 
-typedef struct {
-  gr_heap h;
-  bool types;
-} heap_read;
-
-static int read_heap(cli_target *t, tgt_session *sess, void *payload) {
-  (void)sess;
-  heap_read *r = payload;
-  return gr_heap_read(&t->prog, r->types, &r->h);
-}
-
 static void add(totals *t, const gr_span *s) {
   t->spans++;
   t->slots += s->nelems;
@@ -154,7 +143,7 @@ static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f
           f);
     return;
   }
-  char b[32], tb[32], name[GR_MAX_TYPE_NAME + 64];
+  char b[32], tb[32];
   human(tb, sizeof tb, h->typed_bytes);
   fprintf(f,
           "\nby type: %s in %" PRIu64 " objects (%.1f%% of the bytes) carry a type: objects over 512 bytes that "
@@ -165,13 +154,12 @@ static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f
   for (size_t i = 0; i < n; i++) {
     const gr_heap_typed *r = &h->typed[i];
     human(b, sizeof b, r->bytes);
-    snprintf(name, sizeof name, "%s", h->row_names[i]);
     char cls[16];
     if (r->sizeclass)
       snprintf(cls, sizeof cls, "%u", r->sizeclass);
     else
       snprintf(cls, sizeof cls, "large");
-    fprintf(f, "%12" PRIu64 " %11s %7s  %s\n", r->objects, b, cls, name);
+    fprintf(f, "%12" PRIu64 " %11s %7s  %s\n", r->objects, b, cls, h->row_names[i]);
   }
   if (h->ntyped > n) fprintf(f, "... and %zu more (--types all)\n", h->ntyped - n);
   if (h->nbadheaders)
@@ -303,13 +291,13 @@ int cmd_heap(int argc, char **argv) {
   struct timespec t0, t1, t2;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   cli_target t;
-  heap_read hr;
-  memset(&hr, 0, sizeof hr);
-  hr.types = top > 0;
-  gr_heap *hp = &hr.h;
+  gr_heap heap;
+  memset(&heap, 0, sizeof heap);
+  gr_heap *hp = &heap;
+  cli_heap_req req = {hp, top > 0};
   rc = cli_open_target(pid, &t);
   if (rc == 0) rc = gr_heap_supported(&t.prog); /* refuse before stopping anything */
-  if (rc == 0) rc = cli_capture_with(&t, read_heap, &hr);
+  if (rc == 0) rc = cli_capture_with(&t, cli_read_heap, &req);
   /* after the stop: sorting and residency need none */
   if (rc == 0) gr_heap_settle(t.pid, hp);
   clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -108,7 +108,7 @@ static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
 static int read_goroutines_and_heap(cli_target *t, tgt_session *sess, void *payload) {
   gr_snapshot_opts so = {0};
   int rc = gr_snapshot_take(&t->prog, sess, &so, &t->snap);
-  return rc ? rc : gr_heap_read(&t->prog, true, payload);
+  return rc ? rc : cli_read_heap(t, sess, payload);
 }
 
 /* heap_refresh in a one-shot command: another stop, the heap read again. */
@@ -117,16 +117,12 @@ typedef struct {
   gr_heap *heap;
 } reread_ctx;
 
-static int read_heap_only(cli_target *t, tgt_session *sess, void *payload) {
-  (void)sess;
-  return gr_heap_read(&t->prog, true, payload);
-}
-
 static int reread_heap(void *ctx) {
   reread_ctx *r = ctx;
   gr_heap fresh;
   memset(&fresh, 0, sizeof fresh);
-  int rc = cli_capture_with(r->t, read_heap_only, &fresh);
+  cli_heap_req req = {&fresh, true};
+  int rc = cli_capture_with(r->t, cli_read_heap, &req);
   if (rc) return rc;
   gr_heap_settle(r->t->pid, &fresh); /* after the stop */
   gr_heap_free(r->heap);
@@ -205,7 +201,8 @@ int cmd_plugin(int argc, char **argv, bool *found) {
     gr_snapshot_opts so = {0};
     if (needs_heap) {
       if ((rc = gr_heap_supported(&t.prog)) != 0) goto out; /* refused before anything is stopped */
-      rc = cli_capture_with(&t, read_goroutines_and_heap, &heap);
+      cli_heap_req req = {&heap, true};
+      rc = cli_capture_with(&t, read_goroutines_and_heap, &req);
     } else {
       rc = cli_capture(&t, &so);
     }

@@ -24,8 +24,7 @@ enum {
   BATCH = 4096,   /* iovecs per tgt_mem_readv */
   NAME_PEEK = 64, /* first read of a name; longer ones are read again */
   MAX_TYPES = 1 << 16,
-  TFLAG_EXTRA_STAR = 1 << 1, /* abi.TFlagExtraStar, the same in 1.19-1.27 */
-  LARGE_KEY = 1 << 8         /* key class for large objects; small classes are < 68 */
+  TFLAG_EXTRA_STAR = 1 << 1 /* abi.TFlagExtraStar, the same in 1.19-1.27 */
 };
 
 typedef struct {
@@ -295,21 +294,20 @@ int gr_heap_read_types(gr_program *p, gr_heap *h) {
     rc = se_set(SE_NOMEM, "out of memory for the heap's types");
     goto out;
   }
+  uint32_t ti;
   for (size_t i = 0; i < h->n; i++) {
     const gr_span *s = &h->spans[i];
     if (s->noscan || !s->nalloc) continue;
     bool header = s->sizeclass && s->elemsize > GR_MIN_SIZE_FOR_HEADER;
     if (header && s->nelems <= MAX_HEADER_SLOTS && s->alloc_bits)
       hdr[nhdr++] = i;
-    else if (!s->sizeclass && (rc = count(&c, s->large_type, LARGE_KEY, 0)) != 0) /* registers the type */
-      goto out;
+    else if (!s->sizeclass && s->large_type && !(s->large_type >> 48) && (rc = type_index(&c, s->large_type, &ti)) != 0)
+      goto out; /* a largeType that is no address is counted bad by add_typed */
   }
   if ((rc = read_headers(&c, hdr, nhdr)) != 0) goto out;
   /* every distinct type, then their descriptors */
-  for (size_t i = 0; i < c.objs.cap && !rc; i++) {
-    uint32_t ti;
+  for (size_t i = 0; i < c.objs.cap && !rc; i++)
     if (c.objs.keys[i]) rc = type_index(&c, c.objs.keys[i] & ((1ull << 48) - 1), &ti);
-  }
   if (rc || (rc = read_descriptors(&c)) != 0) goto out;
   /* the rows: small objects by class, large ones span by span */
   uint64_t slot[GR_NUM_SIZE_CLASSES] = {0}; /* a class's slot size, from any span of it */
@@ -318,7 +316,7 @@ int gr_heap_read_types(gr_program *p, gr_heap *h) {
   for (size_t i = 0; i < c.objs.cap && !rc; i++) {
     uint64_t k = c.objs.keys[i];
     unsigned cls = (unsigned)(k >> 48);
-    if (!k || cls >= GR_NUM_SIZE_CLASSES) continue;
+    if (!k) continue;
     rc = add_typed(&c, &rows, &caprows, k & ((1ull << 48) - 1), cls, slot[cls], c.objs.vals[i]);
   }
   for (size_t i = 0; i < h->n && !rc; i++) {

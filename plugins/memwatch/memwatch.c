@@ -72,12 +72,10 @@ static int take_live(sonde_host *h, mw_state *st, mw_snap *s) {
   s->unswept_spans = hi.unswept_spans;
   s->unreadable_spans = hi.unreadable_spans;
   s->bad_headers = hi.bad_headers;
-  if (SONDE_HAS_MEMBER(&hi, sonde_heap_info, runtime_stacks_inuse)) {
-    s->rt_objects = hi.runtime_objects;
-    s->rt_bytes = hi.runtime_bytes;
-    s->rt_heap_inuse = hi.runtime_heap_inuse;
-    s->rt_stacks_inuse = hi.runtime_stacks_inuse;
-  }
+  s->rt_objects = hi.runtime_objects; /* a host is never older than its plugins: 1.3 has them */
+  s->rt_bytes = hi.runtime_bytes;
+  s->rt_heap_inuse = hi.runtime_heap_inuse;
+  s->rt_stacks_inuse = hi.runtime_stacks_inuse;
   if (!(s->exe = mw_snap_str(s, ti.exe)) || !(s->go_version = mw_snap_str(s, ti.go_version))) goto nomem;
   bool resident = true;
   for (uint64_t i = 0; i < hi.nspans; i++) {

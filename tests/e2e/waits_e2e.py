@@ -27,17 +27,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, results  # noqa: E402
 import agree  # noqa: E402  (thread_states)
 
-results = []
 WAITERS = ("main.sender", "main.receiver", "main.selector", "main.nilReceiver", "main.locker", "main.reader",
            "main.waiter")
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    return ok
 
 
 def by_function(doc):

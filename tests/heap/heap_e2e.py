@@ -33,15 +33,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from checks import check, results  # noqa: E402
 import agree  # noqa: E402  (thread_states)
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    return ok
 
 
 def near(have, want, rel=0.02):

@@ -66,6 +66,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from checks import check, is_int, results  # noqa: E402
 from stdin_fixture import StdinFixture, wait_stderr  # noqa: E402
 import agree  # noqa: E402  (thread_states: stopped or traced threads)
 
@@ -77,18 +78,6 @@ COMMAND_TIMEOUT = 60  # the fixture answers within a second; a loaded machine ma
 ALLOCS = [("point", 20000, 24, 24), ("node", 20000, 48, 48), ("rec", 3000, 640, 640),
           ("plain", 2000, 704, 704), ("big", 20, 0, 40960), ("bignoscan", 10, 0, 106496)]
 REC_TYPE, BIG_TYPE = "main.rec", "main.bigRec"
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    return ok
-
-
-def is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def near(have, want, rel=0.02):
