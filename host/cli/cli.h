@@ -17,6 +17,10 @@
 #include "target/proc.h"
 #include "target/ptrace.h"
 
+/* The exit status of a command that worked and found what it checks for
+ * (a plugin command returned SONDE_FOUND: goroutine-graph leaks). */
+enum { CLI_EXIT_FOUND = 13 };
+
 /* A stopped-and-released view of one process. */
 typedef struct {
   pid_t pid;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -38,6 +39,8 @@ static int split_args(int argc, char **argv, plugin_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     const char *val = NULL;
+/* the flags that make a command read a process (-p PID) */
+#define CMD_NEEDS_PID (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP | SONDE_CMD_NEEDS_WAITS | SONDE_CMD_NEEDS_LEAKS)
 #define TAKES(opt) (!strcmp(s, opt) || (!strncmp(s, opt "=", sizeof opt) && (val = s + sizeof opt)))
     if (verbatim || i == 1) {
       if (i == 1 && (!strcmp(s, "-h") || !strcmp(s, "--help"))) {
@@ -82,7 +85,7 @@ static void list_commands(const plg_plugin *p, const char *name, FILE *f) {
     const sonde_command *c = plg_command_at(p, i);
     char head[256];
     snprintf(head, sizeof head, "%s%s%s%s", c->name,
-             (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "",
+             (c->flags & CMD_NEEDS_PID) ? " -p PID" : "",
              c->usage && c->usage[0] ? " " : "", c->usage ? c->usage : "");
     /* a long usage gets a line of its own, the summary indented below it */
     if (strlen(head) <= 28)
@@ -99,16 +102,35 @@ static void list_commands(const plg_plugin *p, const char *name, FILE *f) {
 
 static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
   fprintf(f, "Usage: sonde %s %s%s %s\n\n%s\n", p->name, c->name,
-          (c->flags & (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP)) ? " -p PID" : "", c->usage ? c->usage : "",
+          (c->flags & CMD_NEEDS_PID) ? " -p PID" : "", c->usage ? c->usage : "",
           c->summary ? c->summary : "");
   if (c->help && c->help[0]) fprintf(f, "\n%s%s", c->help, c->help[strlen(c->help) - 1] == '\n' ? "" : "\n");
 }
 
-/* A command that needs the heap: the goroutines and the heap in one stop. */
-static int read_goroutines_and_heap(cli_target *t, tgt_session *sess, void *payload) {
-  gr_snapshot_opts so = {0};
-  int rc = gr_snapshot_take(&t->prog, sess, &so, &t->snap);
-  return rc ? rc : cli_read_heap(t, sess, payload);
+/* What a command declared it needs, read in one stop: the goroutines, the
+ * heap, the waits, the leak verdicts. */
+typedef struct {
+  gr_snapshot_opts so;
+  gr_heap *heap;   /* NULL: not needed */
+  bool types;
+  gr_waits *waits;
+  gr_reach *reach;
+  uint64_t reach_ns;
+} stop_req;
+
+static int read_for_command(cli_target *t, tgt_session *sess, void *payload) {
+  stop_req *r = payload;
+  int rc = gr_snapshot_take(&t->prog, sess, &r->so, &t->snap);
+  if (!rc && r->heap) rc = gr_heap_read(&t->prog, r->types, r->heap);
+  if (!rc && r->waits) rc = gr_waits_take(&t->prog, &t->snap, r->waits);
+  if (!rc && r->reach) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    rc = gr_reach_take(&t->prog, sess, &t->snap, r->waits, r->heap, r->reach);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    r->reach_ns = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
+  }
+  return rc;
 }
 
 /* heap_refresh in a one-shot command: another stop, the heap read again. */
@@ -159,8 +181,12 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   penv_host_env(&env);
   cli_target t;
   gr_heap heap;
+  gr_waits waits;
+  gr_reach reach;
   memset(&heap, 0, sizeof heap);
-  bool have_target;
+  memset(&waits, 0, sizeof waits);
+  memset(&reach, 0, sizeof reach);
+  bool have_target, finding = false;
   plg_plugin p;
   memset(&p, 0, sizeof p);
   p.fd = -1;
@@ -184,8 +210,10 @@ int cmd_plugin(int argc, char **argv, bool *found) {
       rc = 0;
       goto out;
     }
-  bool needs_heap = c->flags & SONDE_CMD_NEEDS_HEAP;
-  bool needs = (c->flags & SONDE_CMD_NEEDS_TARGET) || needs_heap;
+  bool needs_leaks = c->flags & SONDE_CMD_NEEDS_LEAKS;
+  bool needs_heap = (c->flags & SONDE_CMD_NEEDS_HEAP) || needs_leaks;
+  bool needs_waits = (c->flags & SONDE_CMD_NEEDS_WAITS) || needs_leaks;
+  bool needs = (c->flags & SONDE_CMD_NEEDS_TARGET) || needs_heap || needs_waits;
   if (needs && !have_target) {
     rc = se_set(SE_USAGE, "'sonde %s %s' reads a process: give -p PID", name, c->name);
     goto out;
@@ -198,19 +226,19 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   plg_target pt;
   reread_ctx rr;
   if (needs) {
-    gr_snapshot_opts so = {0};
-    if (needs_heap) {
-      if ((rc = gr_heap_supported(&t.prog)) != 0) goto out; /* refused before anything is stopped */
-      cli_heap_req req = {&heap, true};
-      rc = cli_capture_with(&t, read_goroutines_and_heap, &req);
-    } else {
-      rc = cli_capture(&t, &so);
-    }
+    /* refused before anything is stopped */
+    if (needs_heap && (rc = gr_heap_supported(&t.prog)) != 0) goto out;
+    if (needs_waits && (rc = gr_waits_supported(&t.prog)) != 0) goto out;
+    stop_req req = {.so = {.include_system = needs_leaks}, .heap = needs_heap ? &heap : NULL,
+                    .types = c->flags & SONDE_CMD_NEEDS_HEAP, .waits = needs_waits ? &waits : NULL,
+                    .reach = needs_leaks ? &reach : NULL};
+    rc = cli_capture_with(&t, read_for_command, &req);
     if (rc) goto out; /* the target runs again from here on */
     if (needs_heap) gr_heap_settle(t.pid, &heap); /* sort, residency: after the stop */
     uname(&u);
     pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
-                      .heap = needs_heap ? &heap : NULL, .mem = &t.mem};
+                      .heap = needs_heap ? &heap : NULL, .waits = needs_waits ? &waits : NULL,
+                      .reach = needs_leaks ? &reach : NULL, .reach_ns = req.reach_ns, .mem = &t.mem};
     if (needs_heap) {
       rr = (reread_ctx){&t, &heap};
       pt.reread_heap = reread_heap;
@@ -220,6 +248,8 @@ int cmd_plugin(int argc, char **argv, bool *found) {
     if ((rc = plg_attach(&p))) goto out;
   }
   rc = plg_run(&p, c, a.argc, a.argv);
+  finding = rc == PLG_FOUND;
+  if (finding) rc = 0;
   if (fflush(stdout) != 0 && rc == 0) rc = se_set(SE_IO, "cannot write the output");
   if (needs) {
     char saved[1024];
@@ -239,9 +269,11 @@ out:
   } else if (p.fd >= 0) {
     close(p.fd);
   }
+  gr_reach_free(&reach);
+  gr_waits_free(&waits);
   gr_heap_free(&heap);
   if (have_target) cli_target_free(&t);
   penv_close(&pe);
   free(a.argv);
-  return rc ? cli_fail(rc) : 0;
+  return rc ? cli_fail(rc) : finding ? CLI_EXIT_FOUND : 0;
 }

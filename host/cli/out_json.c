@@ -73,9 +73,9 @@ static void waits_field(json_w *w, const gr_waits *ws, size_t i) {
   for (uint32_t k = 0; i < ws->n && k < ws->ncases[i]; k++) {
     const gr_chanwait *cw = &ws->cases[i][k];
     json_obj_begin(w);
-    if (cw->kind == GR_WAIT_SEMA) { /* the primitive is the wait reason */
+    if (cw->kind != GR_WAIT_CHAN) { /* the primitive is the wait reason */
       json_key(w, "kind");
-      json_str(w, "sema");
+      json_str(w, cw->kind == GR_WAIT_COND ? "cond" : "sema");
       json_key(w, "addr");
       json_u64(w, cw->sema);
       json_obj_end(w);

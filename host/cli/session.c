@@ -160,7 +160,7 @@ static double since(const session *s) {
 }
 
 static void report(session *s, int rc) {
-  if (!rc) return;
+  if (rc >= 0) return; /* 0, or PLG_FOUND: a command's finding is not a failure */
   fprintf(stderr, "sonde: %s\n", se_msg());
   se_clear();
   s->plugin_failed = true;

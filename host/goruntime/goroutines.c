@@ -345,6 +345,7 @@ int gr_snapshot_one(gr_program *p, uint64_t gaddr, int32_t tid, uint64_t pc, uin
     pending_stack q = {.g = g, .r = {.pc = pc, .sp = sp, .trap = 1,
                                      .lo = rd64(gb, GR_OFF(&p->layout, G_STACK_LO)),
                                      .hi = rd64(gb, GR_OFF(&p->layout, G_STACK_HI))}};
+    g->sp = sp;
     if (rc == 0 && !stack_span(&q.r, &q.len))
       rc = se_set(SE_CORRUPT, "sp 0x%llx is not on the stack of the goroutine at 0x%llx", (unsigned long long)sp,
                   (unsigned long long)gaddr);
@@ -424,9 +425,11 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
       q->g = g;
       start_of(p, sess, gb, g, &q->r);
       if (!stack_span(&q->r, &q->len)) {
+        g->sp = g->status == GR_GRUNNING && g->stack_lo && g->stack_lo < g->stack_hi ? g->stack_lo : 0;
         g->end = GR_UNWIND_BAD_STACK;
         continue;
       }
+      g->sp = g->status == GR_GRUNNING && !q->r.trap ? g->stack_lo : q->r.sp;
       npend++;
     }
     if ((rc = read_stacks(p, s, ps, npend, &cx))) goto out;

@@ -39,6 +39,9 @@ typedef struct {
   int64_t waitsince;
   uint64_t gopc, startpc, lockedm, m;
   uint64_t stack_lo, stack_hi; /* g.stack: the stack the goroutine owns now */
+  uint64_t sp;       /* where its live stack starts: [sp, stack_hi) holds every
+                        frame (stack_lo for a running g whose thread is off
+                        its stack, as on a signal stack); 0 when unknown */
   uint64_t waiting;  /* g.waiting: its sudogs while blocked on channels, 0 otherwise */
   int32_t tid;      /* thread running it (status running), else 0 */
   gr_rawframe *frames;

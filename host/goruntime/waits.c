@@ -10,7 +10,13 @@
 
 enum {
   MAX_QUEUE = 1 << 20, /* sudogs followed along one channel queue */
-  NAME_MAX_READ = GR_MAX_TYPE_NAME + 16
+  NAME_MAX_READ = GR_MAX_TYPE_NAME + 16,
+  /* runtime.notifyList {wait, notify uint32; lock mutex; head, tail *sudog}
+   * and sync.Cond {noCopy; L Locker; notify notifyList; ...}: the same in
+   * every supported version (runtime/sema.go, sync/cond.go) */
+  NL_HEAD = 16, NL_SIZE = 32, COND_NOTIFY = 16,
+  COND_STACK_SEARCH = 4096, /* bytes from sp where Cond.Wait keeps its receiver */
+  COND_LIST_MAX = 1 << 16   /* sudogs followed along one notifyList */
 };
 
 static uint64_t rd(const uint8_t *b, int64_t off, size_t n) {
@@ -66,6 +72,7 @@ typedef struct {
   gr_program *p;
   gr_waits *w;
   u64map g2sema; /* g -> the semaphore it waits on (semtable's treaps) */
+  u64map g2sudog; /* g -> its sudog there */
   u64map index;  /* hchan -> index in w->chans + 1 */
   size_t cap;
   u64map qdir;   /* sudog -> GR_DIR_* + 1, filled per channel a select waits on */
@@ -164,7 +171,7 @@ static int walk_semtable(wctx *c) {
       }
       uint64_t elem = rd(sb, GR_OFF(L, SG_ELEM), 8), prev = rd(sb, GR_OFF(L, SG_PREV), 8),
                next = rd(sb, GR_OFF(L, SG_NEXT), 8), g = rd(sb, GR_OFF(L, SG_G), 8);
-      if (g && (rc = u64map_put(&c->g2sema, g, elem)) != 0) break;
+      if (g && ((rc = u64map_put(&c->g2sema, g, elem)) != 0 || (rc = u64map_put(&c->g2sudog, g, node)) != 0)) break;
       for (uint64_t w = rd(sb, GR_OFF(L, SG_WAITLINK), 8); w && !rc;) { /* the same address's other waiters */
         uint8_t wb[512];
         if (++visited > MAX_QUEUE || tgt_mem_read(p->mem, w, wb, (size_t)GR_SIZE(L, SZ_SUDOG)) != 0) {
@@ -173,7 +180,7 @@ static int walk_semtable(wctx *c) {
           break;
         }
         uint64_t wg = rd(wb, GR_OFF(L, SG_G), 8);
-        if (wg) rc = u64map_put(&c->g2sema, wg, elem);
+        if (wg && (rc = u64map_put(&c->g2sema, wg, elem)) == 0) rc = u64map_put(&c->g2sudog, wg, w);
         w = rd(wb, GR_OFF(L, SG_WAITLINK), 8);
       }
       if (prev && top < 4096) stack[top++] = prev;
@@ -192,6 +199,76 @@ static bool sema_reason(const char *r) {
          !strcmp(r, "semacquire");
 }
 
+/* Whether the notifyList at nl holds a sudog of g (in *sudog). */
+static bool list_holds(gr_program *p, uint64_t nl, uint64_t g, uint64_t *sudog) {
+  const gr_layout *L = &p->layout;
+  uint64_t sg;
+  if (tgt_mem_read_u64(p->mem, nl + NL_HEAD, &sg) != 0) {
+    se_clear();
+    return false;
+  }
+  for (int i = 0; sg && i < COND_LIST_MAX; i++) {
+    uint64_t sg_g, next;
+    if (tgt_mem_read_u64(p->mem, sg + (uint64_t)GR_OFF(L, SG_G), &sg_g) != 0 ||
+        tgt_mem_read_u64(p->mem, sg + (uint64_t)GR_OFF(L, SG_NEXT), &next) != 0) {
+      se_clear();
+      return false;
+    }
+    if (sg_g == g) {
+      *sudog = sg;
+      return true;
+    }
+    sg = next;
+  }
+  return false;
+}
+
+/* The notifyList a goroutine in sync.Cond.Wait sleeps on. Go 1.26+:
+ * g.waiting's elem. Before: sync.(*Cond).Wait keeps its receiver on the
+ * stack across the call, so one of the words near sp is the Cond (or its
+ * notify field); the list that holds this g's sudog is the one. */
+static bool cond_of(wctx *c, const gr_goroutine *g, uint64_t *nl, uint64_t *sudog) {
+  gr_program *p = c->p;
+  const gr_layout *L = &p->layout;
+  if (g->waiting) {
+    if (tgt_mem_read_u64(p->mem, g->waiting + (uint64_t)GR_OFF(L, SG_ELEM), nl) != 0) {
+      se_clear();
+      return false;
+    }
+    *sudog = g->waiting;
+    return *nl != 0;
+  }
+  if (!g->sp || g->sp >= g->stack_hi) return false;
+  uint64_t words[COND_STACK_SEARCH / 8];
+  size_t n = g->stack_hi - g->sp < sizeof words ? (size_t)(g->stack_hi - g->sp) : sizeof words;
+  if (tgt_mem_read(p->mem, g->sp, words, n) != 0) {
+    se_clear();
+    return false;
+  }
+  for (size_t i = 0; i < n / 8; i++) {
+    uint64_t v = words[i];
+    if (v < 4096 || v % 8 || (v >= g->stack_lo && v < g->stack_hi)) continue;
+    if (list_holds(p, v, g->addr, sudog)) {
+      *nl = v;
+      return true;
+    }
+    if (list_holds(p, v + COND_NOTIFY, g->addr, sudog)) {
+      *nl = v + COND_NOTIFY;
+      return true;
+    }
+  }
+  return false;
+}
+
+static int one_wait(gr_waits *w, size_t gi, gr_chanwait cw) {
+  gr_chanwait *one = arena_alloc(&w->a, sizeof *one);
+  if (!one) return se_set(SE_NOMEM, "out of memory for waits");
+  *one = cw;
+  w->cases[gi] = one;
+  w->ncases[gi] = 1;
+  return 0;
+}
+
 /* The cases of one goroutine: its sudogs, waitlink after waitlink. */
 static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
   const gr_layout *L = &c->p->layout;
@@ -199,15 +276,14 @@ static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
   const char *reason = gr_wait_reason_of(c->p, g);
   uint8_t plain = !strcmp(reason, "chan send") ? GR_DIR_SEND : !strcmp(reason, "chan receive") ? GR_DIR_RECV : 0;
   bool sel = !strcmp(reason, "select");
-  uint64_t sema;
+  uint64_t sema, sudog = 0;
   if (sema_reason(reason) && u64map_get(&c->g2sema, g->addr, &sema)) {
-    gr_chanwait *one = arena_alloc(&w->a, sizeof *one);
-    if (!one) return se_set(SE_NOMEM, "out of memory for waits");
-    *one = (gr_chanwait){.kind = GR_WAIT_SEMA, .sema = sema};
-    w->cases[gi] = one;
-    w->ncases[gi] = 1;
-    return 0;
+    (void)u64map_get(&c->g2sudog, g->addr, &sudog);
+    return one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_SEMA, .sema = sema, .sudog = sudog});
   }
+  if (!strcmp(reason, "sync.Cond.Wait"))
+    return cond_of(c, g, &sema, &sudog) ? one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_COND, .sema = sema, .sudog = sudog})
+                                        : 0;
   if (!plain && !sel) return 0;
   if (!g->waiting) return 0;
   gr_chanwait tmp[64], *cases = tmp;
@@ -222,7 +298,8 @@ static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
     }
     uint64_t ch = rd(sb, GR_OFF(L, SG_C), 8);
     if (!ch) continue;
-    gr_chanwait cw = {.kind = GR_WAIT_CHAN, .select = sel || rd(sb, GR_OFF(L, SG_ISSELECT), 1) != 0, .dir = plain};
+    gr_chanwait cw = {
+        .kind = GR_WAIT_CHAN, .select = sel || rd(sb, GR_OFF(L, SG_ISSELECT), 1) != 0, .dir = plain, .sudog = sg};
     if ((rc = chan_at(c, ch, &cw.chan)) != 0) break;
     if (cw.select && (rc = walk_queues(c, ch)) == 0) {
       uint64_t d;
@@ -257,14 +334,16 @@ int gr_waits_take(gr_program *p, const gr_snapshot *s, gr_waits *out) {
   u64map_init(&c.qdir);
   u64map_init(&c.walked);
   u64map_init(&c.g2sema);
+  u64map_init(&c.g2sudog);
   if (!out->cases || !out->ncases) rc = se_set(SE_NOMEM, "out of memory for waits");
   if (!rc) rc = walk_semtable(&c);
   for (size_t i = 0; i < s->n && !rc; i++)
-    if (s->gs[i].status == GR_GWAITING) rc = goroutine_waits(&c, &s->gs[i], i);
+    if (s->gs[i].status == GR_GWAITING || s->gs[i].status == GR_GLEAKED) rc = goroutine_waits(&c, &s->gs[i], i);
   u64map_free(&c.index);
   u64map_free(&c.qdir);
   u64map_free(&c.walked);
   u64map_free(&c.g2sema);
+  u64map_free(&c.g2sudog);
   if (rc) gr_waits_free(out);
   return rc;
 }

@@ -8,7 +8,10 @@
  * sits on. A nil channel has no sudog: the wait reason says "(nil chan)".
  * Semaphores (sync.Mutex, RWMutex, WaitGroup: sema.go): the waiter's sudog
  * sits in runtime.semtable's treaps, its elem the semaphore's address,
- * which lies inside the primitive.
+ * which lies inside the primitive. sync.Cond: the waiter's sudog sits on the
+ * Cond's notifyList (sema.go notifyListWait); Go 1.26+ points g.waiting at
+ * it, older versions are searched from the words of the waiter's stack (a
+ * list whose sudog names this g is the one).
  * Every list read is bounded; what breaks a bound is left out and counted. */
 #ifndef SONDE_GORUNTIME_WAITS_H
 #define SONDE_GORUNTIME_WAITS_H
@@ -22,7 +25,7 @@
 #include "goruntime/runtime.h"
 
 enum { GR_DIR_UNKNOWN = 0, GR_DIR_SEND = 1, GR_DIR_RECV = 2 };
-enum { GR_WAIT_CHAN = 0, GR_WAIT_SEMA = 1 };
+enum { GR_WAIT_CHAN = 0, GR_WAIT_SEMA = 1, GR_WAIT_COND = 2 };
 /* select cases sonde follows per goroutine (reflect.Select allows 65536) */
 enum { GR_MAX_WAIT_CASES = 65536 };
 
@@ -38,7 +41,9 @@ typedef struct {
   uint32_t chan; /* GR_WAIT_CHAN: index into gr_waits.chans */
   uint8_t dir;   /* GR_DIR_* */
   bool select;   /* one case of a select */
-  uint64_t sema; /* GR_WAIT_SEMA: the semaphore's address */
+  uint64_t sema; /* GR_WAIT_SEMA: the semaphore's address; GR_WAIT_COND: the
+                    Cond's notifyList */
+  uint64_t sudog; /* the waiter's sudog (its c or elem names the primitive) */
 } gr_chanwait;
 
 typedef struct {

@@ -307,6 +307,7 @@ static int guarded(plg_plugin *p, const char *hook, call *c) {
   g_in_plugin = 1;
   int prc = invoke(p, c);
   g_in_plugin = 0;
+  if (prc == SONDE_FOUND && c->kind == CALL_RUN) return PLG_FOUND;
   return prc == SONDE_OK ? 0 : failed(p, hook, prc);
 }
 

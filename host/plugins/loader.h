@@ -19,6 +19,8 @@
 
 #include "goruntime/goroutines.h"
 #include "goruntime/heap.h"
+#include "goruntime/reach.h"
+#include "goruntime/waits.h"
 #include "goruntime/runtime.h"
 #include "goruntime/symbolize.h"
 #include "plugins/config.h"
@@ -62,6 +64,9 @@ typedef struct {
   gr_program *prog;
   gr_snapshot *snap;   /* NULL until a session takes one */
   gr_heap *heap;       /* read during the stop (SONDE_CMD_NEEDS_HEAP), else NULL */
+  gr_waits *waits;     /* read during the stop (SONDE_CMD_NEEDS_WAITS), else NULL */
+  gr_reach *reach;     /* computed during the stop (SONDE_CMD_NEEDS_LEAKS), else NULL */
+  uint64_t reach_ns;   /* how long that took */
   /* A one-shot command's heap_refresh: stops the process again and rereads
    * *heap. NULL in a session (the session's heap op serves). */
   int (*reread_heap)(void *ctx);
@@ -127,6 +132,9 @@ int plg_state_change(plg_plugin *p, sonde_state from, sonde_state to, sonde_reas
 int plg_breakpoint_hit(plg_plugin *p, const sonde_breakpoint_hit *hit);
 const sonde_command *plg_command(const plg_plugin *p, const char *name);
 const sonde_command *plg_command_at(const plg_plugin *p, uint32_t i);
+/* 0, PLG_FOUND when the command returned SONDE_FOUND (it found what it
+ * checks for), or an error. */
+enum { PLG_FOUND = 1 };
 int plg_run(plg_plugin *p, const sonde_command *c, int argc, char **argv);
 /* on_unload, then dlclose (not after a crash: its code may be broken). */
 void plg_unload(plg_plugin *p);

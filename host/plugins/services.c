@@ -181,6 +181,7 @@ static void frame_from(plg_plugin *p, const gr_frame *f, sonde_frame *out) {
   out->line = f->line > 0 ? (uint32_t)f->line : 0;
   out->inlined = f->inlined;
   out->pc = f->pc;
+  out->entry = f->entry;
 }
 
 static int goroutine_in(sonde_host *h, which_snap w, uint64_t i, sonde_goroutine *out) {
@@ -205,6 +206,13 @@ static int goroutine_in(sonde_host *h, which_snap w, uint64_t i, sonde_goroutine
    * shows no size rather than a huge one */
   uint64_t size = g->stack_hi - g->stack_lo;
   o.stack_size = g->stack_hi > g->stack_lo && size <= ((uint64_t)1 << 32) ? size : 0;
+  o.address = g->addr;
+  if (w == IN_SNAPSHOT && t->waits && i < t->waits->n) o.nwaits = t->waits->ncases[i];
+  if (w == IN_SNAPSHOT && t->reach && i < t->reach->n) {
+    o.leak = t->reach->verdict[i] + 1; /* gr_leak_verdict + 1 == sonde_leak */
+    o.leak_group = t->reach->group[i];
+    o.nreaches = t->reach->nreaches[i];
+  }
   return fill_sized(out, &o, sizeof o);
 }
 
@@ -471,6 +479,83 @@ static int h_heap_refresh(sonde_host *h) {
   return heap_of(h) ? SONDE_OK : SONDE_ENOTSUP;
 }
 
+/* ---- waits and leaks (ABI 1.4) ---- */
+
+/* sonde_goroutine.leak is the host's verdict + 1 */
+_Static_assert(GR_LEAK_RUNS + 1 == SONDE_LEAK_RUNS && GR_LEAK_WOKEN + 1 == SONDE_LEAK_WOKEN &&
+                   GR_LEAK_UNKNOWN + 1 == SONDE_LEAK_UNKNOWN && GR_LEAK_LEAKED + 1 == SONDE_LEAK_LEAKED &&
+                   GR_LEAK_IDLE_MAIN + 1 == SONDE_LEAK_IDLE_MAIN,
+               "leak verdicts");
+
+static int h_wait_get(sonde_host *h, uint64_t gi, uint32_t wi, sonde_wait *out) {
+  const plg_target *t = target_of(h);
+  if (!out) return SONDE_EINVAL;
+  if (!t) return fail(h, SONDE_ENOTARGET, "wait_get: this command has no target");
+  if (!t->waits)
+    return fail(h, SONDE_ENOTSUP, "wait_get: the command was not declared with SONDE_CMD_NEEDS_WAITS, so the waits "
+                                  "were not read during its stop");
+  if (gi >= t->waits->n || wi >= t->waits->ncases[gi]) return SONDE_ENOTFOUND;
+  const gr_chanwait *cw = &t->waits->cases[gi][wi];
+  sonde_wait o = {.struct_size = sizeof o, .select = cw->select};
+  if (cw->kind == GR_WAIT_CHAN) {
+    const gr_chan *ch = &t->waits->chans[cw->chan];
+    o.kind = SONDE_WAIT_CHAN;
+    o.addr = ch->addr;
+    o.dir = cw->dir == GR_DIR_SEND ? SONDE_DIR_SEND : cw->dir == GR_DIR_RECV ? SONDE_DIR_RECV : SONDE_DIR_UNKNOWN;
+    o.elem_type = ch->elem;
+    o.cap = ch->cap;
+    o.len = ch->len;
+    o.closed = ch->closed;
+  } else {
+    o.kind = cw->kind == GR_WAIT_COND ? SONDE_WAIT_COND : SONDE_WAIT_SEMA;
+    o.addr = cw->sema;
+  }
+  uint64_t obj;
+  if (t->heap && gr_heap_find(t->heap, o.addr, &obj)) o.object = obj;
+  return fill_sized(out, &o, sizeof o);
+}
+
+static const gr_reach *reach_of(sonde_host *h, const char *what) {
+  const plg_target *t = target_of(h);
+  if (!t) {
+    fail(h, SONDE_ENOTARGET, "%s: this command has no target", what);
+    return NULL;
+  }
+  if (!t->reach)
+    fail(h, SONDE_ENOTSUP, "%s: the command was not declared with SONDE_CMD_NEEDS_LEAKS, so no leak analysis ran "
+                           "during its stop", what);
+  return t->reach;
+}
+
+static int h_leak_info(sonde_host *h, sonde_leak_info *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_reach *r = reach_of(h, "leak_info");
+  if (!r) return SONDE_ENOTSUP;
+  sonde_leak_info o = {.struct_size = sizeof o,
+                       .complete = r->complete,
+                       .incomplete = r->incomplete,
+                       .parked = r->nparked,
+                       .leaked = r->nleaked,
+                       .unknown = r->nunknown,
+                       .groups = r->ngroups,
+                       .groups_complete = r->groups_complete,
+                       .conservative = 1,
+                       .objects_marked = r->objects_marked,
+                       .bytes_scanned = r->bytes_scanned,
+                       .root_bytes = r->root_bytes,
+                       .analysis_ns = target_of(h)->reach_ns};
+  return fill_sized(out, &o, sizeof o);
+}
+
+static int h_reach_get(sonde_host *h, uint64_t gi, uint32_t i, uint64_t *out) {
+  if (!out) return SONDE_EINVAL;
+  const gr_reach *r = reach_of(h, "reach_get");
+  if (!r) return SONDE_ENOTSUP;
+  if (gi >= r->n || i >= r->nreaches[gi]) return SONDE_ENOTFOUND;
+  *out = r->reaches[gi][i];
+  return SONDE_OK;
+}
+
 static const sonde_host_api k_api = {
     .struct_size = sizeof(sonde_host_api),
     .abi_version = SONDE_ABI_VERSION,
@@ -501,6 +586,9 @@ static const sonde_host_api k_api = {
     .heap_find = h_heap_find,
     .gc_cycle = h_gc_cycle,
     .heap_refresh = h_heap_refresh,
+    .wait_get = h_wait_get,
+    .leak_info = h_leak_info,
+    .reach_get = h_reach_get,
 };
 
 const sonde_host_api *plg_host_api(void) { return &k_api; }

@@ -1,4 +1,4 @@
-/* sonde/plugin.h: the sonde plugin ABI, version 1.3. The only header a
+/* sonde/plugin.h: the sonde plugin ABI, version 1.4. The only header a
  * plugin includes.
  *
  * A plugin is a shared object that exports one function, sonde_plugin_v1,
@@ -23,7 +23,7 @@ extern "C" {
 /* ---- versions ------------------------------------------------------------ */
 
 #define SONDE_ABI_MAJOR 1
-#define SONDE_ABI_MINOR 3
+#define SONDE_ABI_MINOR 4
 #define SONDE_ABI_MAKE(major, minor) ((uint32_t)(major) << 16 | (uint32_t)(minor))
 #define SONDE_ABI_VERSION SONDE_ABI_MAKE(SONDE_ABI_MAJOR, SONDE_ABI_MINOR)
 #define SONDE_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -41,7 +41,11 @@ typedef enum {
   SONDE_ENOTFOUND = -5, /* no such goroutine, frame, symbol, field, key */
   SONDE_EFAULT = -6,    /* target memory that cannot be read */
   SONDE_EIO = -7,       /* a file that cannot be read or written */
-  SONDE_ENOTSUP = -8    /* this host does not offer the service (yet) */
+  SONDE_ENOTSUP = -8,   /* this host does not offer the service (yet) */
+  /* ABI 1.4: what a command's run may return (only run) when it worked and
+   * found what it checks for (goroutine-graph leaks: leaked goroutines);
+   * sonde then exits with status 13, for scripts and CI. */
+  SONDE_FOUND = 1
 } sonde_rc;
 
 /* ---- opaque handles ------------------------------------------------------ */
@@ -85,6 +89,9 @@ typedef struct sonde_frame {
   uint32_t line;
   uint32_t inlined; /* 1 when this frame was inlined into the next one */
   uint64_t pc;      /* the return pc (or the current pc for the top frame) */
+  /* --- ABI 1.4 --- */
+  uint64_t entry;   /* its function's entry: Go prints " +0x<pc - entry>"
+                       after file:line for frames not inlined; 0 when unknown */
 } sonde_frame;
 
 typedef struct sonde_goroutine {
@@ -100,7 +107,63 @@ typedef struct sonde_goroutine {
   uint32_t has_creator;    /* 1 when creator_get has a "created by" frame */
   /* --- ABI 1.2 --- (check with SONDE_HAS_MEMBER before reading) */
   uint64_t stack_size; /* bytes of stack the goroutine owns (g.stack.hi - lo); 0 when unknown */
+  /* --- ABI 1.4 --- in commands with SONDE_CMD_NEEDS_WAITS or _LEAKS */
+  uint32_t nwaits;     /* what it waits on: wait_get(i, 0 .. nwaits-1); one per select case */
+  uint32_t leak;       /* SONDE_LEAK_*: SONDE_LEAK_UNCHECKED without SONDE_CMD_NEEDS_LEAKS */
+  uint32_t leak_group; /* leaked in a deadlock cycle: its group (1-based), else 0 */
+  uint32_t nreaches;   /* leaked: primitives of other leaked goroutines it reaches (reach_get) */
+  uint64_t address;    /* of its runtime.g */
 } sonde_goroutine;
+
+/* ABI 1.4: the leak verdict of one goroutine (sonde_goroutine.leak). */
+typedef enum {
+  SONDE_LEAK_UNCHECKED = 0, /* the command did not ask (SONDE_CMD_NEEDS_LEAKS) */
+  SONDE_LEAK_RUNS = 1,      /* not parked on a concurrency primitive */
+  SONDE_LEAK_WOKEN = 2,     /* parked on one that a goroutine that runs can reach */
+  SONDE_LEAK_UNKNOWN = 3,   /* parked on one sonde could not identify, or the
+                               analysis was incomplete: never reported */
+  SONDE_LEAK_LEAKED = 4,    /* can never be woken */
+  SONDE_LEAK_IDLE_MAIN = 5  /* goroutine 1 in select{}: parked for good by
+                               design; not reported, as the runtime does */
+} sonde_leak;
+
+/* ABI 1.4: one thing a goroutine waits on. */
+typedef enum { SONDE_WAIT_CHAN = 1, SONDE_WAIT_SEMA = 2, SONDE_WAIT_COND = 3 } sonde_wait_kind;
+typedef enum { SONDE_DIR_UNKNOWN = 0, SONDE_DIR_SEND = 1, SONDE_DIR_RECV = 2 } sonde_dir;
+
+typedef struct sonde_wait {
+  uint32_t struct_size;
+  uint32_t kind;          /* sonde_wait_kind */
+  uint64_t addr;          /* the channel (its runtime.hchan), the semaphore
+                             (inside a sync.Mutex, RWMutex, WaitGroup), or
+                             the sync.Cond's notifyList */
+  uint64_t object;        /* the heap object holding addr (a Mutex inside a
+                             struct: the struct); 0 outside the heap (a global)
+                             or when the heap was not read */
+  uint32_t dir;           /* SONDE_WAIT_CHAN: sonde_dir */
+  uint32_t select;        /* 1: one case of a select */
+  const char *elem_type;  /* SONDE_WAIT_CHAN: "*main.job"; NULL when unknown */
+  uint64_t cap, len;      /* SONDE_WAIT_CHAN: capacity and queued values */
+  uint32_t closed;
+} sonde_wait;
+
+/* ABI 1.4: how the leak analysis went (SONDE_CMD_NEEDS_LEAKS). */
+typedef struct sonde_leak_info {
+  uint32_t struct_size;
+  uint32_t complete;        /* 1: every root was read, the verdicts stand. 0:
+                               `incomplete` says what was missing, and no
+                               goroutine is called leaked */
+  const char *incomplete;   /* "" when complete */
+  uint64_t parked;          /* goroutines parked on a concurrency primitive */
+  uint64_t leaked;          /* of them, leaked (idle main not counted) */
+  uint64_t unknown;         /* parked on something sonde could not check */
+  uint64_t groups;          /* deadlock cycles among the leaked */
+  uint32_t groups_complete; /* 0: the cycle search hit its budget (groups may be missing) */
+  uint32_t conservative;    /* 1: pointers found conservatively (every word
+                               that looks like one): more kept alive, never less */
+  uint64_t objects_marked, bytes_scanned, root_bytes;
+  uint64_t analysis_ns;     /* the analysis, inside the stop */
+} sonde_leak_info;
 
 /* A runtime struct field as the target binary lays it out. */
 typedef struct sonde_field {
@@ -312,6 +375,17 @@ typedef struct sonde_host_api {
    * over time; in a session, the heap of the current stop. heap_info and
    * the getters then describe it. SONDE_ENOTARGET when the process is gone. */
   int (*heap_refresh)(sonde_host *h);
+
+  /* --- ABI 1.4 --- */
+  /* What goroutine gi waits on: wi < sonde_goroutine.nwaits. SONDE_ENOTSUP
+   * in a command without SONDE_CMD_NEEDS_WAITS (or _LEAKS). */
+  int (*wait_get)(sonde_host *h, uint64_t gi, uint32_t wi, sonde_wait *out);
+  /* The leak analysis (SONDE_CMD_NEEDS_LEAKS), else SONDE_ENOTSUP. */
+  int (*leak_info)(sonde_host *h, sonde_leak_info *out);
+  /* A leaked goroutine's i-th reached primitive (i < nreaches): the addr of
+   * a wait of another leaked goroutine, which this one could complete if it
+   * ran. */
+  int (*reach_get)(sonde_host *h, uint64_t gi, uint32_t i, uint64_t *out);
 } sonde_host_api;
 
 /* ---- what a plugin declares ---------------------------------------------- */
@@ -320,8 +394,15 @@ typedef struct sonde_host_api {
 enum {
   SONDE_CMD_NEEDS_TARGET = 1u << 0, /* the host parses -p/--pid, attaches, and
                                        calls on_attach before run */
-  SONDE_CMD_NEEDS_HEAP = 1u << 1    /* ABI 1.3: also reads the Go heap during
+  SONDE_CMD_NEEDS_HEAP = 1u << 1,   /* ABI 1.3: also reads the Go heap during
                                        the stop (implies NEEDS_TARGET) */
+  SONDE_CMD_NEEDS_WAITS = 1u << 2,  /* ABI 1.4: also what each goroutine waits
+                                       on (wait_get; implies NEEDS_TARGET) */
+  SONDE_CMD_NEEDS_LEAKS = 1u << 3   /* ABI 1.4: also the heap and the leak
+                                       verdicts, in the same stop (implies
+                                       the three above); the snapshot then
+                                       includes the runtime's own goroutines
+                                       (system = 1): they are roots too */
 };
 
 typedef struct sonde_command {
@@ -332,7 +413,8 @@ typedef struct sonde_command {
   const char *usage;     /* argument syntax: "[-o FILE]" (the host adds -p PID) */
   const char *help;      /* the full text for `sonde PLUGIN NAME --help` */
   /* argv[0] is the command's name; the host has removed -p/--pid. Return
-   * SONDE_OK, or an error recorded with api->fail. */
+   * SONDE_OK, SONDE_FOUND (ABI 1.4: found what it checks for), or an error
+   * recorded with api->fail. */
   int (*run)(sonde_host *h, void *state, int argc, char **argv);
 } sonde_command;
 

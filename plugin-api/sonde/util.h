@@ -72,4 +72,49 @@ static inline int sonde_expand_path(const char *in, uint64_t seq, char *out, siz
   return 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (n bytes left), 0 when
+ * the bytes there are not one. */
+static inline size_t sonde_utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  size_t k = c < 0x80                          ? 1
+             : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 2
+             : (c & 0xf0) == 0xe0              ? 3
+             : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 4
+                                               : 0;
+  if (!k || k > n) return 0;
+  for (size_t i = 1; i < k; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if (k == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0; /* overlong, surrogate */
+  if (k == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0;
+  return k;
+}
+
+/* str as a JSON string ("null" for NULL); bytes that are not UTF-8 become
+ * U+FFFD, so the output always parses. */
+static inline void sonde_json_string(FILE *f, const char *str) {
+  if (!str) {
+    fputs("null", f);
+    return;
+  }
+  fputc('"', f);
+  const unsigned char *s = (const unsigned char *)str;
+  for (size_t n = strlen(str); n;) {
+    size_t k = sonde_utf8_len(s, n);
+    if (!k) {
+      fputs("\xef\xbf\xbd", f); /* U+FFFD for a byte that is not UTF-8 */
+      s++, n--;
+      continue;
+    }
+    if (*s == '"' || *s == '\\')
+      fprintf(f, "\\%c", *s);
+    else if (*s < 0x20 || *s == 0x7f)
+      fprintf(f, "\\u%04x", *s);
+    else
+      fwrite(s, 1, k, f);
+    s += k;
+    n -= k;
+  }
+  fputc('"', f);
+}
+
 #endif

@@ -176,9 +176,9 @@ static void side_json(FILE *f, const char *file, const mw_snap *s) {
   char when[40];
   mw_time_rfc3339(s->unix_ns, when, sizeof when);
   fputs("{\"file\": ", f);
-  mw_json_string(f, file);
+  sonde_json_string(f, file);
   fprintf(f, ", \"pid\": %" PRId64 ", \"go_version\": ", s->pid);
-  mw_json_string(f, s->go_version);
+  sonde_json_string(f, s->go_version);
   fprintf(f, ", \"time\": \"%s\", \"gc_cycle\": ", when);
   if (s->gc_cycle == MW_UNKNOWN)
     fputs("null", f);
@@ -198,7 +198,7 @@ void mw_diff_json(const mw_diff *d, const mw_snap *a, const mw_snap *b, const ch
   for (size_t i = 0; i < d->ntypes; i++) {
     const mw_dtype *t = &d->types[i];
     fprintf(f, "%s\n  {\"type\": ", i ? "," : "");
-    mw_json_string(f, t->name);
+    sonde_json_string(f, t->name);
     fprintf(f,
             ", \"objects_a\": %" PRIu64 ", \"objects_b\": %" PRIu64 ", \"objects_delta\": %" PRId64
             ", \"bytes_a\": %" PRIu64 ", \"bytes_b\": %" PRIu64 ", \"bytes_delta\": %" PRId64 "}",

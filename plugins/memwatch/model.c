@@ -80,48 +80,6 @@ void mw_row_label(const mw_row *r, char *dst, size_t n) {
 
 /* ---- the snapshot file ------------------------------------------------------ */
 
-/* The length of the well-formed UTF-8 sequence at s (n bytes left), 0 when
- * the bytes there are not one. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t k = c < 0x80                          ? 1
-             : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 2
-             : (c & 0xf0) == 0xe0              ? 3
-             : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 4
-                                               : 0;
-  if (!k || k > n) return 0;
-  for (size_t i = 1; i < k; i++)
-    if ((s[i] & 0xc0) != 0x80) return 0;
-  if (k == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0; /* overlong, surrogate */
-  if (k == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0;
-  return k;
-}
-
-void mw_json_string(FILE *f, const char *str) {
-  if (!str) {
-    fputs("null", f);
-    return;
-  }
-  fputc('"', f);
-  const unsigned char *s = (const unsigned char *)str;
-  for (size_t n = strlen(str); n;) {
-    size_t k = utf8_len(s, n);
-    if (!k) {
-      fputs("\xef\xbf\xbd", f); /* U+FFFD for a byte that is not UTF-8 */
-      s++, n--;
-      continue;
-    }
-    if (*s == '"' || *s == '\\')
-      fprintf(f, "\\%c", *s);
-    else if (*s < 0x20 || *s == 0x7f)
-      fprintf(f, "\\u%04x", *s);
-    else
-      fwrite(s, 1, k, f);
-    s += k;
-    n -= k;
-  }
-  fputc('"', f);
-}
 
 static void json_u64_or_null(FILE *f, const char *key, uint64_t v) {
   fprintf(f, "\"%s\": ", key);
@@ -142,9 +100,9 @@ int mw_snap_write_json(const mw_snap *s, FILE *f) {
   mw_time_rfc3339(s->unix_ns, when, sizeof when);
   fprintf(f, "{\"format\": \"%s\", \"version\": %d,\n \"pid\": %" PRId64 ", \"exe\": ", MW_FORMAT, MW_FORMAT_VERSION,
           s->pid);
-  mw_json_string(f, s->exe);
+  sonde_json_string(f, s->exe);
   fputs(", \"go_version\": ", f);
-  mw_json_string(f, s->go_version);
+  sonde_json_string(f, s->go_version);
   fprintf(f, ", \"time\": \"%s\", \"unix_ns\": %" PRId64 ",\n ", when, s->unix_ns);
   json_u64_or_null(f, "gc_cycle", s->gc_cycle);
   fprintf(f,
@@ -179,7 +137,7 @@ int mw_snap_write_json(const mw_snap *s, FILE *f) {
   for (size_t i = 0; i < s->nrows; i++) {
     const mw_row *r = &s->rows[i];
     fprintf(f, "%s\n  {\"type\": ", i ? "," : "");
-    mw_json_string(f, r->name);
+    sonde_json_string(f, r->name);
     fprintf(f, ", \"class\": %u, \"object_size\": %" PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
             r->sizeclass, r->object_size, r->objects, r->bytes);
   }

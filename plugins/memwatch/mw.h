@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sonde/util.h> /* sonde_json_string */
+
 #define MW_FORMAT "sonde-memwatch-snapshot"
 #define MW_DIFF_FORMAT "sonde-memwatch-diff"
 #define MW_FORMAT_VERSION 1
@@ -74,9 +76,6 @@ int mw_snap_write_json(const mw_snap *s, FILE *f);
  * wrong in err. */
 int mw_snap_read_json(const char *path, mw_snap *s, char *err, size_t errn);
 
-/* str as a JSON string (null for NULL): escaped, and kept valid UTF-8 (a
- * byte that is not becomes U+FFFD). */
-void mw_json_string(FILE *f, const char *str);
 /* "2026-11-30T17:00:00Z" */
 void mw_time_rfc3339(int64_t unix_ns, char *dst, size_t n);
 

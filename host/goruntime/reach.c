@@ -1,0 +1,688 @@
+/* reach.c: which blocked goroutines can never be woken (reach.h).
+ *
+ * One mark pass over the target's memory, read in batches while it is
+ * stopped. A parked goroutine is woken the moment the object holding its
+ * primitive is marked (objects holding primitives are indexed), so the fixed
+ * point takes one pass, not one per chain link. Mirrors runtime/mgc.go
+ * (findMaybeRunnableGoroutines, isMaybeRunnable) and mgcmark.go. */
+#include "goruntime/reach.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/u64map.h"
+
+enum {
+  CHUNK = 64 << 10,    /* bytes of one work item: stacks and large objects are split */
+  BATCH_IOV = 1024,    /* items per batched read */
+  BATCH_BYTES = 8 << 20,
+  PAGES_PER_ARENA = (int)(GR_ARENA_BYTES / GR_PAGE_SIZE),
+  MAX_ARENA_RANGE = 1 << 20, /* 64 TiB between the lowest and highest span */
+  /* the deadlock-group search: memory only leaked goroutines reach */
+  GROUP_MAX_NODES = 1 << 23,
+  GROUP_MAX_EDGES = 1 << 25,
+  GROUP_MAX_STEPS = 1 << 27,
+  MAX_REACHES = 4096 /* primitives listed per leaked goroutine */
+};
+
+/* Where a parked goroutine's primitive lives: a heap object, linked to the
+ * other waiters on objects of the same start. */
+typedef struct {
+  uint32_t g;    /* snapshot index of the waiter */
+  uint32_t next; /* next link on the same object, + 1 */
+  uint64_t wait; /* the wait's address (hchan, semaphore, notifyList) */
+} plink;
+
+typedef struct {
+  uint64_t addr;
+  uint32_t len;
+  uint32_t src; /* group phase: the node whose memory this is */
+  bool obj;     /* starts an object: its sudog masks apply */
+} item;
+
+typedef struct {
+  uint32_t from, to;
+} edge;
+
+typedef enum { PH_MARK, PH_GROUP } phase;
+
+typedef struct {
+  gr_program *p;
+  const gr_snapshot *s;
+  const gr_heap *h;
+  gr_reach *r;
+  phase ph;
+  /* page index: arena -> page -> span + 1 */
+  uint64_t lo, hi, arena0;
+  size_t narenas;
+  uint32_t **pages;
+  /* per span: the first of its slots' bits; alloc bits (NULL: every slot
+   * below freeindex, the rest free... see allocated()) */
+  uint64_t *bitoff;
+  uint8_t *marks, *seen;
+  uint8_t **allocb;
+  uint8_t *has_prim; /* per span: some object in it holds a primitive */
+  u64map prim;       /* object start -> first plink + 1 */
+  plink *pl;
+  size_t npl;
+  u64map masks; /* sudog -> the primitive address its c/elem names */
+  item *work;
+  size_t nwork, capwork;
+  /* group phase */
+  u64map node; /* object start -> node id */
+  uint64_t *node_obj;
+  size_t nnodes, capnodes;
+  edge *edges;
+  size_t nedges, capedges;
+  bool over_budget;
+  size_t nunreadable;
+} rctx;
+
+const char *gr_leak_verdict_name(uint8_t v) {
+  switch (v) {
+    case GR_LEAK_RUNS: return "runs";
+    case GR_LEAK_WOKEN: return "can be woken";
+    case GR_LEAK_UNKNOWN: return "unknown";
+    case GR_LEAK_LEAKED: return "leaked";
+    case GR_LEAK_IDLE_MAIN: return "main in select{}";
+  }
+  return "?";
+}
+
+/* ---- the heap index ---- */
+
+static int index_heap(rctx *c) {
+  const gr_heap *h = c->h;
+  c->lo = UINT64_MAX;
+  uint64_t nbits = 0;
+  for (size_t i = 0; i < h->n; i++) {
+    const gr_span *s = &h->spans[i];
+    if (s->base < c->lo) c->lo = s->base;
+    if (s->base + s->npages * GR_PAGE_SIZE > c->hi) c->hi = s->base + s->npages * GR_PAGE_SIZE;
+    nbits += s->nelems;
+  }
+  if (!h->n) return 0;
+  c->arena0 = c->lo / GR_ARENA_BYTES;
+  uint64_t na = (c->hi - 1) / GR_ARENA_BYTES - c->arena0 + 1;
+  if (na > MAX_ARENA_RANGE)
+    return se_set(SE_CORRUPT, "the heap's spans lie %llu arenas apart: more than sonde indexes",
+                  (unsigned long long)na);
+  c->narenas = (size_t)na;
+  c->pages = calloc(c->narenas, sizeof *c->pages);
+  c->bitoff = malloc((h->n + 1) * sizeof *c->bitoff);
+  c->allocb = calloc(h->n, sizeof *c->allocb);
+  c->has_prim = calloc(h->n, 1);
+  c->marks = calloc((size_t)(nbits / 8 + 1), 1);
+  c->seen = calloc((size_t)(nbits / 8 + 1), 1);
+  if (!c->pages || !c->bitoff || !c->allocb || !c->has_prim || !c->marks || !c->seen)
+    return se_set(SE_NOMEM, "out of memory indexing %zu heap spans", h->n);
+  uint64_t off = 0;
+  for (size_t i = 0; i < h->n; i++) {
+    const gr_span *s = &h->spans[i];
+    c->bitoff[i] = off;
+    off += s->nelems;
+    for (uint64_t pg = 0; pg < s->npages; pg++) {
+      uint64_t a = s->base + pg * GR_PAGE_SIZE;
+      size_t ai = (size_t)(a / GR_ARENA_BYTES - c->arena0);
+      if (!c->pages[ai] && !(c->pages[ai] = calloc(PAGES_PER_ARENA, sizeof **c->pages)))
+        return se_set(SE_NOMEM, "out of memory indexing the heap");
+      c->pages[ai][(a % GR_ARENA_BYTES) / GR_PAGE_SIZE] = (uint32_t)i + 1;
+    }
+  }
+  return 0;
+}
+
+/* Alloc bits of the spans with free slots: one batched read. */
+static int read_alloc_bits(rctx *c) {
+  const gr_heap *h = c->h;
+  tgt_iov *iov = malloc(BATCH_IOV * sizeof *iov);
+  size_t *which = malloc(BATCH_IOV * sizeof *which);
+  int rc = iov && which ? 0 : se_set(SE_NOMEM, "out of memory");
+  size_t n = 0;
+  for (size_t i = 0; i <= h->n && !rc; i++) {
+    if (i < h->n) {
+      const gr_span *s = &h->spans[i];
+      if (s->freeindex >= s->nelems || !s->alloc_bits) continue;
+      if (!(c->allocb[i] = malloc(s->nelems / 8 + 1))) {
+        rc = se_set(SE_NOMEM, "out of memory for alloc bits");
+        break;
+      }
+      which[n] = i;
+      iov[n++] = (tgt_iov){s->alloc_bits, c->allocb[i], s->nelems / 8 + 1, false};
+    }
+    if (n == BATCH_IOV || (i == h->n && n)) {
+      if ((rc = tgt_mem_readv(c->p->mem, iov, n)) != 0) break;
+      for (size_t k = 0; k < n; k++)
+        if (!iov[k].ok) { /* unknown: every slot counts as allocated */
+          free(c->allocb[which[k]]);
+          c->allocb[which[k]] = NULL;
+        }
+      n = 0;
+    }
+  }
+  free(iov);
+  free(which);
+  return rc;
+}
+
+/* mirrors runtime/mbitmap.go (*mspan).isFree: below freeIndexForScan every
+ * slot is allocated; above, the alloc bits say. */
+static inline bool allocated(const rctx *c, size_t si, const gr_span *s, uint64_t idx) {
+  if (idx < s->freeindex || !c->allocb[si]) return true;
+  return (c->allocb[si][idx / 8] >> (idx % 8)) & 1;
+}
+
+/* The allocated object holding v: its span and slot. */
+static inline bool object_at(const rctx *c, uint64_t v, uint32_t *si, uint64_t *slot) {
+  if (v < c->lo || v >= c->hi) return false;
+  const uint32_t *pg = c->pages[v / GR_ARENA_BYTES - c->arena0];
+  if (!pg) return false;
+  uint32_t x = pg[(v % GR_ARENA_BYTES) / GR_PAGE_SIZE];
+  if (!x) return false;
+  const gr_span *s = &c->h->spans[x - 1];
+  uint64_t idx = s->elemsize ? (v - s->base) / s->elemsize : 0;
+  if (idx >= s->nelems || !allocated(c, x - 1, s, idx)) return false;
+  *si = x - 1;
+  *slot = idx;
+  return true;
+}
+
+static inline bool bit(const uint8_t *b, uint64_t i) { return (b[i / 8] >> (i % 8)) & 1; }
+static inline void set_bit(uint8_t *b, uint64_t i) { b[i / 8] |= (uint8_t)(1u << (i % 8)); }
+
+/* ---- the work list ---- */
+
+static int push(rctx *c, uint64_t addr, uint64_t len, uint32_t src, bool obj) {
+  for (uint64_t off = 0; off < len; off += CHUNK) {
+    if (c->nwork == c->capwork) {
+      size_t cap = c->capwork ? c->capwork * 2 : 4096;
+      item *n = realloc(c->work, cap * sizeof *n);
+      if (!n) return se_set(SE_NOMEM, "out of memory for the mark work list");
+      c->work = n;
+      c->capwork = cap;
+    }
+    uint64_t l = len - off < CHUNK ? len - off : CHUNK;
+    c->work[c->nwork++] = (item){addr + off, (uint32_t)l, src, obj && off == 0};
+  }
+  return 0;
+}
+
+static int push_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
+  if (!g->sp || g->sp > g->stack_hi || g->stack_hi - g->sp > (1ull << 30)) {
+    if (c->ph == PH_MARK && !c->r->incomplete[0])
+      snprintf(c->r->incomplete, sizeof c->r->incomplete, "the stack of goroutine %llu could not be read",
+               (unsigned long long)g->goid);
+    return 0;
+  }
+  c->r->root_bytes += c->ph == PH_MARK ? g->stack_hi - g->sp : 0;
+  return push(c, g->sp, g->stack_hi - g->sp, src, false);
+}
+
+/* A parked goroutine whose primitive a root reaches: its stack is a root. */
+static int wake(rctx *c, uint32_t gi) {
+  if (c->r->verdict[gi] != GR_LEAK_LEAKED) return 0; /* LEAKED: still parked, so far */
+  c->r->verdict[gi] = GR_LEAK_WOKEN;
+  return push_stack(c, &c->s->gs[gi], 0);
+}
+
+/* ---- marking ---- */
+
+static int node_add(rctx *c, uint64_t obj, uint32_t *id);
+
+static int mark(rctx *c, uint64_t v, uint32_t src) {
+  uint32_t si;
+  uint64_t slot;
+  if (!object_at(c, v, &si, &slot)) return 0;
+  const gr_span *s = &c->h->spans[si];
+  uint64_t b = c->bitoff[si] + slot, obj = s->base + slot * s->elemsize;
+  int rc = 0;
+  if (c->ph == PH_GROUP) { /* memory no root reaches, from a leaked goroutine */
+    if (bit(c->marks, b)) return 0;
+    uint32_t id;
+    uint64_t known;
+    if (bit(c->seen, b)) {
+      if (!u64map_get(&c->node, obj, &known)) return 0;
+      id = (uint32_t)known;
+    } else {
+      set_bit(c->seen, b);
+      if ((rc = node_add(c, obj, &id)) != 0 || c->over_budget) return rc;
+      if (!s->noscan && (rc = push(c, obj, s->elemsize, id, true)) != 0) return rc;
+    }
+    if (c->nedges == c->capedges) {
+      size_t cap = c->capedges ? c->capedges * 2 : 4096;
+      if (cap > GROUP_MAX_EDGES) {
+        c->over_budget = true;
+        return 0;
+      }
+      edge *n = realloc(c->edges, cap * sizeof *n);
+      if (!n) return se_set(SE_NOMEM, "out of memory for the deadlock search");
+      c->edges = n;
+      c->capedges = cap;
+    }
+    c->edges[c->nedges++] = (edge){src, id};
+    return 0;
+  }
+  if (bit(c->marks, b)) return 0;
+  set_bit(c->marks, b);
+  c->r->objects_marked++;
+  uint64_t first;
+  if (c->has_prim[si] && u64map_get(&c->prim, obj, &first))
+    for (uint32_t l = (uint32_t)first; l && !rc; l = c->pl[l - 1].next) rc = wake(c, c->pl[l - 1].g);
+  if (!rc && !s->noscan) rc = push(c, obj, s->elemsize, 0, true);
+  return rc;
+}
+
+static int scan(rctx *c, const item *it, const uint64_t *w) {
+  uint64_t masked = 0;
+  bool mask = it->obj && c->masks.len && u64map_get(&c->masks, it->addr, &masked);
+  int rc = 0;
+  for (size_t i = 0; i < it->len / 8 && !rc; i++) {
+    uint64_t v = w[i];
+    if (v < c->lo || v >= c->hi || (mask && v == masked)) continue;
+    rc = mark(c, v, it->src);
+  }
+  return rc;
+}
+
+/* Scans until the work list is empty, reading items in batches. */
+static int drain(rctx *c) {
+  item *batch = malloc(BATCH_IOV * sizeof *batch);
+  tgt_iov *iov = malloc(BATCH_IOV * sizeof *iov);
+  uint8_t *buf = malloc(BATCH_BYTES);
+  int rc = batch && iov && buf ? 0 : se_set(SE_NOMEM, "out of memory for the mark buffers");
+  while (c->nwork && !rc && !c->over_budget) {
+    size_t n = 0, used = 0;
+    while (c->nwork && n < BATCH_IOV && used + c->work[c->nwork - 1].len <= BATCH_BYTES) {
+      batch[n] = c->work[--c->nwork];
+      iov[n] = (tgt_iov){batch[n].addr, buf + used, batch[n].len, false};
+      used += batch[n++].len;
+    }
+    if ((rc = tgt_mem_readv(c->p->mem, iov, n)) != 0) break;
+    for (size_t i = 0; i < n && !rc; i++) {
+      if (!iov[i].ok) {
+        c->nunreadable++;
+        continue;
+      }
+      if (c->ph == PH_MARK) c->r->bytes_scanned += batch[i].len;
+      rc = scan(c, &batch[i], (const uint64_t *)iov[i].dst);
+    }
+  }
+  free(batch);
+  free(iov);
+  free(buf);
+  return rc;
+}
+
+/* ---- the parked goroutines ---- */
+
+typedef enum { W_NONE, W_NEVER, W_CHAN, W_SYNC } wait_class;
+
+/* mirrors runtime/mgc.go isMaybeRunnable: the waits the detector judges.
+ * "semacquire" is how Go before 1.24/1.25 names sync.Mutex and WaitGroup
+ * waits; a runtime semaphore lies in a global, outside the heap, so its
+ * waiters are always counted as able to run. */
+static wait_class classify(const char *reason) {
+  static const char *const never[] = {"chan send (nil chan)", "chan receive (nil chan)", "select (no cases)"};
+  static const char *const chan[] = {"chan send", "chan receive", "select"};
+  static const char *const sync[] = {"sync.Cond.Wait",     "sync.Mutex.Lock",     "sync.RWMutex.RLock",
+                                     "sync.RWMutex.Lock",  "sync.WaitGroup.Wait", "semacquire"};
+  for (size_t i = 0; i < sizeof never / sizeof *never; i++)
+    if (!strcmp(reason, never[i])) return W_NEVER;
+  for (size_t i = 0; i < sizeof chan / sizeof *chan; i++)
+    if (!strcmp(reason, chan[i])) return W_CHAN;
+  for (size_t i = 0; i < sizeof sync / sizeof *sync; i++)
+    if (!strcmp(reason, sync[i])) return W_SYNC;
+  return W_NONE;
+}
+
+static uint64_t wait_addr(const gr_waits *w, const gr_chanwait *cw) {
+  return cw->kind == GR_WAIT_CHAN ? w->chans[cw->chan].addr : cw->sema;
+}
+
+/* Sorts every goroutine into roots and parked ones, indexes the objects
+ * that hold primitives and the sudogs to mask. Waking waits for the roots. */
+static int classify_all(rctx *c, const gr_waits *w, uint32_t *woken, size_t *nwoken) {
+  gr_reach *r = c->r;
+  for (size_t i = 0; i < c->s->n; i++) {
+    const gr_goroutine *g = &c->s->gs[i];
+    wait_class k = g->status == GR_GWAITING || g->status == GR_GLEAKED ? classify(gr_wait_reason_of(c->p, g)) : W_NONE;
+    uint32_t nc = i < w->n ? w->ncases[i] : 0;
+    if (k == W_NONE) {
+      r->verdict[i] = GR_LEAK_RUNS;
+      continue;
+    }
+    if (k != W_NEVER && nc == 0) {
+      r->verdict[i] = GR_LEAK_UNKNOWN;
+      r->nunknown++;
+      continue;
+    }
+    r->nparked++;
+    r->verdict[i] = GR_LEAK_LEAKED; /* until something wakes it */
+    bool now = false;
+    for (uint32_t k2 = 0; k2 < nc; k2++) {
+      const gr_chanwait *cw = &w->cases[i][k2];
+      uint64_t addr = wait_addr(w, cw), slot;
+      uint32_t si;
+      int rc;
+      if (cw->sudog && (rc = u64map_put(&c->masks, cw->sudog, addr)) != 0) return rc;
+      if (!addr) continue;
+      if (!object_at(c, addr, &si, &slot)) { /* a global, or off the heap: reachable */
+        now = true;
+        continue;
+      }
+      const gr_span *s = &c->h->spans[si];
+      uint64_t obj = s->base + slot * s->elemsize, first = 0;
+      plink *n = realloc(c->pl, (c->npl + 1) * sizeof *n);
+      if (!n) return se_set(SE_NOMEM, "out of memory for waits");
+      c->pl = n;
+      (void)u64map_get(&c->prim, obj, &first);
+      c->pl[c->npl++] = (plink){(uint32_t)i, (uint32_t)first, addr};
+      if ((rc = u64map_put(&c->prim, obj, c->npl)) != 0) return rc;
+      c->has_prim[si] = 1;
+    }
+    if (now) woken[(*nwoken)++] = (uint32_t)i;
+  }
+  return 0;
+}
+
+/* ---- roots ---- */
+
+static int push_roots(rctx *c, tgt_session *sess) {
+  static const char *const secs[] = {".data", ".bss"};
+  int rc = 0;
+  for (size_t i = 0; i < 2 && !rc; i++) {
+    const gr_section *sec = gr_image_section(&c->p->img, secs[i]);
+    if (!sec || !sec->size) continue;
+    uint64_t a = gr_rt(c->p, sec->addr) & ~7ull;
+    c->r->root_bytes += sec->size;
+    rc = push(c, a, (sec->size + 7) & ~7ull, 0, false);
+  }
+  for (size_t t = 0; sess && t < sess->nthreads && !rc; t++) { /* registers: what running code holds */
+    struct user_regs_struct regs;
+    if (tgt_getregs(sess, sess->threads[t].tid, &regs) != 0) {
+      se_clear();
+      continue;
+    }
+    uint64_t words[sizeof regs / 8];
+    memcpy(words, &regs, sizeof words);
+    for (size_t k = 0; k < sizeof words / 8 && !rc; k++)
+      if (words[k] >= c->lo && words[k] < c->hi) rc = mark(c, words[k], 0);
+  }
+  for (size_t i = 0; i < c->s->n && !rc; i++)
+    if (c->r->verdict[i] == GR_LEAK_RUNS || c->r->verdict[i] == GR_LEAK_UNKNOWN)
+      rc = push_stack(c, &c->s->gs[i], 0);
+  return rc;
+}
+
+/* ---- deadlock groups ---- */
+
+static int node_add(rctx *c, uint64_t obj, uint32_t *id) {
+  *id = 0;
+  if (c->nnodes >= GROUP_MAX_NODES) {
+    c->over_budget = true;
+    return 0;
+  }
+  if (c->nnodes == c->capnodes) {
+    size_t cap = c->capnodes ? c->capnodes * 2 : 4096;
+    uint64_t *n = realloc(c->node_obj, cap * sizeof *n);
+    if (!n) return se_set(SE_NOMEM, "out of memory for the deadlock search");
+    c->node_obj = n;
+    c->capnodes = cap;
+  }
+  *id = (uint32_t)c->nnodes;
+  c->node_obj[c->nnodes++] = obj;
+  return obj ? u64map_put(&c->node, obj, *id) : 0;
+}
+
+static int cmp_edge(const void *a, const void *b) {
+  const edge *x = a, *y = b;
+  return x->from != y->from ? (x->from < y->from ? -1 : 1) : (x->to > y->to) - (x->to < y->to);
+}
+
+/* Tarjan's strongly connected components over the leaked goroutines (ids
+ * 0..n), iteratively: adjacency in wadj[woff[v]..woff[v+1]). */
+static int tarjan(gr_reach *r, const uint32_t *lg, size_t n, const uint32_t *woff, const uint32_t *wadj) {
+  uint32_t *index = calloc(n + 1, sizeof *index), *low = malloc((n + 1) * sizeof *low);
+  uint32_t *stk = malloc((n + 1) * sizeof *stk), *cs = malloc((n + 1) * sizeof *cs), *it = malloc((n + 1) * sizeof *it);
+  uint8_t *on = calloc(n + 1, 1);
+  int rc = index && low && stk && cs && it && on ? 0 : se_set(SE_NOMEM, "out of memory for the deadlock search");
+  uint32_t next = 1;
+  size_t sp = 0;
+  for (size_t v0 = 0; v0 < n && !rc; v0++) {
+    if (index[v0]) continue;
+    size_t csp = 0;
+    cs[csp++] = (uint32_t)v0;
+    index[v0] = low[v0] = next++;
+    it[v0] = woff[v0];
+    stk[sp++] = (uint32_t)v0;
+    on[v0] = 1;
+    while (csp) {
+      uint32_t v = cs[csp - 1];
+      if (it[v] < woff[v + 1]) {
+        uint32_t u = wadj[it[v]++];
+        if (!index[u]) {
+          index[u] = low[u] = next++;
+          it[u] = woff[u];
+          stk[sp++] = u;
+          on[u] = 1;
+          cs[csp++] = u;
+        } else if (on[u] && index[u] < low[v]) {
+          low[v] = index[u];
+        }
+        continue;
+      }
+      csp--;
+      if (csp && low[v] < low[cs[csp - 1]]) low[cs[csp - 1]] = low[v];
+      if (low[v] != index[v]) continue;
+      size_t start = sp;
+      while (stk[start - 1] != v) start--;
+      start--;
+      if (sp - start >= 2) { /* a cycle: goroutines that only each other could wake */
+        r->ngroups++;
+        for (size_t k = start; k < sp; k++) r->group[lg[stk[k]]] = (uint32_t)r->ngroups;
+      }
+      for (size_t k = start; k < sp; k++) on[stk[k]] = 0;
+      sp = start;
+    }
+  }
+  free(index);
+  free(low);
+  free(stk);
+  free(cs);
+  free(it);
+  free(on);
+  return rc;
+}
+
+/* What each leaked goroutine reaches through memory no root reaches; who
+ * could wake whom; the cycles. */
+static int find_groups(rctx *c) {
+  gr_reach *r = c->r;
+  c->ph = PH_GROUP;
+  uint32_t *lg = malloc((r->n + 1) * sizeof *lg); /* node id -> snapshot index */
+  int rc = lg ? 0 : se_set(SE_NOMEM, "out of memory for the deadlock search");
+  size_t nl = 0;
+  for (size_t i = 0; i < r->n && !rc; i++) {
+    if (r->verdict[i] != GR_LEAK_LEAKED && r->verdict[i] != GR_LEAK_IDLE_MAIN) continue;
+    uint32_t id;
+    lg[nl++] = (uint32_t)i;
+    if ((rc = node_add(c, 0, &id)) == 0) rc = push_stack(c, &c->s->gs[i], id);
+  }
+  if (!rc) rc = drain(c);
+  uint32_t *off = NULL, *adj = NULL, *stamp = NULL, *woff = NULL, *wadj = NULL, *queue = NULL, *pstamp = NULL;
+  size_t nw = 0, capw = 0;
+  if (rc || c->over_budget) goto out;
+  /* CSR adjacency of the node graph */
+  qsort(c->edges, c->nedges, sizeof *c->edges, cmp_edge);
+  off = calloc(c->nnodes + 1, sizeof *off);
+  adj = malloc((c->nedges + 1) * sizeof *adj);
+  stamp = calloc(c->nnodes + 1, sizeof *stamp);
+  queue = malloc((c->nnodes + 1) * sizeof *queue);
+  pstamp = calloc(c->npl + 1, sizeof *pstamp);
+  woff = calloc(nl + 1, sizeof *woff);
+  if (!off || !adj || !stamp || !queue || !pstamp || !woff) {
+    rc = se_set(SE_NOMEM, "out of memory for the deadlock search");
+    goto out;
+  }
+  for (size_t e = 0; e < c->nedges; e++) {
+    off[c->edges[e].from + 1]++;
+    adj[e] = c->edges[e].to;
+  }
+  for (size_t v = 0; v < c->nnodes; v++) off[v + 1] += off[v];
+  /* snapshot index -> leaked node id, for the wake edges */
+  uint32_t *gnode = malloc((r->n + 1) * sizeof *gnode);
+  if (!gnode) {
+    rc = se_set(SE_NOMEM, "out of memory for the deadlock search");
+    goto out;
+  }
+  for (size_t i = 0; i < r->n; i++) gnode[i] = UINT32_MAX;
+  for (size_t k = 0; k < nl; k++) gnode[lg[k]] = (uint32_t)k;
+  uint64_t steps = 0;
+  for (size_t k = 0; k < nl && !rc; k++) {
+    woff[k] = (uint32_t)nw;
+    size_t qh = 0, qt = 0;
+    queue[qt++] = (uint32_t)k;
+    stamp[k] = (uint32_t)k + 1;
+    uint64_t reach[64], *rs = reach;
+    uint32_t nreach = 0, capr = 64;
+    while (qh < qt && !rc) {
+      uint32_t v = queue[qh++];
+      if (++steps > GROUP_MAX_STEPS) {
+        c->over_budget = true;
+        break;
+      }
+      uint64_t first;
+      if (v >= nl && u64map_get(&c->prim, c->node_obj[v], &first))
+        for (uint32_t l = (uint32_t)first; l; l = c->pl[l - 1].next) {
+          const plink *pl = &c->pl[l - 1];
+          uint32_t to = gnode[pl->g];
+          if (to == UINT32_MAX || to == k || pstamp[l - 1] == k + 1) continue;
+          pstamp[l - 1] = (uint32_t)k + 1;
+          if (nw == capw) { /* wake edge k -> to */
+            capw = capw ? capw * 2 : 1024;
+            uint32_t *nwd = realloc(wadj, capw * sizeof *nwd);
+            if (!nwd) {
+              rc = se_set(SE_NOMEM, "out of memory for the deadlock search");
+              break;
+            }
+            wadj = nwd;
+          }
+          wadj[nw++] = to;
+          if (nreach == MAX_REACHES) continue;
+          if (nreach == capr) {
+            uint64_t *more = arena_alloc(&r->a, capr * 2 * sizeof *more);
+            if (!more) {
+              rc = se_set(SE_NOMEM, "out of memory for the deadlock search");
+              break;
+            }
+            memcpy(more, rs, nreach * sizeof *rs);
+            rs = more;
+            capr *= 2;
+          }
+          rs[nreach++] = pl->wait;
+        }
+      for (uint32_t e = off[v]; e < off[v + 1]; e++)
+        if (stamp[adj[e]] != k + 1) {
+          stamp[adj[e]] = (uint32_t)k + 1;
+          queue[qt++] = adj[e];
+        }
+    }
+    if (nreach && !rc) {
+      uint64_t *keep = arena_alloc(&r->a, nreach * sizeof *keep);
+      if (!keep) rc = se_set(SE_NOMEM, "out of memory for the deadlock search");
+      else {
+        memcpy(keep, rs, nreach * sizeof *rs);
+        r->reaches[lg[k]] = keep;
+        r->nreaches[lg[k]] = nreach;
+      }
+    }
+  }
+  woff[nl] = (uint32_t)nw;
+  free(gnode);
+  if (!rc && !c->over_budget) rc = tarjan(r, lg, nl, woff, wadj);
+out:
+  r->groups_complete = !c->over_budget;
+  free(lg);
+  free(off);
+  free(adj);
+  free(stamp);
+  free(queue);
+  free(pstamp);
+  free(woff);
+  free(wadj);
+  return rc;
+}
+
+/* ---- the verdict ---- */
+
+int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const gr_waits *w, const gr_heap *h,
+                  gr_reach *r) {
+  memset(r, 0, sizeof *r);
+  arena_init(&r->a);
+  rctx c = {.p = p, .s = s, .h = h, .r = r};
+  u64map_init(&c.prim);
+  u64map_init(&c.masks);
+  u64map_init(&c.node);
+  r->n = s->n;
+  r->verdict = calloc(s->n + 1, 1);
+  r->group = calloc(s->n + 1, sizeof *r->group);
+  r->reaches = calloc(s->n + 1, sizeof *r->reaches);
+  r->nreaches = calloc(s->n + 1, sizeof *r->nreaches);
+  uint32_t *woken = malloc((s->n + 1) * sizeof *woken);
+  size_t nwoken = 0;
+  int rc = r->verdict && r->group && r->reaches && r->nreaches && woken ? 0 : se_set(SE_NOMEM, "out of memory");
+  if (!rc) rc = index_heap(&c);
+  if (!rc) rc = read_alloc_bits(&c);
+  if (!rc) rc = classify_all(&c, w, woken, &nwoken);
+  for (size_t i = 0; i < nwoken && !rc; i++) rc = wake(&c, woken[i]);
+  if (!rc) rc = push_roots(&c, sess);
+  if (!rc) rc = drain(&c);
+  if (rc) goto out;
+  if (c.nunreadable && !r->incomplete[0])
+    snprintf(r->incomplete, sizeof r->incomplete, "%zu blocks of memory could not be read", c.nunreadable);
+  if (w->nbroken && !r->incomplete[0])
+    snprintf(r->incomplete, sizeof r->incomplete, "the waits of %zu goroutines could not be read whole", w->nbroken);
+  r->complete = !r->incomplete[0];
+  for (size_t i = 0; i < s->n; i++) {
+    if (r->verdict[i] != GR_LEAK_LEAKED) continue;
+    if (!r->complete) { /* a root we could not read might reach it */
+      r->verdict[i] = GR_LEAK_UNKNOWN;
+      r->nunknown++;
+    } else if (s->gs[i].goid == 1 && !strcmp(gr_wait_reason_of(p, &s->gs[i]), "select (no cases)")) {
+      r->verdict[i] = GR_LEAK_IDLE_MAIN; /* mgc.go: "Do not report the main goroutine if it is waiting on select{}" */
+    } else {
+      r->nleaked++;
+    }
+  }
+  if (r->nleaked) rc = find_groups(&c);
+  else r->groups_complete = true;
+out:
+  free(woken);
+  for (size_t i = 0; c.pages && i < c.narenas; i++) free(c.pages[i]);
+  free(c.pages);
+  for (size_t i = 0; c.allocb && i < h->n; i++) free(c.allocb[i]);
+  free(c.allocb);
+  free(c.bitoff);
+  free(c.marks);
+  free(c.seen);
+  free(c.has_prim);
+  free(c.pl);
+  free(c.work);
+  free(c.node_obj);
+  free(c.edges);
+  u64map_free(&c.prim);
+  u64map_free(&c.masks);
+  u64map_free(&c.node);
+  if (rc) gr_reach_free(r);
+  return rc;
+}
+
+void gr_reach_free(gr_reach *r) {
+  free(r->verdict);
+  free(r->group);
+  free(r->reaches);
+  free(r->nreaches);
+  arena_free(&r->a);
+  memset(r, 0, sizeof *r);
+}
