@@ -77,6 +77,7 @@ typedef struct {
   size_t nedges, capedges;
   bool over_budget;
   size_t nunreadable;
+  uint64_t g_elem; /* the slot size of runtime.g objects; 0 when unknown */
 } rctx;
 
 const char *gr_leak_verdict_name(uint8_t v) {
@@ -273,13 +274,31 @@ static int mark(rctx *c, uint64_t v, uint32_t src) {
   return rc;
 }
 
+/* Whether [lo, hi) looks like a goroutine stack: 2 KiB to 1 GiB in whole
+ * 2 KiB steps, its base outside every heap object. */
+static bool stack_like(const rctx *c, uint64_t lo, uint64_t hi) {
+  uint32_t si;
+  uint64_t slot;
+  return hi > lo && hi - lo >= 2048 && hi - lo <= (1ull << 30) && (hi - lo) % 2048 == 0 && !object_at(c, lo, &si, &slot);
+}
+
 static int scan(rctx *c, const item *it, const uint64_t *w) {
   uint64_t masked = 0;
   bool mask = it->obj && c->masks.len && u64map_get(&c->masks, it->addr, &masked);
+  /* A g's stack.hi is one past its stack, and may be the first object of the
+   * heap span that follows: a uintptr the runtime never follows. In a slot
+   * the size of a g whose stack bounds look like a stack (allgs, and the
+   * g0 and signal gs of threads, which no list here names), skip both. */
+  size_t skip_lo = SIZE_MAX, skip_hi = SIZE_MAX;
+  const gr_layout *L = &c->p->layout;
+  if (it->obj && c->g_elem && it->len == c->g_elem) {
+    size_t a = (size_t)GR_OFF(L, G_STACK_LO) / 8, b = (size_t)GR_OFF(L, G_STACK_HI) / 8;
+    if (b < it->len / 8 && stack_like(c, w[a], w[b])) skip_lo = a, skip_hi = b;
+  }
   int rc = 0;
   for (size_t i = 0; i < it->len / 8 && !rc; i++) {
     uint64_t v = w[i];
-    if (v < c->lo || v >= c->hi || (mask && v == masked)) continue;
+    if (v < c->lo || v >= c->hi || (mask && v == masked) || i == skip_lo || i == skip_hi) continue;
     rc = mark(c, v, it->src);
   }
   return rc;
@@ -634,6 +653,9 @@ int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const 
   int rc = r->verdict && r->group && r->reaches && r->nreaches && woken ? 0 : se_set(SE_NOMEM, "out of memory");
   if (!rc) rc = index_heap(&c);
   if (!rc) rc = read_alloc_bits(&c);
+  uint32_t gsi;
+  uint64_t gslot;
+  if (!rc && s->n && object_at(&c, s->gs[0].addr, &gsi, &gslot)) c.g_elem = h->spans[gsi].elemsize;
   if (!rc) rc = classify_all(&c, w, woken, &nwoken);
   for (size_t i = 0; i < nwoken && !rc; i++) rc = wake(&c, woken[i]);
   if (!rc) rc = push_roots(&c, sess);
