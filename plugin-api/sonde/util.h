@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sonde/plugin.h>
 
 /* "10s", "500ms", "2m", "1h" (a positive number and a unit) -> milliseconds,
  * from 1 ms to 24 h; 0 when v is none of these. */
@@ -115,6 +118,40 @@ static inline void sonde_json_string(FILE *f, const char *str) {
     n -= k;
   }
   fputc('"', f);
+}
+
+/* Runs w(f, ctx) into the file at path, written whole to path.tmp.PID and
+ * then renamed (never half a document at path), or into the command's
+ * output (api->write_out) when path is NULL. SONDE_OK, or an error recorded
+ * with api->fail (called as (api->fail) so that a test framework's fail()
+ * macro, cmocka's, leaves it alone). Uses POSIX's open_memstream. */
+static inline int sonde_emit(sonde_host *h, const sonde_host_api *api, const char *path,
+                             void (*w)(FILE *f, void *ctx), void *ctx) {
+  if (!path) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return (api->fail)(h, SONDE_ENOMEM, "out of memory");
+    w(f, ctx);
+    int bad = ferror(f);
+    fclose(f);
+    int rc = bad ? (api->fail)(h, SONDE_ENOMEM, "out of memory") : api->write_out(h, buf, len);
+    free(buf);
+    return rc;
+  }
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f) return (api->fail)(h, SONDE_EIO, "cannot create %s: %s", tmp, strerror(errno));
+  w(f, ctx);
+  int bad = ferror(f), err = errno;
+  if (fclose(f) != 0 && !bad) bad = 1, err = errno;
+  if (bad || rename(tmp, path) != 0) {
+    if (!bad) err = errno;
+    unlink(tmp);
+    return (api->fail)(h, SONDE_EIO, "cannot write %s: %s", path, strerror(err));
+  }
+  return SONDE_OK;
 }
 
 #endif

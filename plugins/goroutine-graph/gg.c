@@ -6,12 +6,10 @@
  * woken (ABI 1.4, SONDE_CMD_NEEDS_LEAKS), in one stop; this file reads that
  * model (model.c) and writes it out (leaks.c).
  * Only <sonde/plugin.h>, <sonde/util.h> and libc. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sonde/plugin.h>
 #include <sonde/util.h>
@@ -27,36 +25,6 @@ typedef struct {
   const sonde_host_api *api;
 } gg_state;
 
-typedef void (*writer_fn)(const gg_model *m, FILE *f);
-
-/* w(m) into FILE (whole to FILE.tmp, then renamed), or the command's output. */
-static int emit(sonde_host *h, const sonde_host_api *api, const char *path, writer_fn w, const gg_model *m) {
-  if (!path) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return api->fail(h, SONDE_ENOMEM, "out of memory");
-    w(m, f);
-    int bad = ferror(f);
-    fclose(f);
-    int rc = bad ? api->fail(h, SONDE_ENOMEM, "out of memory") : api->write_out(h, buf, len);
-    free(buf);
-    return rc;
-  }
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) return api->fail(h, SONDE_EIO, "cannot create %s: %s", tmp, strerror(errno));
-  w(m, f);
-  int bad = ferror(f), err = errno;
-  if (fclose(f) != 0 && !bad) bad = 1, err = errno;
-  if (bad || rename(tmp, path) != 0) {
-    if (!bad) err = errno;
-    unlink(tmp);
-    return api->fail(h, SONDE_EIO, "cannot write %s: %s", path, strerror(err));
-  }
-  return SONDE_OK;
-}
 
 static int cmd_leaks(sonde_host *h, void *state, int argc, char **argv) {
   const sonde_host_api *api = ((gg_state *)state)->api;
@@ -89,7 +57,7 @@ static int cmd_leaks(sonde_host *h, void *state, int argc, char **argv) {
     gg_model_free(&m);
     return rc;
   }
-  rc = emit(h, api, out, json ? gg_leaks_json : gg_leaks_text, &m);
+  rc = sonde_emit(h, api, out, json ? gg_leaks_json : gg_leaks_text, &m);
   if (rc == SONDE_OK)
     api->message(h, SONDE_LOG_INFO,
                  "%" PRIu64 " leaked goroutine%s, %" PRIu64 " deadlock cycle%s%s, of %" PRIu64

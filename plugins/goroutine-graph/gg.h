@@ -53,8 +53,9 @@ const char *gg_wait_kind_name(uint32_t kind);
 const char *gg_dir_name(uint32_t dir);
 
 /* The leaks report: Go tracebacks with " (leaked)" after the wait reason,
- * then the deadlock cycles (text), or one JSON document. */
-void gg_leaks_text(const gg_model *m, FILE *f);
-void gg_leaks_json(const gg_model *m, FILE *f);
+ * then the deadlock cycles (text), or one JSON document. `model` is a
+ * gg_model (the shape sonde_emit wants). */
+void gg_leaks_text(FILE *f, void *model);
+void gg_leaks_json(FILE *f, void *model);
 
 #endif

@@ -52,6 +52,16 @@ static void waiters_text(FILE *f, const gg_model *m, uint32_t grp, uint64_t addr
   }
 }
 
+/* The ids of the goroutines of group grp, separated by ", ". */
+static void group_ids(FILE *f, const gg_model *m, uint32_t grp) {
+  const char *sep = "";
+  for (size_t i = 0; i < m->n; i++)
+    if (m->gs[i].group == grp) {
+      fprintf(f, "%s%" PRId64, sep, m->gs[i].id);
+      sep = ", ";
+    }
+}
+
 static uint32_t ngroups(const gg_model *m) {
   uint32_t n = 0;
   for (size_t i = 0; i < m->n; i++)
@@ -59,18 +69,14 @@ static uint32_t ngroups(const gg_model *m) {
   return n;
 }
 
-void gg_leaks_text(const gg_model *m, FILE *f) {
+void gg_leaks_text(FILE *f, void *model) {
+  const gg_model *m = model;
   for (size_t i = 0; i < m->n; i++)
     if (gg_reported_leak(&m->gs[i])) goroutine_text(f, &m->gs[i]);
   uint32_t ng = ngroups(m);
   for (uint32_t grp = 1; grp <= ng; grp++) {
-    fprintf(f, "deadlock cycle %" PRIu32 ": goroutines", grp);
-    const char *sep = " ";
-    for (size_t i = 0; i < m->n; i++)
-      if (m->gs[i].group == grp) {
-        fprintf(f, "%s%" PRId64, sep, m->gs[i].id);
-        sep = ", ";
-      }
+    fprintf(f, "deadlock cycle %" PRIu32 ": goroutines ", grp);
+    group_ids(f, m, grp);
     fputs(" can only be woken by each other\n", f);
     for (size_t i = 0; i < m->n; i++) {
       const gg_goroutine *g = &m->gs[i];
@@ -113,7 +119,8 @@ static void wait_json(FILE *f, const sonde_wait *w) {
   fputc('}', f);
 }
 
-void gg_leaks_json(const gg_model *m, FILE *f) {
+void gg_leaks_json(FILE *f, void *model) {
+  const gg_model *m = model;
   const sonde_leak_info *li = &m->leaks;
   fprintf(f, "{\"pid\": %" PRId32 ", \"go_version\": ", m->target.pid);
   sonde_json_string(f, m->target.go_version);
@@ -155,12 +162,7 @@ void gg_leaks_json(const gg_model *m, FILE *f) {
   uint32_t ng = ngroups(m);
   for (uint32_t grp = 1; grp <= ng; grp++) {
     fprintf(f, "%s{\"id\": %" PRIu32 ", \"goroutines\": [", grp > 1 ? ", " : "", grp);
-    const char *s2 = "";
-    for (size_t i = 0; i < m->n; i++)
-      if (m->gs[i].group == grp) {
-        fprintf(f, "%s%" PRId64, s2, m->gs[i].id);
-        s2 = ", ";
-      }
+    group_ids(f, m, grp);
     fputs("]}", f);
   }
   fputs("]}\n", f);

@@ -127,37 +127,9 @@ nomem:
 
 /* ---- output ----------------------------------------------------------------- */
 
-typedef void (*writer_fn)(FILE *f, void *ctx);
-
-/* Runs w into FILE (written whole to FILE.tmp, then renamed: never half a
- * document at FILE), or into the command's output when path is NULL. */
-static int emit(sonde_host *h, mw_state *st, const char *path, writer_fn w, void *ctx) {
-  const sonde_host_api *api = st->api;
-  if (!path) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return api->fail(h, SONDE_ENOMEM, "out of memory");
-    w(f, ctx);
-    int bad = ferror(f);
-    fclose(f);
-    int rc = bad ? api->fail(h, SONDE_ENOMEM, "out of memory") : api->write_out(h, buf, len);
-    free(buf);
-    return rc;
-  }
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) return api->fail(h, SONDE_EIO, "cannot create %s: %s", tmp, strerror(errno));
-  w(f, ctx);
-  int bad = ferror(f), err = errno;
-  if (fclose(f) != 0 && !bad) bad = 1, err = errno;
-  if (bad || rename(tmp, path) != 0) {
-    if (!bad) err = errno;
-    unlink(tmp);
-    return api->fail(h, SONDE_EIO, "cannot write %s: %s", path, strerror(err));
-  }
-  return SONDE_OK;
+/* w(ctx) into FILE, whole or not at all, or the command's output (NULL). */
+static int emit(sonde_host *h, mw_state *st, const char *path, void (*w)(FILE *f, void *ctx), void *ctx) {
+  return sonde_emit(h, st->api, path, w, ctx);
 }
 
 static void write_snap(FILE *f, void *ctx) { mw_snap_write_json(ctx, f); }

@@ -4,8 +4,9 @@
 # the stackdiff diff fixture (tests/fixtures/phases:
 # OUTDIR/phases-go1.NN[-stripped]), the heap fixture (tests/fixtures/heap:
 # OUTDIR/heap-go1.NN[-stripped]) and the memwatch fixture (tests/fixtures/grow:
-# OUTDIR/grow-go1.NN[-stripped]) and the wait fixture (tests/fixtures/waits:
-# OUTDIR/waits-go1.NN[-stripped]) with every installed Go toolchain
+# OUTDIR/grow-go1.NN[-stripped]), the wait fixture (tests/fixtures/waits:
+# OUTDIR/waits-go1.NN[-stripped]) and the leak fixture (tests/fixtures/leaks:
+# OUTDIR/leaks-go1.NN[-stripped]) with every installed Go toolchain
 # (/usr/lib/go-1.NN), the agreement fixture into
 #   OUTDIR/agree-go1.NN           normal build
 #   OUTDIR/agree-go1.NN-stripped  -ldflags='-s -w' (no symbol table, no DWARF)
@@ -54,6 +55,7 @@ hot_src=$(cd "$here/../fixtures/hot" && pwd)
 phases_src=$(cd "$here/../fixtures/phases" && pwd)
 heap_src=$(cd "$here/../fixtures/heap" && pwd)
 waits_src=$(cd "$here/../fixtures/waits" && pwd)
+leaks_src=$(cd "$here/../fixtures/leaks" && pwd)
 grow_src=$(cd "$here/../fixtures/grow" && pwd)
 
 # PIE and cgo variants: the oldest 1.2x (pre-1.26 pclntab and moduledata
@@ -95,10 +97,10 @@ for v in $versions; do
   done
   # The breakpoint fixture (tests/fixtures/hot) and the stackdiff diff
   # fixture (tests/fixtures/phases), normal and stripped.
-  for fixture in hot phases heap grow waits; do
+  for fixture in hot phases heap grow waits leaks; do
     case $fixture in
       hot) fsrc=$hot_src ;; phases) fsrc=$phases_src ;; heap) fsrc=$heap_src ;; grow) fsrc=$grow_src ;;
-      waits) fsrc=$waits_src ;;
+      waits) fsrc=$waits_src ;; leaks) fsrc=$leaks_src ;;
     esac
     for variant in normal stripped; do
       bin="$out/$fixture-go$v"

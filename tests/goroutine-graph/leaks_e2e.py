@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""leaks_e2e.py SONDE LEAKS_FIXTURE QUIET_FIXTURE: `sonde goroutine-graph leaks`.
+
+LEAKS_FIXTURE (tests/fixtures/leaks) starts one goroutine per leaking shape
+(send and receive on a nil channel and on a channel nobody else holds, a
+select, select{}, sync.Mutex, RWMutex write and read side, WaitGroup, Cond,
+and a cycle of two goroutines each holding the channel the other waits on)
+and the same shapes kept alive (a pool on a global channel, channels, locks,
+a WaitGroup and a Cond held by goroutines asleep or in network I/O, a
+time.After), and prints "LEAK|LIVE <goid> <shape> <function>" for each.
+Checks, with --json and in text:
+- exactly the LEAK goroutines are reported: every leak found, with the
+  function it blocks in (its location, file:line) and its wait reason; no
+  LIVE goroutine and no other goroutine is reported;
+- the two goroutines of the cycle form the one deadlock cycle;
+- what each leaked goroutine waits on (channel, semaphore, Cond);
+- the text is Go's traceback with " (leaked)" after the wait reason;
+- exit status 13 when goroutines leaked, 0 when none (QUIET_FIXTURE: a
+  process with no parked goroutine, tests/fixtures/heap);
+- `selectmain` mode: goroutine 1 in select{} holds a channel a child waits
+  on: the child is leaked, goroutine 1 is not reported (as the runtime);
+- the fixture is unharmed afterwards: alive, no thread stopped or traced.
+Prints one line per check; exit status 0 when all pass, 1 if not, 2 if the
+test could not run.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from checks import check, results  # noqa: E402
+import agree  # noqa: E402  (thread_states)
+
+# the wait reasons each shape may show (older Go says "semacquire" for sync
+# primitives parked on a plain semaphore)
+REASONS = {
+    "nil-send": {"chan send (nil chan)"},
+    "nil-recv": {"chan receive (nil chan)"},
+    "send": {"chan send"},
+    "recv": {"chan receive"},
+    "select": {"select"},
+    "select-nocases": {"select (no cases)"},
+    "mutex": {"sync.Mutex.Lock", "semacquire"},
+    "rwmutex-lock": {"sync.RWMutex.Lock", "semacquire"},
+    "rwmutex-rlock": {"sync.RWMutex.RLock", "semacquire"},
+    "waitgroup": {"sync.WaitGroup.Wait", "semacquire"},
+    "cond": {"sync.Cond.Wait"},
+    "cycle": {"chan receive"},
+    "main-held": {"chan receive"},
+}
+# what the leaked goroutine of each shape waits on: (kind, number of waits)
+WAITS = {"nil-send": (None, 0), "nil-recv": (None, 0), "select-nocases": (None, 0), "send": ("chan", 1),
+         "recv": ("chan", 1), "select": ("chan", 2), "mutex": ("sema", 1), "rwmutex-lock": ("sema", 1),
+         "rwmutex-rlock": ("sema", 1), "waitgroup": ("sema", 1), "cond": ("cond", 1), "cycle": ("chan", 1),
+         "main-held": ("chan", 1)}
+
+
+def start(fixture, mode):
+    fx = subprocess.Popen([fixture, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    expect = {}
+    while True:
+        line = fx.stdout.readline().strip()
+        if not line:
+            raise RuntimeError("fixture ended before READY (exit %r)" % fx.poll())
+        f = line.split()
+        if f[0] == "READY":
+            return fx, int(f[1]), expect
+        if f[0] in ("LEAK", "LIVE"):
+            expect[int(f[1])] = (f[0], f[2], f[3])
+
+
+def run(sonde, *args):
+    return subprocess.run([sonde, "goroutine-graph", "leaks"] + list(args), capture_output=True, text=True,
+                          timeout=120)
+
+
+def unharmed(fx, pid, tag):
+    problems = agree.thread_states(pid)
+    check("%s: the fixture is still running" % tag, fx.poll() is None)
+    check("%s: no thread left stopped or traced" % tag, not problems, repr(problems))
+
+
+def check_all(sonde, fixture, tmp):
+    fx, pid, expect = start(fixture, "all")
+    try:
+        leaks = {g: e for g, e in expect.items() if e[0] == "LEAK"}
+        check("the fixture names every shape", {e[1] for e in leaks.values()} >= set(REASONS) - {"main-held"},
+              repr(sorted({e[1] for e in leaks.values()})))
+        r = run(sonde, "-p", str(pid), "--json")
+        check("leaks --json: exit status 13 (leaks found)", r.returncode == 13, "%d: %s" % (r.returncode, r.stderr))
+        doc = json.loads(r.stdout)
+        check("the analysis is complete", doc.get("complete") is True, repr(doc.get("complete")))
+        got = {g["id"]: g for g in doc["goroutines"]}
+        check("every leaked goroutine is found", set(leaks) <= set(got),
+              "missing %s" % sorted((g, leaks[g][1]) for g in set(leaks) - set(got)))
+        false = sorted((g, expect.get(g, ("?", "not the fixture's"))[1]) for g in set(got) - set(leaks))
+        check("no goroutine that can be woken is reported", not false, "reported: %r" % false)
+        check("the summary counts them", doc.get("leaked") == len(leaks), "%r vs %d" % (doc.get("leaked"), len(leaks)))
+        for gid, (_, shape, func) in sorted(leaks.items()):
+            g = got.get(gid)
+            if not g:
+                continue
+            names = [f["function"] for f in g["frames"]]
+            at = [f for f in g["frames"] if f["function"] == func]
+            check("%s: goroutine %d blocks in %s" % (shape, gid, func), bool(at), repr(names))
+            check("%s: its location is main.go:LINE" % shape,
+                  bool(at) and at[0]["file"].endswith("/main.go") and at[0]["line"] > 0, repr(at[:1]))
+            check("%s: wait reason %r" % (shape, g["wait_reason"]), g["wait_reason"] in REASONS[shape],
+                  "expected one of %r" % sorted(REASONS[shape]))
+            kind, n = WAITS[shape]
+            ws = g["waiting_on"]
+            check("%s: waits on %d %s" % (shape, n, kind or "nothing"),
+                  len(ws) == n and all(w["kind"] == kind for w in ws), repr(ws))
+            check("%s: created by the function that set it up" % shape,
+                  g["created_by"] is not None and g["created_by"]["function"].startswith("main."),
+                  repr(g["created_by"]))
+        cyc = {g for g, e in leaks.items() if e[1] == "cycle"}
+        cycles = doc.get("cycles", [])
+        check("one deadlock cycle: the two goroutines of the cycle",
+              len(cycles) == 1 and set(cycles[0]["goroutines"]) == cyc, "%r vs %r" % (cycles, sorted(cyc)))
+        for gid in cyc:
+            g = got.get(gid, {})
+            others = [w["addr"] for o in cyc - {gid} for w in got.get(o, {}).get("waiting_on", [])]
+            check("cycle: goroutine %d reaches the channel the other waits on" % gid,
+                  bool(others) and set(others) <= set(g.get("reaches", [])), "%r vs %r" % (g.get("reaches"), others))
+
+        out = os.path.join(tmp, "leaks.json")
+        r2 = run(sonde, "-p", str(pid), "--json", "-o", out)
+        check("-o FILE: exit 13, nothing on stdout", r2.returncode == 13 and r2.stdout == "", r2.stderr)
+        with open(out) as f:
+            doc2 = json.load(f)
+        check("-o FILE: the same leaks", {g["id"] for g in doc2["goroutines"]} == set(got))
+
+        t = run(sonde, "-p", str(pid))
+        check("text: exit status 13", t.returncode == 13, "%d: %s" % (t.returncode, t.stderr))
+        heads = {int(m.group(1)): m.group(2) for m in re.finditer(r"^goroutine (\d+) \[(.*) \(leaked\)\]:$", t.stdout,
+                                                                  re.M)}
+        check("text: a Go traceback header with ' (leaked)' for each leak", set(heads) == set(leaks),
+              "%r vs %r" % (sorted(heads), sorted(leaks)))
+        for gid, (_, shape, func) in sorted(leaks.items()):
+            block = t.stdout.split("goroutine %d [" % gid, 1)[-1].split("\n\n", 1)[0]
+            check("text: goroutine %d shows %s(...) and its main.go line" % (gid, func),
+                  re.search(r"^%s\(\.\.\.\)\n\t\S+/main\.go:\d+" % re.escape(func), block, re.M) is not None, block)
+        a, b = sorted(cyc)
+        check("text: names the deadlock cycle",
+              re.search(r"^deadlock cycle 1: goroutines %d, %d can only be woken by each other$" % (a, b), t.stdout,
+                        re.M) is not None, t.stdout[-600:])
+        check("text: a summary on stderr", "%d leaked goroutines" % len(leaks) in t.stderr, t.stderr)
+        unharmed(fx, pid, "all")
+    finally:
+        fx.kill()
+        fx.wait()
+
+
+def check_select_main(sonde, fixture):
+    fx, pid, expect = start(fixture, "selectmain")
+    try:
+        leaks = {g for g, e in expect.items() if e[0] == "LEAK"}
+        r = run(sonde, "-p", str(pid), "--json")
+        check("selectmain: exit status 13", r.returncode == 13, "%d: %s" % (r.returncode, r.stderr))
+        got = {g["id"] for g in json.loads(r.stdout)["goroutines"]} if r.returncode == 13 else set()
+        check("selectmain: the child waiting on main's channel is leaked, only it", got == leaks,
+              "%r vs %r" % (sorted(got), sorted(leaks)))
+        check("selectmain: goroutine 1 in select{} is not reported", 1 not in got)
+        unharmed(fx, pid, "selectmain")
+    finally:
+        fx.kill()
+        fx.wait()
+
+
+def check_quiet(sonde, fixture):
+    fx = subprocess.Popen([fixture], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        pid = None
+        for _ in range(50):
+            line = fx.stdout.readline().strip()
+            if line.startswith("READY "):
+                pid = int(line.split()[1])
+                break
+        r = run(sonde, "-p", str(pid), "--json")
+        check("no leaks: exit status 0", r.returncode == 0, "%d: %s" % (r.returncode, r.stderr))
+        check("no leaks: an empty list", r.returncode == 0 and json.loads(r.stdout)["goroutines"] == [], r.stdout)
+    finally:
+        fx.kill()
+        fx.wait()
+
+
+def main():
+    if len(sys.argv) != 4:
+        print(__doc__.split("\n\n")[0])
+        return 2
+    sonde, fixture, quiet = (os.path.abspath(a) for a in sys.argv[1:])
+    for f in (fixture, quiet):
+        if not os.path.exists(f):
+            print("no Go fixture at %s (tests/e2e/build_fixtures.sh builds it)" % f)
+            return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        check_all(sonde, fixture, tmp)
+    check_select_main(sonde, fixture)
+    check_quiet(sonde, quiet)
+    failed = [n for n, ok in results if not ok]
+    print("%d checks, %d failed" % (len(results), len(failed)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
