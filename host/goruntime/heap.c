@@ -61,6 +61,7 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
   out->noscan = sc & 1;
   if (GR_HAS(L, MS_LARGETYPE)) out->large_type = rd_uint(b, GR_OFF(L, MS_LARGETYPE), 8);
   if (GR_HAS(L, MS_ALLOCBITS)) out->alloc_bits = rd_uint(b, GR_OFF(L, MS_ALLOCBITS), 8);
+  if (GR_HAS(L, MS_SPECIALS)) out->specials = rd_uint(b, GR_OFF(L, MS_SPECIALS), 8);
   if (GR_HAS(L, MS_FREEINDEXFORSCAN))
     out->freeindex = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEXFORSCAN), L->fsize[GRL_MS_FREEINDEXFORSCAN]);
   else if (GR_HAS(L, MS_FREEINDEX))

@@ -55,6 +55,7 @@ typedef struct {
                                know of a cached span (the rest is counted when
                                the P gives the span back) */
   uint64_t resident;  /* bytes of it in RAM (gr_heap_read_residency); GR_UNKNOWN before */
+  uint64_t specials;  /* its first special record (finalizer, cleanup, weak handle, profile): 0 none */
 } gr_span;
 
 #define GR_UNKNOWN UINT64_MAX

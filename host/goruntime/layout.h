@@ -95,6 +95,10 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(HSD_SMALLFREECOUNT, "runtime.heapStatsDelta", "smallFreeCount", 544, "[68]uint64|[68]uintptr", LF_OPT) \
   X(MS_ALLOCCOUNTBEFORECACHE, "runtime.mspan", "allocCountBeforeCache", 2, "uint16", LF_OPT)    \
   X(MS_FREEINDEXFORSCAN, "runtime.mspan", "freeIndexForScan", 0, "uintptr|uint16", LF_OPT /* 1.20+ */) \
+  /* objects with finalizers, cleanups, weak handles (reach.c: roots) */   \
+  X(MS_SPECIALS, "runtime.mspan", "specials", 8, "*runtime.special", LF_OPT)                  \
+  X(SP_NEXT, "runtime.special", "next", 8, "*runtime.special", LF_OPT)                         \
+  X(SP_OFFSET, "runtime.special", "offset", 0, "uint16|uintptr", LF_OPT /* 8 bytes 1.24+ */)     \
   /* what a goroutine waits on (waits.c): its sudogs and their channels.   \
    * sudog.c is a maybeTraceableChan in 1.26+: the address is its vu */    \
   X(SG_WAITLINK, "runtime.sudog", "waitlink", 8, "*runtime.sudog", LF_OPT)                     \

@@ -23,7 +23,9 @@ enum {
   GROUP_MAX_NODES = 1 << 23,
   GROUP_MAX_EDGES = 1 << 25,
   GROUP_MAX_STEPS = 1 << 27,
-  MAX_REACHES = 4096 /* primitives listed per leaked goroutine */
+  MAX_REACHES = 4096, /* primitives listed per leaked goroutine */
+  MAX_SPECIALS = 1 << 22, /* special records followed in all */
+  SPECIAL_WORDS = 8       /* words of a special record read as roots */
 };
 
 /* Where a parked goroutine's primitive lives: a heap object, linked to the
@@ -407,6 +409,47 @@ static int classify_all(rctx *c, const gr_waits *w, uint32_t *woken, size_t *nwo
 
 /* ---- roots ---- */
 
+/* Objects with specials (mirrors runtime/mgcmark.go markrootSpans): a
+ * finalizer keeps what its object references alive (not the object), and
+ * its function; a cleanup its function and argument; a weak handle its
+ * handle. sonde does not tell the kinds apart (their numbers change across
+ * versions): every special's object contents and record words are roots.
+ * That keeps more alive than the runtime does, never less. */
+static int push_specials(rctx *c) {
+  const gr_layout *L = &c->p->layout;
+  if (!GR_HAS(L, MS_SPECIALS) || !GR_HAS(L, SP_NEXT) || !GR_HAS(L, SP_OFFSET)) return 0;
+  size_t seen = 0;
+  int rc = 0;
+  for (size_t i = 0; i < c->h->n && !rc; i++) {
+    const gr_span *s = &c->h->spans[i];
+    for (uint64_t sp = s->specials; sp && !rc;) {
+      uint64_t w[SPECIAL_WORDS] = {0};
+      size_t nw = SPECIAL_WORDS; /* records are 3 to 8 words: near the end of a mapping, read fewer */
+      while (nw >= 3 && tgt_mem_read(c->p->mem, sp, w, nw * 8) != 0) {
+        se_clear();
+        nw--;
+      }
+      if (++seen > MAX_SPECIALS || nw < 3 || (uint64_t)GR_OFF(L, SP_NEXT) + 8 > nw * 8 ||
+          (uint64_t)GR_OFF(L, SP_OFFSET) + L->fsize[GRL_SP_OFFSET] > nw * 8) {
+        if (!c->r->incomplete[0])
+          snprintf(c->r->incomplete, sizeof c->r->incomplete, "the finalizers and cleanups of span 0x%llx could not be read",
+                   (unsigned long long)s->base);
+        return 0;
+      }
+      uint64_t off = 0;
+      memcpy(&off, (const uint8_t *)w + GR_OFF(L, SP_OFFSET), (size_t)L->fsize[GRL_SP_OFFSET]);
+      for (size_t k = 0; k < nw && !rc; k++)
+        if (w[k] >= c->lo && w[k] < c->hi) rc = mark(c, w[k], 0);
+      if (!rc && !s->noscan && off < s->npages * GR_PAGE_SIZE) {
+        uint64_t slot = s->base + off / s->elemsize * s->elemsize;
+        rc = push(c, slot, s->elemsize, 0, true);
+      }
+      memcpy(&sp, (const uint8_t *)w + GR_OFF(L, SP_NEXT), 8);
+    }
+  }
+  return rc;
+}
+
 static int push_roots(rctx *c, tgt_session *sess) {
   static const char *const secs[] = {".data", ".bss"};
   int rc = 0;
@@ -431,7 +474,7 @@ static int push_roots(rctx *c, tgt_session *sess) {
   for (size_t i = 0; i < c->s->n && !rc; i++)
     if (c->r->verdict[i] == GR_LEAK_RUNS || c->r->verdict[i] == GR_LEAK_UNKNOWN)
       rc = push_stack(c, &c->s->gs[i], 0);
-  return rc;
+  return rc ? rc : push_specials(c);
 }
 
 /* ---- deadlock groups ---- */

@@ -8,8 +8,9 @@
  * plain semaphores) is leaked when no goroutine that can still run can reach
  * that primitive:
  *  - roots: the binary's writable data (.data, .bss), every thread's
- *    registers, and the stacks of the goroutines not parked on a primitive
- *    (running, runnable, in a system call, asleep, in network I/O, ...);
+ *    registers, the stacks of the goroutines not parked on a primitive
+ *    (running, runnable, in a system call, asleep, in network I/O, ...),
+ *    and what objects with finalizers, cleanups or weak handles hold;
  *  - marking follows every aligned word that points into an allocated object
  *    of an in-use heap span (conservative: an integer that looks like a
  *    pointer, or a dead stack slot, keeps more alive, never less), except the
