@@ -140,7 +140,8 @@ static inline int sonde_emit(sonde_host *h, const sonde_host_api *api, const cha
     return rc;
   }
   char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  int k = snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+  if (k < 0 || (size_t)k >= sizeof tmp) return (api->fail)(h, SONDE_EINVAL, "the path %.100s... is too long", path);
   FILE *f = fopen(tmp, "w");
   if (!f) return (api->fail)(h, SONDE_EIO, "cannot create %s: %s", tmp, strerror(errno));
   w(f, ctx);

@@ -58,4 +58,42 @@ const char *gg_dir_name(uint32_t dir);
 void gg_leaks_text(FILE *f, void *model);
 void gg_leaks_json(FILE *f, void *model);
 
+/* ---- the graph (graph.c) ---- */
+
+/* A primitive some kept goroutine waits on. */
+typedef struct {
+  uint64_t addr;
+  const sonde_wait *wait; /* one waiter's view of it: kind, channel details */
+  const char *what;       /* "chan", "sync.Mutex", "sync.RWMutex", "sync.WaitGroup", "sync.Cond", "semaphore" */
+  size_t nwaiters;
+  bool shared; /* two goroutines meet at it: drawn as a node of its own */
+  long node;
+} gg_prim;
+
+typedef struct {
+  size_t first, count; /* members[first .. first + count) */
+} gg_group;
+
+typedef struct {
+  const gg_model *m;
+  gg_prim *prims; /* by address */
+  size_t nprims;
+  gg_group *groups;
+  size_t ngroups;
+  uint32_t *members; /* goroutine indexes, group after group */
+  long *group_of;    /* per goroutine: its group, -1 when not kept */
+  uint32_t *by_id;   /* goroutine indexes by id, for creators */
+} gg_graph;
+
+/* Groups the goroutines i with keep[i]. 0, or -1 when out of memory. */
+int gg_graph_build(gg_graph *gr, const gg_model *m, const bool *keep);
+void gg_graph_free(gg_graph *gr);
+const gg_goroutine *gg_group_first(const gg_graph *gr, size_t gi);
+/* The first frame of the program's own code (package main, or a module
+ * path with a dot), else the top frame; NULL without frames. */
+const gg_frame *gg_user_frame(const gg_goroutine *g);
+/* DOT that Graphviz renders, with `samples` ids shown per group. */
+void gg_graph_dot(FILE *f, const gg_graph *gr, size_t samples);
+void gg_graph_json(FILE *f, const gg_graph *gr);
+
 #endif

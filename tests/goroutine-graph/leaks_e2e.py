@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""leaks_e2e.py SONDE LEAKS_FIXTURE QUIET_FIXTURE: `sonde goroutine-graph leaks`.
+"""leaks_e2e.py SONDE LEAKS_FIXTURE QUIET_FIXTURE: `sonde goroutine-graph leaks` and `dot`.
 
 LEAKS_FIXTURE (tests/fixtures/leaks) starts one goroutine per leaking shape
 (send and receive on a nil channel and on a channel nobody else holds, a
@@ -19,6 +19,12 @@ Checks, with --json and in text:
   process with no parked goroutine, tests/fixtures/heap);
 - `selectmain` mode: goroutine 1 in select{} holds a channel a child waits
   on: the child is leaked, goroutine 1 is not reported (as the runtime);
+- `dot`: DOT that Graphviz's dot renders to SVG (-o F.svg renders it
+  directly), each leaked goroutine in a LEAKED node and no other, the cycle
+  as a cluster; --json groups the three pool workers (same stack, same
+  channel) into one group of 3 at one channel with 3 waiters, and counts
+  every goroutine once; the filters --goroutine, --chan, --package and
+  --leaked keep what they say; an unknown goroutine is an error;
 - the fixture is unharmed afterwards: alive, no thread stopped or traced.
 Prints one line per check; exit status 0 when all pass, 1 if not, 2 if the
 test could not run.
@@ -72,9 +78,79 @@ def start(fixture, mode):
             expect[int(f[1])] = (f[0], f[2], f[3])
 
 
-def run(sonde, *args):
-    return subprocess.run([sonde, "goroutine-graph", "leaks"] + list(args), capture_output=True, text=True,
+def run(sonde, *args, cmd="leaks"):
+    return subprocess.run([sonde, "goroutine-graph", cmd] + list(args), capture_output=True, text=True,
                           timeout=120)
+
+
+def graph(sonde, pid, *args):
+    """The --json graph with args, or None (with a failed check)."""
+    r = run(sonde, "-p", str(pid), "--json", *args, cmd="dot")
+    if not check("dot --json %s: exit 0" % " ".join(args), r.returncode == 0, "%d: %s" % (r.returncode, r.stderr)):
+        return None
+    return json.loads(r.stdout)
+
+
+def ids_of(doc):
+    return {i for g in doc["groups"] for i in g["ids"]}
+
+
+def check_dot(sonde, pid, expect, leaks, tmp):
+    dotf, svgf = os.path.join(tmp, "g.dot"), os.path.join(tmp, "g.svg")
+    r = run(sonde, "-p", str(pid), "-o", dotf, cmd="dot")
+    check("dot -o F.dot: exit 0", r.returncode == 0, "%d: %s" % (r.returncode, r.stderr))
+    text = open(dotf).read() if os.path.exists(dotf) else ""
+    rendered = subprocess.run(["dot", "-Tsvg", "-o", os.path.join(tmp, "r.svg"), dotf], capture_output=True, text=True)
+    check("dot -Tsvg renders the DOT", rendered.returncode == 0 and "<svg" in open(os.path.join(tmp, "r.svg")).read(),
+          rendered.stderr)
+    marked = set()
+    for m in re.finditer(r'label="LEAKED\\n[^"]*?ids ([0-9, ]+)', text):
+        marked |= {int(x) for x in m.group(1).split(", ")}
+    check("dot: exactly the leaked goroutines are in LEAKED nodes", marked == set(leaks),
+          "%r vs %r" % (sorted(marked), sorted(leaks)))
+    cyc = sorted(g for g, e in leaks.items() if e[1] == "cycle")
+    pool = sorted(g for g, e in expect.items() if e[1] == "pool")
+    cluster = text.split("subgraph cluster_cycle1", 1)[-1].split("\n  }\n", 1)[0] if "cluster_cycle1" in text else ""
+    check("dot: the deadlock cycle is a cluster holding both goroutines",
+          all(re.search(r"ids %d\b" % g, cluster) for g in cyc) and "deadlock cycle 1" in cluster, cluster[:400])
+    r = run(sonde, "-p", str(pid), "-o", svgf, cmd="dot")
+    check("dot -o F.svg: renders SVG through Graphviz", r.returncode == 0 and os.path.exists(svgf) and
+          "<svg" in open(svgf).read(), "%d: %s" % (r.returncode, r.stderr))
+    check("dot -o F.svg: no DOT file left beside it", not os.path.exists(svgf + ".dot"))
+
+    doc = graph(sonde, pid)
+    if doc:
+        every = [i for g in doc["groups"] for i in g["ids"]]
+        check("dot --json: every goroutine in exactly one group", len(every) == len(set(every)) and
+              set(expect) <= set(every), "%d ids, %d distinct" % (len(every), len(set(every))))
+        grp = [g for g in doc["groups"] if sorted(g["ids"]) == pool]
+        check("dot --json: the pool's workers are one group of %d" % len(pool), len(grp) == 1, repr(
+            [(g["count"], g["ids"]) for g in doc["groups"] if set(g["ids"]) & set(pool)]))
+        if grp:
+            pid_ = grp[0]["waits"][0]["primitive"] if grp[0]["waits"] else None
+            prim = [p for p in doc["primitives"] if p["id"] == pid_]
+            check("dot --json: ...waiting on one channel with %d waiters" % len(pool),
+                  len(prim) == 1 and prim[0]["kind"] == "chan" and prim[0]["waiters"] == len(pool), repr(prim))
+            if prim:
+                only = graph(sonde, pid, "--chan", hex(prim[0]["addr"]))
+                check("dot --chan ADDR: only the goroutines at that channel",
+                      only is not None and ids_of(only) == set(pool), repr(only and sorted(ids_of(only))))
+        lk = {i for g in doc["groups"] if g["leaked"] for i in g["ids"]}
+        check("dot --json: the leaked groups hold exactly the leaks", lk == set(leaks),
+              "%r vs %r" % (sorted(lk), sorted(leaks)))
+    focus = graph(sonde, pid, "--goroutine", str(cyc[0]))
+    check("dot --goroutine ID: the goroutine and the one it meets in the cycle",
+          focus is not None and set(cyc) <= ids_of(focus) and not (ids_of(focus) & set(pool)),
+          repr(focus and sorted(ids_of(focus))))
+    only_leaked = graph(sonde, pid, "--leaked")
+    check("dot --leaked: only leaked goroutines", only_leaked is not None and ids_of(only_leaked) == set(leaks),
+          repr(only_leaked and sorted(ids_of(only_leaked))))
+    mainpkg = graph(sonde, pid, "--package", "main")
+    check("dot --package main: the fixture's goroutines, none of the runtime's",
+          mainpkg is not None and set(expect) <= ids_of(mainpkg) and not any(g["system"] for g in mainpkg["groups"]))
+    bad = run(sonde, "-p", str(pid), "--goroutine", "999999999", cmd="dot")
+    check("dot --goroutine with no such goroutine: an error naming it",
+          bad.returncode not in (0, 13) and "999999999" in bad.stderr, "%d: %s" % (bad.returncode, bad.stderr))
 
 
 def unharmed(fx, pid, tag):
@@ -149,6 +225,7 @@ def check_all(sonde, fixture, tmp):
               re.search(r"^deadlock cycle 1: goroutines %d, %d can only be woken by each other$" % (a, b), t.stdout,
                         re.M) is not None, t.stdout[-600:])
         check("text: a summary on stderr", "%d leaked goroutines" % len(leaks) in t.stderr, t.stderr)
+        check_dot(sonde, pid, expect, leaks, tmp)
         unharmed(fx, pid, "all")
     finally:
         fx.kill()
