@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh: build sonde and the example Go service (examples/waitsvc), start
 # the service, show its goroutines with sonde, what changed between two
-# moments (stackdiff), what grew in its heap (memwatch), a breakpoint, prove
-# the service still answers, and
-# stop it. Run as root on Debian 12 the first time (it installs
+# moments (stackdiff), what grew in its heap (memwatch), the goroutines it
+# leaked and its wait graph as SVG (goroutine-graph), a breakpoint, prove
+# the service still answers, and stop it. Run as root on Debian 12 the first time (it installs
 # dependencies through scripts/bootstrap.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,6 +76,27 @@ pgo=/usr/lib/go-1.24/bin/go
 printf '\n$ %s\n' "go tool pprof -top -diff_base $out/heap-before.pb.gz $out/heap-after.pb.gz | head -12"
 HOME="$PWD/$out" GOTOOLCHAIN=local GOPROXY=off GOCACHE="$PWD/$out/gocache" \
   "$pgo" tool pprof -top -diff_base "$out/heap-before.pb.gz" "$out/heap-after.pb.gz" 2>/dev/null | head -12
+
+# goroutine-graph: three GET /export time out and leave their exporting
+# goroutine blocked forever on a channel nobody reads. sonde finds them
+# (exit status 13: leaks found) and draws who waits on what.
+printf '\n$ %s\n' "# three GET /export time out"
+python3 -c "
+import urllib.request, urllib.error
+for _ in range(3):
+    try: urllib.request.urlopen('http://$addr/export').read()
+    except urllib.error.HTTPError: pass"
+sleep 0.2 # the exports finish their work and block on their send
+printf '\n$ %s\n' "$sonde goroutine-graph leaks -p $svc"
+"$sonde" goroutine-graph leaks -p "$svc" && st=0 || st=$?
+echo "(exit status $st: 13 means leaked goroutines were found)"
+if command -v dot >/dev/null; then
+  run "$sonde" goroutine-graph dot -p "$svc" -o "$out/graph.svg"
+  echo "demo: the graph is $out/graph.svg (leaked goroutines in red)"
+else
+  run "$sonde" goroutine-graph dot -p "$svc" -o "$out/graph.dot"
+  echo "demo: $out/graph.dot; install graphviz to render it (dot -Tsvg)"
+fi
 
 # A breakpoint on the /status handler, hit by two requests.
 printf '\n$ %s\n' "$sonde attach -p $svc -b main.routes.func1 -n 2    # while two GET /status arrive"

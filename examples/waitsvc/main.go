@@ -6,12 +6,16 @@
 // that never comes. Every worker that finishes a job then blocks on the lock,
 // the dispatcher backs up, and GET /lookup hangs too, while GET /status still
 // answers. GET /report keeps every report it builds, forever: a slow leak
-// that memwatch shows (sonde memwatch diff). Find out why with:
+// that memwatch shows (sonde memwatch diff). GET /export gives up on a slow
+// export after 20 ms and returns, leaving the exporting goroutine blocked
+// forever on a channel nobody reads: a goroutine leak per request, which
+// sonde goroutine-graph leaks finds. Find out why with:
 //
 //	go build -o waitsvc . && ./waitsvc &
 //	sonde goroutines -p $(pgrep waitsvc)
 //
-// Routes: GET /status, GET /lookup?key=K, POST /submit?payload=P, GET /report.
+// Routes: GET /status, GET /lookup?key=K, POST /submit?payload=P, GET /report,
+// GET /export.
 package main
 
 import (
@@ -125,6 +129,19 @@ func routes(c *cache, incoming chan<- job) *http.ServeMux {
 		historyMu.Unlock()
 		w.Write(rep.text[:n])
 	})
+	mux.HandleFunc("/export", func(w http.ResponseWriter, r *http.Request) {
+		// The leak: after the timeout nobody receives from done, so export
+		// blocks on its send forever. (A buffered channel, make(chan
+		// string, 1), would let it finish.)
+		done := make(chan string)
+		go export(done)
+		select {
+		case s := <-done:
+			fmt.Fprintln(w, s)
+		case <-time.After(20 * time.Millisecond):
+			http.Error(w, "export timed out", http.StatusGatewayTimeout)
+		}
+	})
 	mux.HandleFunc("/lookup", func(w http.ResponseWriter, r *http.Request) {
 		n, ok := c.get(r.URL.Query().Get("key")) // hangs while the snapshot holds the lock
 		fmt.Fprintln(w, n, ok)
@@ -144,6 +161,12 @@ func routes(c *cache, incoming chan<- job) *http.ServeMux {
 		}
 	})
 	return mux
+}
+
+// export builds a slow export and hands it over on done.
+func export(done chan<- string) {
+	time.Sleep(50 * time.Millisecond)
+	done <- fmt.Sprintf("export of %d jobs", processed.Load())
 }
 
 // dispatch is the select loop between the API and the worker pool.

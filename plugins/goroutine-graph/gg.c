@@ -28,16 +28,23 @@ SONDE_PLUGIN_NOTE(GG_NAME, GG_VERSION);
 
 typedef struct {
   const sonde_host_api *api;
+  /* [goroutine-graph] in sonde.ini */
+  char ignore[4096]; /* leaked goroutines not to report: function patterns */
+  size_t samples;    /* dot: ids shown per group */
+  int system;        /* dot: also the runtime's goroutines */
 } gg_state;
 
 
 static int cmd_leaks(sonde_host *h, void *state, int argc, char **argv) {
-  const sonde_host_api *api = ((gg_state *)state)->api;
-  int json = 0;
+  const gg_state *st = state;
+  const sonde_host_api *api = st->api;
+  int json = 0, no_ignore = 0;
   const char *out = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--json"))
       json = 1;
+    else if (!strcmp(argv[i], "--no-ignore"))
+      no_ignore = 1;
     else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
       out = argv[++i];
     else if (!strncmp(argv[i], "--output=", 9))
@@ -62,17 +69,20 @@ static int cmd_leaks(sonde_host *h, void *state, int argc, char **argv) {
     gg_model_free(&m);
     return rc;
   }
+  gg_model_ignore(&m, no_ignore ? NULL : st->ignore);
   rc = sonde_emit(h, api, out, json ? gg_leaks_json : gg_leaks_text, &m);
+  char ignored[96] = "";
+  if (m.nignored) snprintf(ignored, sizeof ignored, " (and %zu more that [goroutine-graph] ignore matches)", m.nignored);
   if (rc == SONDE_OK)
     api->message(h, SONDE_LOG_INFO,
-                 "%" PRIu64 " leaked goroutine%s, %" PRIu64 " deadlock cycle%s%s, of %" PRIu64
+                 "%zu leaked goroutine%s%s, %" PRIu64 " deadlock cycle%s%s, of %" PRIu64
                  " parked on channels, selects and locks (%" PRIu64 " not checkable); analysis %.1f ms",
-                 li->leaked, li->leaked == 1 ? "" : "s", li->groups, li->groups == 1 ? "" : "s",
+                 m.nreported, m.nreported == 1 ? "" : "s", ignored, li->groups, li->groups == 1 ? "" : "s",
                  li->groups_complete ? "" : " (cycle search cut short)", li->parked, li->unknown,
                  (double)li->analysis_ns / 1e6);
-  uint64_t leaked = li->leaked;
+  size_t reported = m.nreported;
   gg_model_free(&m);
-  return rc != SONDE_OK ? rc : leaked ? SONDE_FOUND : SONDE_OK;
+  return rc != SONDE_OK ? rc : reported ? SONDE_FOUND : SONDE_OK;
 }
 
 /* ---- dot ---- */
@@ -150,7 +160,7 @@ static int select_goroutines(sonde_host *h, const sonde_host_api *api, const gg_
   size_t kept = 0;
   for (size_t i = 0; i < m->n; i++) {
     const gg_goroutine *g = &m->gs[i];
-    bool k = (o->system || !g->system || g == focus) && (!o->only_leaked || g->leak == SONDE_LEAK_LEAKED) &&
+    bool k = (o->system || !g->system || g == focus) && (!o->only_leaked || gg_reported_leak(g)) &&
              (!o->pkg || has_package(g, o->pkg)) && (!o->chan || touches(g, o->chan));
     if (k && focus && g != focus && g->id != focus->parent_id) {
       bool near = false; /* meets the focus at a primitive */
@@ -167,8 +177,9 @@ static int select_goroutines(sonde_host *h, const sonde_host_api *api, const gg_
   return SONDE_OK;
 }
 
-static int parse_dot_args(sonde_host *h, const sonde_host_api *api, int argc, char **argv, dot_opts *o) {
-  *o = (dot_opts){.samples = 5};
+static int parse_dot_args(sonde_host *h, const gg_state *st, int argc, char **argv, dot_opts *o) {
+  const sonde_host_api *api = st->api;
+  *o = (dot_opts){.samples = st->samples, .system = st->system};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
@@ -202,12 +213,14 @@ static int parse_dot_args(sonde_host *h, const sonde_host_api *api, int argc, ch
 }
 
 static int cmd_dot(sonde_host *h, void *state, int argc, char **argv) {
-  const sonde_host_api *api = ((gg_state *)state)->api;
+  const gg_state *st = state;
+  const sonde_host_api *api = st->api;
   dot_opts o;
-  int rc = parse_dot_args(h, api, argc, argv, &o);
+  int rc = parse_dot_args(h, st, argc, argv, &o);
   if (rc != SONDE_OK) return rc;
   gg_model m;
   if ((rc = gg_model_read(h, api, GG_FRAMES_ALL, &m)) != SONDE_OK) return rc;
+  gg_model_ignore(&m, st->ignore);
   bool *keep = calloc(m.n ? m.n : 1, sizeof *keep);
   gg_graph gr;
   memset(&gr, 0, sizeof gr);
@@ -235,12 +248,40 @@ static int cmd_dot(sonde_host *h, void *state, int argc, char **argv) {
   return rc;
 }
 
+/* [goroutine-graph] in sonde.ini: ignore, samples, system. */
+static int read_config(sonde_host *h, gg_state *st) {
+  const sonde_host_api *api = st->api;
+  const char *v;
+  st->samples = 5;
+  if ((v = api->config_get(h, "ignore"))) {
+    if (strlen(v) >= sizeof st->ignore)
+      return api->fail(h, SONDE_EINVAL, "sonde.ini [goroutine-graph] ignore: longer than %zu bytes",
+                       sizeof st->ignore - 1);
+    snprintf(st->ignore, sizeof st->ignore, "%s", v);
+  }
+  if ((v = api->config_get(h, "samples"))) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || !*v || n > 1000)
+      return api->fail(h, SONDE_EINVAL, "sonde.ini [goroutine-graph] samples: a number from 0 to 1000, not '%s'", v);
+    st->samples = (size_t)n;
+  }
+  if ((v = api->config_get(h, "system")) && sonde_parse_bool(v, &st->system) != 0)
+    return api->fail(h, SONDE_EINVAL, "sonde.ini [goroutine-graph] system: yes or no, not '%s'", v);
+  return SONDE_OK;
+}
+
 static int on_load(sonde_host *h, const sonde_host_api *api, void **state) {
-  (void)h;
   if (SONDE_ABI_MAJOR_OF(api->abi_version) != SONDE_ABI_MAJOR) return SONDE_ENOTSUP;
   gg_state *st = calloc(1, sizeof *st);
   if (!st) return api->fail(h, SONDE_ENOMEM, "out of memory");
   st->api = api;
+  int rc = read_config(h, st);
+  if (rc != SONDE_OK) {
+    free(st);
+    return rc;
+  }
   *state = st;
   return SONDE_OK;
 }
@@ -256,7 +297,7 @@ static const sonde_command commands[] = {
         .flags = SONDE_CMD_NEEDS_LEAKS,
         .name = "leaks",
         .summary = "the goroutines that can never wake up, and the deadlock cycles among them",
-        .usage = "[--json] [-o FILE]",
+        .usage = "[--json] [-o FILE] [--no-ignore]",
         .help = "Finds the goroutines parked for good: blocked on a channel, a select, a\n"
                 "nil channel, select{}, or a sync.Mutex, RWMutex, WaitGroup or Cond that\n"
                 "no goroutine that can still run is able to reach. This is the criterion\n"
@@ -275,6 +316,8 @@ static const sonde_command commands[] = {
                 "\n"
                 "  --json         one JSON document (docs/goroutine-graph.md)\n"
                 "  -o, --output FILE  write there instead of stdout\n"
+                "  --no-ignore    also the leaks that sonde.ini's [goroutine-graph] ignore\n"
+                "                 matches (function names; \"pkg.*\" matches a prefix)\n"
                 "\n"
                 "Exit status: 0 when no goroutine leaked, 13 when some did, other codes\n"
                 "for errors (sonde --help): usable as a check in scripts and CI.\n",
@@ -310,7 +353,9 @@ static const sonde_command commands[] = {
                 "                      net/http, github.com/you/svc/store)\n"
                 "  --leaked            only leaked goroutines\n"
                 "  --system            also the runtime's own goroutines\n"
-                "  --samples N         goroutine ids shown per group (default 5; JSON lists all)\n",
+                "  --samples N         goroutine ids shown per group (default 5, or\n"
+                "                      [goroutine-graph] samples; JSON lists all)\n"
+                "Leaks that sonde.ini's [goroutine-graph] ignore matches are drawn, not marked.\n",
         .run = cmd_dot,
     },
 };

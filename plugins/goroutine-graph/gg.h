@@ -32,6 +32,7 @@ typedef struct {
   uint32_t nwaits;
   uint64_t *reaches;
   uint32_t nreaches;
+  bool ignored; /* leaked, but a frame matches [goroutine-graph] ignore */
 } gg_goroutine;
 
 typedef struct {
@@ -40,6 +41,7 @@ typedef struct {
   bool has_leaks;
   gg_goroutine *gs;
   size_t n;
+  size_t nreported, nignored; /* leaked goroutines reported, and ignored */
 } gg_model;
 
 typedef enum { GG_FRAMES_NONE, GG_FRAMES_LEAKED, GG_FRAMES_ALL } gg_frames;
@@ -48,6 +50,10 @@ typedef enum { GG_FRAMES_NONE, GG_FRAMES_LEAKED, GG_FRAMES_ALL } gg_frames;
  * waits and the verdicts. SONDE_OK or an error recorded with api->fail. */
 int gg_model_read(sonde_host *h, const sonde_host_api *api, gg_frames frames, gg_model *out);
 void gg_model_free(gg_model *m);
+/* Marks the leaked goroutines with a frame that matches one of the
+ * patterns (comma- or space-separated function names; "pkg.*" matches a
+ * prefix) as ignored, and counts what is reported. */
+void gg_model_ignore(gg_model *m, const char *patterns);
 bool gg_reported_leak(const gg_goroutine *g);
 const char *gg_wait_kind_name(uint32_t kind);
 const char *gg_dir_name(uint32_t dir);

@@ -132,8 +132,8 @@ static char *group_key(const gg_graph *gr, const gg_goroutine *g) {
   char buf[KEY_MAX];
   uint64_t sig = 14695981039346656037ull;
   for (uint32_t k = 0; k < g->nframes; k++) sig = fnv(sig, g->frames[k].function);
-  int n = snprintf(buf, sizeof buf, "%s|%s|%" PRIu32 "|%" PRIu32 "|%" PRIu32 "|%016" PRIx64, g->status, g->reason,
-                   g->leak, g->group, g->system, sig);
+  int n = snprintf(buf, sizeof buf, "%s|%s|%" PRIu32 "|%d|%" PRIu32 "|%" PRIu32 "|%016" PRIx64, g->status, g->reason,
+                   g->leak, g->ignored, g->group, g->system, sig);
   for (uint32_t k = 0; k < g->nwaits && n > 0 && (size_t)n < sizeof buf; k++) {
     const sonde_wait *w = &g->waits[k];
     long p = prim_of(gr, w->addr);
@@ -224,7 +224,7 @@ static void dot_str(FILE *f, const char *s) {
 
 static const char *state_of(const gg_goroutine *g) { return g->reason && g->reason[0] ? g->reason : g->status; }
 
-static bool leaked(const gg_goroutine *g) { return g->leak == SONDE_LEAK_LEAKED; }
+static bool leaked(const gg_goroutine *g) { return gg_reported_leak(g); }
 
 static void prim_label(FILE *f, const gg_prim *p, size_t own_count) {
   const sonde_wait *w = p->wait;

@@ -125,10 +125,10 @@ void gg_leaks_json(FILE *f, void *model) {
   fprintf(f, "{\"pid\": %" PRId32 ", \"go_version\": ", m->target.pid);
   sonde_json_string(f, m->target.go_version);
   fprintf(f,
-          ",\n \"complete\": %s, \"parked\": %" PRIu64 ", \"leaked\": %" PRIu64 ", \"unknown\": %" PRIu64
+          ",\n \"complete\": %s, \"parked\": %" PRIu64 ", \"leaked\": %" PRIu64 ", \"ignored\": %zu, \"unknown\": %" PRIu64
           ", \"cycles_complete\": %s,\n \"conservative\": %s, \"objects_marked\": %" PRIu64
           ", \"bytes_scanned\": %" PRIu64 ", \"analysis_ms\": %.3f,\n \"goroutines\": [",
-          li->complete ? "true" : "false", li->parked, li->leaked, li->unknown,
+          li->complete ? "true" : "false", li->parked, (uint64_t)m->nreported, m->nignored, li->unknown,
           li->groups_complete ? "true" : "false", li->conservative ? "true" : "false", li->objects_marked,
           li->bytes_scanned, (double)li->analysis_ns / 1e6);
   const char *sep = "\n  ";

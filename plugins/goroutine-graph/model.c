@@ -83,7 +83,29 @@ void gg_model_free(gg_model *m) {
   memset(m, 0, sizeof *m);
 }
 
-bool gg_reported_leak(const gg_goroutine *g) { return g->leak == SONDE_LEAK_LEAKED; }
+bool gg_reported_leak(const gg_goroutine *g) { return g->leak == SONDE_LEAK_LEAKED && !g->ignored; }
+
+static bool matches(const char *func, const char *pat, size_t n) {
+  if (n && pat[n - 1] == '*') return !strncmp(func, pat, n - 1);
+  return strlen(func) == n && !strncmp(func, pat, n);
+}
+
+void gg_model_ignore(gg_model *m, const char *patterns) {
+  m->nreported = m->nignored = 0;
+  for (size_t i = 0; i < m->n; i++) {
+    gg_goroutine *g = &m->gs[i];
+    if (g->leak != SONDE_LEAK_LEAKED) continue;
+    for (const char *p = patterns; p && *p && !g->ignored;) {
+      size_t n = strcspn(p, ", \t");
+      for (uint32_t k = 0; n && k < g->nframes && !g->ignored; k++)
+        g->ignored = g->frames[k].function && matches(g->frames[k].function, p, n);
+      p += n;
+      p += strspn(p, ", \t");
+    }
+    if (g->ignored) m->nignored++;
+    else m->nreported++;
+  }
+}
 
 const char *gg_wait_kind_name(uint32_t kind) {
   return kind == SONDE_WAIT_CHAN ? "chan" : kind == SONDE_WAIT_SEMA ? "sema" : kind == SONDE_WAIT_COND ? "cond" : "?";

@@ -226,10 +226,33 @@ def check_all(sonde, fixture, tmp):
                         re.M) is not None, t.stdout[-600:])
         check("text: a summary on stderr", "%d leaked goroutines" % len(leaks) in t.stderr, t.stderr)
         check_dot(sonde, pid, expect, leaks, tmp)
+        check_config(sonde, pid, leaks, tmp)
         unharmed(fx, pid, "all")
     finally:
         fx.kill()
         fx.wait()
+
+
+def check_config(sonde, pid, leaks, tmp):
+    """[goroutine-graph] ignore: known leaks are not reported, --no-ignore
+    shows them; a bad value is refused naming the file's section and key."""
+    ini = os.path.join(tmp, "sonde.ini")
+    with open(ini, "w") as f:
+        f.write("[goroutine-graph]\nignore = main.nil*, main.emptySelector\n")
+    nil = {g for g, e in leaks.items() if e[2] in ("main.nilSender", "main.nilReceiver", "main.emptySelector")}
+    r = run(sonde, "-p", str(pid), "--json", "--config", ini)
+    doc = json.loads(r.stdout) if r.returncode == 13 else {"goroutines": [], "ignored": None}
+    check("[goroutine-graph] ignore: the matching leaks are not reported",
+          {g["id"] for g in doc["goroutines"]} == set(leaks) - nil and doc["ignored"] == len(nil),
+          "%d: %r" % (r.returncode, sorted(g["id"] for g in doc["goroutines"])))
+    r = run(sonde, "-p", str(pid), "--json", "--config", ini, "--no-ignore")
+    check("--no-ignore: all of them again", r.returncode == 13 and
+          {g["id"] for g in json.loads(r.stdout)["goroutines"]} == set(leaks), r.stderr)
+    with open(ini, "w") as f:
+        f.write("[goroutine-graph]\nsamples = lots\n")
+    r = run(sonde, "-p", str(pid), "--config", ini, cmd="dot")
+    check("[goroutine-graph] samples = lots: refused, naming it", r.returncode == 12 and
+          "[goroutine-graph] samples" in r.stderr, "%d: %s" % (r.returncode, r.stderr))
 
 
 def check_select_main(sonde, fixture):
