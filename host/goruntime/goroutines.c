@@ -346,6 +346,8 @@ int gr_snapshot_one(gr_program *p, uint64_t gaddr, int32_t tid, uint64_t pc, uin
                                      .lo = rd64(gb, GR_OFF(&p->layout, G_STACK_LO)),
                                      .hi = rd64(gb, GR_OFF(&p->layout, G_STACK_HI))}};
     g->sp = sp;
+    g->pc = pc;
+    g->trap = true;
     if (rc == 0 && !stack_span(&q.r, &q.len))
       rc = se_set(SE_CORRUPT, "sp 0x%llx is not on the stack of the goroutine at 0x%llx", (unsigned long long)sp,
                   (unsigned long long)gaddr);
@@ -430,6 +432,10 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
         continue;
       }
       g->sp = g->status == GR_GRUNNING && !q->r.trap ? g->stack_lo : q->r.sp;
+      if (g->sp == q->r.sp) {
+        g->pc = q->r.pc;
+        g->trap = q->r.trap;
+      }
       npend++;
     }
     if ((rc = read_stacks(p, s, ps, npend, &cx))) goto out;

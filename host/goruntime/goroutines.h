@@ -42,6 +42,9 @@ typedef struct {
   uint64_t sp;       /* where its live stack starts: [sp, stack_hi) holds every
                         frame (stack_lo for a running g whose thread is off
                         its stack, as on a signal stack); 0 when unknown */
+  uint64_t pc;       /* where unwinding starts, with sp; 0 when [sp, stack_hi)
+                        can only be read word by word */
+  bool trap;         /* pc was interrupted (a running g's registers) */
   uint64_t waiting;  /* g.waiting: its sudogs while blocked on channels, 0 otherwise */
   int32_t tid;      /* thread running it (status running), else 0 */
   gr_rawframe *frames;

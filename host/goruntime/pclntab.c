@@ -177,6 +177,8 @@ int pcln_find_name(const pcln_table *t, const char *name, pcln_func *out) {
 
 static uint32_t fld32(const pcln_table *t, const pcln_func *f, size_t at) { return le32(t->data + f->off + at); }
 
+int32_t pcln_args(const pcln_table *t, const pcln_func *f) { return (int32_t)fld32(t, f, 8); }
+
 const char *pcln_name(const pcln_table *t, const pcln_func *f) {
   uint32_t nameoff = fld32(t, f, 4);
   return cstr_at(t, t->funcname_off, t->funcname_len, nameoff);
@@ -301,7 +303,7 @@ int32_t pcln_pcdata(const pcln_table *t, const pcln_func *f, uint32_t id, uint64
 }
 
 /* Address of funcdata `id` of f, or 0. Mirrors runtime.funcdata. */
-static uint64_t funcdata(const pcln_table *t, const pcln_func *f, uint32_t id) {
+uint64_t pcln_funcdata(const pcln_table *t, const pcln_func *f, uint32_t id) {
   uint8_t nfuncdata = t->data[f->off + t->func_size - 1];
   uint32_t npcdata = fld32(t, f, 28);
   if (id >= nfuncdata || !t->gofunc) return 0;
@@ -313,7 +315,7 @@ static uint64_t funcdata(const pcln_table *t, const pcln_func *f, uint32_t id) {
 int pcln_expand(const pcln_table *t, const pcln_func *f, uint64_t pc, pcln_frame *out, int max) {
   int n = 0;
   if (max <= 0) return 0;
-  uint64_t tree = funcdata(t, f, FUNCDATA_INLTREE);
+  uint64_t tree = pcln_funcdata(t, f, FUNCDATA_INLTREE);
   size_t rec = t->go118 ? 20 : 16;
   uint64_t p = pc;
   int32_t idx = tree ? pcln_pcdata(t, f, PCDATA_INLTREEINDEX, p) : -1;

@@ -91,6 +91,13 @@ bool pcln_is_special(const pcln_table *t, uint8_t funcid, pcln_special which);
 bool pcln_spdelta(const pcln_table *t, const pcln_func *f, uint64_t pc, int32_t *out);
 /* File and line of the physical function at pc. */
 bool pcln_fileline(const pcln_table *t, const pcln_func *f, uint64_t pc, const char **file, int32_t *line);
+/* _func.args: bytes of arguments (and, with the register ABI, their spill
+ * slots); PCLN_ARGS_UNKNOWN for some assembly and reflect frames. */
+enum { PCLN_ARGS_UNKNOWN = (int32_t)0x80000000 };
+int32_t pcln_args(const pcln_table *t, const pcln_func *f);
+/* Runtime address of funcdata `id` of f (abi.FUNCDATA_*), 0 when none or
+ * when funcdata is not bound (pcln_set_funcdata). */
+uint64_t pcln_funcdata(const pcln_table *t, const pcln_func *f, uint32_t id);
 /* Value of PCDATA table `id` at pc; -1 when absent. */
 int32_t pcln_pcdata(const pcln_table *t, const pcln_func *f, uint32_t id, uint64_t pc);
 

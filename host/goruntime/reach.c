@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/u64map.h"
+#include "goruntime/unwind.h"
 
 enum {
   CHUNK = 64 << 10,    /* bytes of one work item: stacks and large objects are split */
@@ -25,8 +26,31 @@ enum {
   GROUP_MAX_STEPS = 1 << 27,
   MAX_REACHES = 4096, /* primitives listed per leaked goroutine */
   MAX_SPECIALS = 1 << 22, /* special records followed in all */
-  SPECIAL_WORDS = 8       /* words of a special record read as roots */
+  SPECIAL_WORDS = 8,      /* words of a special record read as roots */
+  MAX_STACK_FRAMES = 1 << 14, /* frames read precisely per stack; the rest conservatively */
+  MAX_STACK_OBJECTS = 1 << 12,
+  /* internal/abi/symtab.go */
+  PCDATA_STACKMAPINDEX = 1,
+  FUNCDATA_ARGSPOINTERMAPS = 0,
+  FUNCDATA_LOCALSPOINTERMAPS = 1,
+  FUNCDATA_STACKOBJECTS = 2
 };
+
+/* How to scan a frame at one pc, relative to its sp (runtime/stkframe.go
+ * getStackMap): the live pointer words of its locals [varp - 8 * nlocals,
+ * varp) and of its arguments [argp, argp + 8 * nargs), and its stack
+ * objects (address-taken locals, scanned whole). `precise` false: scan the
+ * frame and its arguments word by word. */
+typedef struct {
+  bool precise;
+  uint32_t frame;              /* bytes from sp to fp (past the return address) */
+  uint32_t varp, argp;         /* offsets from sp */
+  int32_t nlocals, nargs;      /* bits */
+  int32_t args_bytes;          /* _func.args, for the conservative case (0 when unknown) */
+  const uint8_t *locals, *args; /* bitmaps, in the binary's funcdata */
+  uint64_t objs;               /* FUNCDATA_StackObjects: records (16 bytes each) */
+  uint32_t nobjs;
+} frame_map;
 
 /* Where a parked goroutine's primitive lives: a heap object, linked to the
  * other waiters on objects of the same start. */
@@ -80,6 +104,16 @@ typedef struct {
   bool over_budget;
   size_t nunreadable;
   uint64_t g_elem; /* the slot size of runtime.g objects; 0 when unknown */
+  /* precise stacks */
+  u64map pcs;       /* unwinder's cache */
+  u64map maps;      /* pc + 1 -> index in fmaps + 1 */
+  frame_map *fmaps;
+  size_t nfmaps, capfmaps;
+  gr_rawframe *frames;
+  uint64_t *sps;
+  uint8_t *stack;   /* one stack's copy */
+  size_t capstack;
+  uint64_t precise_frames, conservative_frames;
 } rctx;
 
 const char *gr_leak_verdict_name(uint8_t v) {
@@ -211,6 +245,163 @@ static int push(rctx *c, uint64_t addr, uint64_t len, uint32_t src, bool obj) {
   return 0;
 }
 
+static int mark(rctx *c, uint64_t v, uint32_t src);
+
+/* The stack map of a frame at pc: one bitmap of a runtime.stackmap
+ * {n, nbit int32; bytedata}, entry idx. */
+static bool stackmap_at(const pcln_table *t, uint64_t addr, int32_t idx, int32_t *nbit, const uint8_t **bits) {
+  const uint8_t *h = addr && t->bytes_at ? t->bytes_at(t->bytes_ctx, addr, 8) : NULL;
+  if (!h) return false;
+  int32_t n, nb;
+  memcpy(&n, h, 4);
+  memcpy(&nb, h + 4, 4);
+  if (n <= 0 || nb < 0 || nb > (1 << 24) || idx < 0 || idx >= n) return false;
+  size_t row = ((size_t)nb + 7) / 8;
+  *nbit = nb;
+  *bits = nb ? t->bytes_at(t->bytes_ctx, addr + 8 + (uint64_t)idx * row, row) : h;
+  return *bits != NULL;
+}
+
+/* mirrors runtime/stkframe.go getStackMap and traceback.go's frame setup
+ * (amd64: fp = sp + spdelta + 8; varp = fp - 8, less 8 more for the saved
+ * frame pointer when the frame has room; argp = fp). */
+static frame_map compute_map(const pcln_table *t, uint64_t pc) {
+  frame_map m = {0};
+  pcln_func f;
+  int32_t spdelta;
+  if (pcln_find(t, pc, &f) != 0 || !pcln_spdelta(t, &f, pc, &spdelta) || spdelta < 0 || spdelta > (1 << 26)) {
+    se_clear();
+    return m;
+  }
+  int32_t args = pcln_args(t, &f);
+  m.frame = (uint32_t)spdelta + 8;
+  m.args_bytes = args > 0 && args < (1 << 20) ? args : 0;
+  uint8_t fid = pcln_funcid(t, &f);
+  if (args == PCLN_ARGS_UNKNOWN || args < 0 || pcln_is_special(t, fid, PCLN_FID_ASYNCPREEMPT) ||
+      pcln_is_special(t, fid, PCLN_FID_SIGPANIC) || pcln_is_special(t, fid, PCLN_FID_DEBUGCALLV2))
+    return m; /* reflect and assembly frames, and frames that saved registers: conservative */
+  int32_t idx = -1;
+  if (pc != f.entry) idx = pcln_pcdata(t, &f, PCDATA_STACKMAPINDEX, pc - 1);
+  if (idx == -1) idx = 0;
+  m.varp = (uint32_t)spdelta > 0 ? (uint32_t)spdelta - 8 : (uint32_t)spdelta;
+  m.argp = m.frame;
+  if (m.varp > 0 && !stackmap_at(t, pcln_funcdata(t, &f, FUNCDATA_LOCALSPOINTERMAPS), idx, &m.nlocals, &m.locals))
+    return m;
+  if ((uint32_t)m.nlocals * 8 > m.varp) return m;
+  if (args > 0 && !stackmap_at(t, pcln_funcdata(t, &f, FUNCDATA_ARGSPOINTERMAPS), idx, &m.nargs, &m.args)) return m;
+  if (m.nargs * 8 > args) m.nargs = args / 8;
+  uint64_t objs = pcln_funcdata(t, &f, FUNCDATA_STACKOBJECTS);
+  if (objs) {
+    const uint8_t *p = t->bytes_at ? t->bytes_at(t->bytes_ctx, objs, 8) : NULL;
+    uint64_t n;
+    if (!p) return m;
+    memcpy(&n, p, 8);
+    if (n > MAX_STACK_OBJECTS || (n && !t->bytes_at(t->bytes_ctx, objs + 8, (size_t)n * 16))) return m;
+    m.objs = objs + 8;
+    m.nobjs = (uint32_t)n;
+  }
+  m.precise = true;
+  return m;
+}
+
+static const frame_map *map_of(rctx *c, uint64_t pc, frame_map *tmp) {
+  uint64_t v;
+  if (u64map_get(&c->maps, pc + 1, &v)) return &c->fmaps[v - 1];
+  *tmp = compute_map(&c->p->pcln, pc);
+  if (c->nfmaps == c->capfmaps) {
+    size_t cap = c->capfmaps ? c->capfmaps * 2 : 256;
+    frame_map *n = realloc(c->fmaps, cap * sizeof *n);
+    if (!n) return tmp; /* a full cache only costs speed */
+    c->fmaps = n;
+    c->capfmaps = cap;
+  }
+  c->fmaps[c->nfmaps++] = *tmp;
+  if (u64map_put(&c->maps, pc + 1, c->nfmaps) != 0) {
+    se_clear();
+    c->nfmaps--;
+    return tmp;
+  }
+  return &c->fmaps[c->nfmaps - 1];
+}
+
+/* Marks what the words [from, to) of the stack copy (based at sp) point to. */
+static int scan_words(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint64_t from, uint64_t to, uint32_t src) {
+  if (from < sp) from = sp;
+  if (to > sp + len) to = sp + len;
+  int rc = 0;
+  for (uint64_t a = (from + 7) & ~7ull; a + 8 <= to && !rc; a += 8) {
+    uint64_t v;
+    memcpy(&v, stk + (a - sp), 8);
+    if (v >= c->lo && v < c->hi) rc = mark(c, v, src);
+  }
+  return rc;
+}
+
+static int scan_bits(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint64_t base, const uint8_t *bits,
+                     int32_t nbit, uint32_t src) {
+  int rc = 0;
+  for (int32_t i = 0; i < nbit && !rc; i++)
+    if ((bits[i / 8] >> (i % 8)) & 1) rc = scan_words(c, stk, sp, len, base + (uint64_t)i * 8, base + (uint64_t)i * 8 + 8, src);
+  return rc;
+}
+
+/* A goroutine's stack, frame by frame through the compiler's stack maps
+ * (mirrors runtime/mgcmark.go scanstack, scanframeworker): only the live
+ * pointer slots of each frame. A frame without usable maps, an interrupted
+ * frame (its registers were saved, sigpanic, asyncPreempt) and whatever
+ * lies past the last frame the unwinder reaches are scanned word by word. */
+static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
+  size_t len = (size_t)(g->stack_hi - g->sp);
+  if (len > c->capstack) {
+    uint8_t *n = realloc(c->stack, len);
+    if (!n) return se_set(SE_NOMEM, "out of memory for a %zu-byte stack", len);
+    c->stack = n;
+    c->capstack = len;
+  }
+  if (tgt_mem_read(c->p->mem, g->sp, c->stack, len) != 0) {
+    se_clear();
+    if (c->ph == PH_MARK && !c->r->incomplete[0])
+      snprintf(c->r->incomplete, sizeof c->r->incomplete, "the stack of goroutine %llu could not be read",
+               (unsigned long long)g->goid);
+    return 0;
+  }
+  if (c->ph == PH_MARK) c->r->root_bytes += len;
+  const uint8_t *stk = c->stack;
+  uint64_t sp = g->sp;
+  if (!g->pc || !c->frames) return scan_words(c, stk, sp, len, sp, sp + len, src);
+  gr_stackcopy copy = {stk, sp, len};
+  gr_unwind_end end;
+  size_t n = gr_unwind_sp(&c->p->pcln, &c->pcs, &copy, g->pc, sp, g->trap, c->frames, c->sps, MAX_STACK_FRAMES, &end);
+  int rc = 0;
+  uint64_t done = sp;
+  for (size_t i = 0; i < n && !rc; i++) {
+    frame_map tmp;
+    const frame_map *m = map_of(c, c->frames[i].pc, &tmp);
+    uint64_t fsp = c->sps[i], fp = fsp + m->frame;
+    if (!m->precise || (c->frames[i].flags & GR_FRAME_TRAP) || !m->frame) {
+      c->conservative_frames++;
+      rc = scan_words(c, stk, sp, len, fsp, fp + (uint64_t)m->args_bytes, src);
+    } else {
+      c->precise_frames++;
+      uint64_t varp = fsp + m->varp, argp = fsp + m->argp;
+      if (m->nlocals) rc = scan_bits(c, stk, sp, len, varp - 8 * (uint64_t)m->nlocals, m->locals, m->nlocals, src);
+      if (!rc && m->nargs) rc = scan_bits(c, stk, sp, len, argp, m->args, m->nargs, src);
+      const uint8_t *recs = m->nobjs ? c->p->pcln.bytes_at(c->p->pcln.bytes_ctx, m->objs, (size_t)m->nobjs * 16) : NULL;
+      for (uint32_t k = 0; recs && k < m->nobjs && !rc; k++) { /* stack objects, whole */
+        int32_t off, size;
+        memcpy(&off, recs + 16 * k, 4);
+        memcpy(&size, recs + 16 * k + 4, 4);
+        uint64_t base = off < 0 ? varp - (uint64_t)(-(int64_t)off) : argp + (uint64_t)off;
+        if (size > 0) rc = scan_words(c, stk, sp, len, base, base + (uint64_t)size, src);
+      }
+    }
+    done = fp;
+  }
+  /* past the last frame understood: word by word */
+  if (!rc && (end != GR_UNWIND_COMPLETE || !n)) rc = scan_words(c, stk, sp, len, done, sp + len, src);
+  return rc;
+}
+
 static int push_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
   if (!g->sp || g->sp > g->stack_hi || g->stack_hi - g->sp > (1ull << 30)) {
     if (c->ph == PH_MARK && !c->r->incomplete[0])
@@ -218,8 +409,7 @@ static int push_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
                (unsigned long long)g->goid);
     return 0;
   }
-  c->r->root_bytes += c->ph == PH_MARK ? g->stack_hi - g->sp : 0;
-  return push(c, g->sp, g->stack_hi - g->sp, src, false);
+  return scan_stack(c, g, src);
 }
 
 /* A parked goroutine whose primitive a root reaches: its stack is a root. */
@@ -565,12 +755,13 @@ static int find_groups(rctx *c) {
   uint32_t *lg = malloc((r->n + 1) * sizeof *lg); /* node id -> snapshot index */
   int rc = lg ? 0 : se_set(SE_NOMEM, "out of memory for the deadlock search");
   size_t nl = 0;
-  for (size_t i = 0; i < r->n && !rc; i++) {
+  for (size_t i = 0; i < r->n && !rc; i++) { /* nodes 0 .. nl-1: the leaked goroutines */
     if (r->verdict[i] != GR_LEAK_LEAKED && r->verdict[i] != GR_LEAK_IDLE_MAIN) continue;
     uint32_t id;
     lg[nl++] = (uint32_t)i;
-    if ((rc = node_add(c, 0, &id)) == 0) rc = push_stack(c, &c->s->gs[i], id);
+    rc = node_add(c, 0, &id);
   }
+  for (size_t k = 0; k < nl && !rc; k++) rc = push_stack(c, &c->s->gs[lg[k]], (uint32_t)k);
   if (!rc) rc = drain(c);
   uint32_t *off = NULL, *adj = NULL, *stamp = NULL, *woff = NULL, *wadj = NULL, *queue = NULL, *pstamp = NULL;
   size_t nw = 0, capw = 0;
@@ -699,6 +890,14 @@ int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const 
   uint32_t gsi;
   uint64_t gslot;
   if (!rc && s->n && object_at(&c, s->gs[0].addr, &gsi, &gslot)) c.g_elem = h->spans[gsi].elemsize;
+  u64map_init(&c.pcs);
+  u64map_init(&c.maps);
+  c.frames = malloc(MAX_STACK_FRAMES * sizeof *c.frames);
+  c.sps = malloc((MAX_STACK_FRAMES + 1) * sizeof *c.sps); /* without them, stacks are read word by word */
+  if (!c.frames || !c.sps) {
+    free(c.frames);
+    c.frames = NULL;
+  }
   if (!rc) rc = classify_all(&c, w, woken, &nwoken);
   for (size_t i = 0; i < nwoken && !rc; i++) rc = wake(&c, woken[i]);
   if (!rc) rc = push_roots(&c, sess);
@@ -736,6 +935,12 @@ out:
   free(c.work);
   free(c.node_obj);
   free(c.edges);
+  free(c.frames);
+  free(c.sps);
+  free(c.stack);
+  free(c.fmaps);
+  u64map_free(&c.pcs);
+  u64map_free(&c.maps);
   u64map_free(&c.prim);
   u64map_free(&c.masks);
   u64map_free(&c.node);

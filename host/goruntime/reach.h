@@ -11,11 +11,15 @@
  *    registers, the stacks of the goroutines not parked on a primitive
  *    (running, runnable, in a system call, asleep, in network I/O, ...),
  *    and what objects with finalizers, cleanups or weak handles hold;
- *  - marking follows every aligned word that points into an allocated object
- *    of an in-use heap span (conservative: an integer that looks like a
- *    pointer, or a dead stack slot, keeps more alive, never less), except the
- *    words of a parked goroutine's own sudogs that name its primitive (the
- *    runtime hides those too: setSyncObjectsUntraceable);
+ *  - stacks are read precisely, frame by frame through the compiler's stack
+ *    maps (the live pointer slots only), as the runtime's GC reads them; a
+ *    frame without usable maps, an interrupted frame, and what lies past the
+ *    last frame unwound are read word by word;
+ *  - marking follows every aligned word of a heap object that points into an
+ *    allocated object of an in-use heap span (conservative: an integer that
+ *    looks like a pointer keeps more alive, never less), except the words of
+ *    a parked goroutine's own sudogs that name its primitive (the runtime
+ *    hides those too: setSyncObjectsUntraceable) and a g's stack bounds;
  *  - a parked goroutine whose primitive gets marked, or lies outside the heap
  *    (a global), may be woken: its stack becomes a root, to a fixed point.
  * What is left is leaked. When a root cannot be read whole, nothing is

@@ -58,6 +58,11 @@ static pc_info cached_lookup(const pcln_table *t, u64map *cache, uint64_t pc) {
 
 size_t gr_unwind(const pcln_table *t, u64map *cache, const gr_stackcopy *stk, uint64_t pc, uint64_t sp, int trap,
                  gr_rawframe *out, size_t max, gr_unwind_end *end) {
+  return gr_unwind_sp(t, cache, stk, pc, sp, trap, out, NULL, max, end);
+}
+
+size_t gr_unwind_sp(const pcln_table *t, u64map *cache, const gr_stackcopy *stk, uint64_t pc, uint64_t sp, int trap,
+                    gr_rawframe *out, uint64_t *sps, size_t max, gr_unwind_end *end) {
   size_t n = 0;
   *end = GR_UNWIND_COMPLETE;
   /* initAt: a call through a nil func leaves pc 0; pop the return address */
@@ -81,6 +86,7 @@ size_t gr_unwind(const pcln_table *t, u64map *cache, const gr_stackcopy *stk, ui
     }
     out[n].pc = pc;
     out[n].flags = flags;
+    if (sps) sps[n] = sp;
     n++;
     uint8_t fflag = fi.flag;
     if (fflag & PCLN_FLAG_TOPFRAME) return n;
@@ -114,5 +120,6 @@ size_t gr_unwind(const pcln_table *t, u64map *cache, const gr_stackcopy *stk, ui
     flags = injected ? GR_FRAME_TRAP : 0;
     pc = lr;
     sp = fp;
+    if (sps) sps[n] = sp;
   }
 }

@@ -45,6 +45,11 @@ typedef struct {
  * 100,000 stacks decodes each table once instead of 100,000 times. */
 size_t gr_unwind(const pcln_table *t, u64map *cache, const gr_stackcopy *stk, uint64_t pc, uint64_t sp, int trap,
                  gr_rawframe *out, size_t max, gr_unwind_end *end);
+/* The same, also writing each frame's sp to sps[i] (and, past the last
+ * frame, where the next would start to sps[n] when the walk could go on:
+ * sps has room for max + 1). */
+size_t gr_unwind_sp(const pcln_table *t, u64map *cache, const gr_stackcopy *stk, uint64_t pc, uint64_t sp, int trap,
+                    gr_rawframe *out, uint64_t *sps, size_t max, gr_unwind_end *end);
 
 const char *gr_unwind_end_str(gr_unwind_end e);
 

@@ -159,8 +159,9 @@ typedef struct sonde_leak_info {
   uint64_t unknown;         /* parked on something sonde could not check */
   uint64_t groups;          /* deadlock cycles among the leaked */
   uint32_t groups_complete; /* 0: the cycle search hit its budget (groups may be missing) */
-  uint32_t conservative;    /* 1: pointers found conservatively (every word
-                               that looks like one): more kept alive, never less */
+  uint32_t conservative;    /* 1: heap objects are read conservatively (every
+                               word that looks like a pointer; stacks go through
+                               the compiler's stack maps): more kept alive, never less */
   uint64_t objects_marked, bytes_scanned, root_bytes;
   uint64_t analysis_ns;     /* the analysis, inside the stop */
 } sonde_leak_info;

@@ -7,7 +7,9 @@ select, select{}, sync.Mutex, RWMutex write and read side, WaitGroup, Cond,
 and a cycle of two goroutines each holding the channel the other waits on)
 and the same shapes kept alive (a pool on a global channel, channels, locks,
 a WaitGroup and a Cond held by goroutines asleep or in network I/O, a
-time.After), and prints "LEAK|LIVE <goid> <shape> <function>" for each.
+time.After, a channel only an object with a finalizer holds), and a leak
+made in main whose frame may keep the channel in a dead slot (found through
+the stack maps), and prints "LEAK|LIVE <goid> <shape> <function>" for each.
 Checks, with --json and in text:
 - exactly the LEAK goroutines are reported: every leak found, with the
   function it blocks in (its location, file:line) and its wait reason; no
@@ -56,12 +58,13 @@ REASONS = {
     "cond": {"sync.Cond.Wait"},
     "cycle": {"chan receive"},
     "main-held": {"chan receive"},
+    "dead-slot": {"chan receive"},
 }
 # what the leaked goroutine of each shape waits on: (kind, number of waits)
 WAITS = {"nil-send": (None, 0), "nil-recv": (None, 0), "select-nocases": (None, 0), "send": ("chan", 1),
          "recv": ("chan", 1), "select": ("chan", 2), "mutex": ("sema", 1), "rwmutex-lock": ("sema", 1),
          "rwmutex-rlock": ("sema", 1), "waitgroup": ("sema", 1), "cond": ("cond", 1), "cycle": ("chan", 1),
-         "main-held": ("chan", 1)}
+         "main-held": ("chan", 1), "dead-slot": ("chan", 1)}
 
 
 def start(fixture, mode):
