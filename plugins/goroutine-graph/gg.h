@@ -56,6 +56,11 @@ void gg_model_free(gg_model *m);
 void gg_model_ignore(gg_model *m, const char *patterns);
 bool gg_reported_leak(const gg_goroutine *g);
 const char *gg_wait_kind_name(uint32_t kind);
+/* What a goroutine waits for, in one word: "channel", "select", "nil
+ * channel", "mutex", "rwmutex", "waitgroup", "cond", "semaphore", "timer"
+ * (sleep, timers), "network" (the netpoller), "syscall", "running",
+ * "runnable", or "other" (the runtime's own waits: GC, finalizers, ...). */
+const char *gg_waits_for(const gg_goroutine *g);
 const char *gg_dir_name(uint32_t dir);
 
 /* The leaks report: Go tracebacks with " (leaked)" after the wait reason,

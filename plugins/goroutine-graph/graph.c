@@ -386,7 +386,7 @@ void gg_graph_json(FILE *f, const gg_graph *gr) {
     fprintf(f, ", \"leaked\": %s, \"cycle\": ", leaked(g) ? "true" : "false");
     if (g->group) fprintf(f, "%" PRIu32, g->group);
     else fputs("null", f);
-    fprintf(f, ", \"system\": %s, \"ids\": [", g->system ? "true" : "false");
+    fprintf(f, ", \"system\": %s, \"waits_for\": \"%s\", \"ids\": [", g->system ? "true" : "false", gg_waits_for(g));
     for (size_t k = 0; k < grp->count; k++) fprintf(f, "%s%" PRId64, k ? ", " : "", m->gs[gr->members[grp->first + k]].id);
     fputs("], \"frames\": [", f);
     for (uint32_t k = 0; k < g->nframes; k++) {

@@ -111,6 +111,30 @@ const char *gg_wait_kind_name(uint32_t kind) {
   return kind == SONDE_WAIT_CHAN ? "chan" : kind == SONDE_WAIT_SEMA ? "sema" : kind == SONDE_WAIT_COND ? "cond" : "?";
 }
 
+const char *gg_waits_for(const gg_goroutine *g) {
+  static const struct {
+    const char *prefix, *what;
+  } by_reason[] = {
+      {"chan send (nil chan)", "nil channel"}, {"chan receive (nil chan)", "nil channel"},
+      {"select (no cases)", "nil channel"},    {"chan send", "channel"},
+      {"chan receive", "channel"},             {"select", "select"},
+      {"sync.Mutex", "mutex"},                 {"sync.RWMutex", "rwmutex"},
+      {"sync.WaitGroup", "waitgroup"},         {"sync.Cond", "cond"},
+      {"semacquire", "semaphore"},             {"sleep", "timer"},
+      {"timer goroutine", "timer"},            {"IO wait", "network"},
+  };
+  const char *r = g->reason ? g->reason : "";
+  if (r[0]) {
+    for (size_t i = 0; i < sizeof by_reason / sizeof by_reason[0]; i++)
+      if (!strncmp(r, by_reason[i].prefix, strlen(by_reason[i].prefix))) return by_reason[i].what;
+    return "other";
+  }
+  if (!strcmp(g->status, "syscall")) return "syscall";
+  if (!strcmp(g->status, "running")) return "running";
+  if (!strcmp(g->status, "runnable")) return "runnable";
+  return "other";
+}
+
 const char *gg_dir_name(uint32_t dir) {
   return dir == SONDE_DIR_SEND ? "send" : dir == SONDE_DIR_RECV ? "receive" : "?";
 }

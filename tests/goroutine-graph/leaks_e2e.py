@@ -67,6 +67,14 @@ WAITS = {"nil-send": (None, 0), "nil-recv": (None, 0), "select-nocases": (None, 
          "main-held": ("chan", 1), "dead-slot": ("chan", 1)}
 
 
+# what `dot --json` says each leaking shape waits for
+WAITS_FOR = {"nil-send": {"nil channel"}, "nil-recv": {"nil channel"}, "select-nocases": {"nil channel"},
+             "send": {"channel"}, "recv": {"channel"}, "cycle": {"channel"}, "dead-slot": {"channel"},
+             "main-held": {"channel"}, "select": {"select"}, "mutex": {"mutex", "semaphore"},
+             "rwmutex-lock": {"rwmutex", "semaphore"}, "rwmutex-rlock": {"rwmutex", "semaphore"},
+             "waitgroup": {"waitgroup", "semaphore"}, "cond": {"cond"}}
+
+
 def start(fixture, mode):
     fx = subprocess.Popen([fixture, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     expect = {}
@@ -138,6 +146,9 @@ def check_dot(sonde, pid, expect, leaks, tmp):
                 only = graph(sonde, pid, "--chan", hex(prim[0]["addr"]))
                 check("dot --chan ADDR: only the goroutines at that channel",
                       only is not None and ids_of(only) == set(pool), repr(only and sorted(ids_of(only))))
+        of = {i: g["waits_for"] for g in doc["groups"] for i in g["ids"]}
+        wrong = sorted((gid, e[1], of.get(gid)) for gid, e in leaks.items() if of.get(gid) not in WAITS_FOR[e[1]])
+        check("dot --json: what each leaked goroutine waits for (channel, mutex, ...)", not wrong, repr(wrong))
         lk = {i for g in doc["groups"] if g["leaked"] for i in g["ids"]}
         check("dot --json: the leaked groups hold exactly the leaks", lk == set(leaks),
               "%r vs %r" % (sorted(lk), sorted(leaks)))
