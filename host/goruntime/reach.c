@@ -692,14 +692,16 @@ static int cmp_edge(const void *a, const void *b) {
   return x->from != y->from ? (x->from < y->from ? -1 : 1) : (x->to > y->to) - (x->to < y->to);
 }
 
-/* Tarjan's strongly connected components over the leaked goroutines (ids
- * 0..n), iteratively: adjacency in wadj[woff[v]..woff[v+1]). */
-static int tarjan(gr_reach *r, const uint32_t *lg, size_t n, const uint32_t *woff, const uint32_t *wadj) {
+/* Tarjan's strongly connected components, iteratively (a chain of 100,000
+ * goroutines must not overflow the C stack). */
+int gr_reach_cycles(const uint32_t *woff, const uint32_t *wadj, size_t n, uint32_t *cycle, size_t *ncycles) {
   uint32_t *index = calloc(n + 1, sizeof *index), *low = malloc((n + 1) * sizeof *low);
   uint32_t *stk = malloc((n + 1) * sizeof *stk), *cs = malloc((n + 1) * sizeof *cs), *it = malloc((n + 1) * sizeof *it);
   uint8_t *on = calloc(n + 1, 1);
   int rc = index && low && stk && cs && it && on ? 0 : se_set(SE_NOMEM, "out of memory for the deadlock search");
   uint32_t next = 1;
+  *ncycles = 0;
+  for (size_t v = 0; v < n; v++) cycle[v] = 0;
   size_t sp = 0;
   for (size_t v0 = 0; v0 < n && !rc; v0++) {
     if (index[v0]) continue;
@@ -731,8 +733,8 @@ static int tarjan(gr_reach *r, const uint32_t *lg, size_t n, const uint32_t *wof
       while (stk[start - 1] != v) start--;
       start--;
       if (sp - start >= 2) { /* a cycle: goroutines that only each other could wake */
-        r->ngroups++;
-        for (size_t k = start; k < sp; k++) r->group[lg[stk[k]]] = (uint32_t)r->ngroups;
+        ++*ncycles;
+        for (size_t k = start; k < sp; k++) cycle[stk[k]] = (uint32_t)*ncycles;
       }
       for (size_t k = start; k < sp; k++) on[stk[k]] = 0;
       sp = start;
@@ -853,7 +855,11 @@ static int find_groups(rctx *c) {
   }
   woff[nl] = (uint32_t)nw;
   free(gnode);
-  if (!rc && !c->over_budget) rc = tarjan(r, lg, nl, woff, wadj);
+  uint32_t *cyc = !rc && !c->over_budget ? malloc((nl + 1) * sizeof *cyc) : NULL;
+  if (!rc && !c->over_budget && !cyc) rc = se_set(SE_NOMEM, "out of memory for the deadlock search");
+  if (cyc && (rc = gr_reach_cycles(woff, wadj, nl, cyc, &r->ngroups)) == 0)
+    for (size_t k = 0; k < nl; k++) r->group[lg[k]] = cyc[k];
+  free(cyc);
 out:
   r->groups_complete = !c->over_budget;
   free(lg);

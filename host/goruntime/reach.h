@@ -74,6 +74,11 @@ typedef struct {
 int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const gr_waits *w, const gr_heap *h,
                   gr_reach *out);
 void gr_reach_free(gr_reach *r);
+/* The cycles of a graph of n nodes (node v's successors are
+ * adj[off[v] .. off[v+1])): its strongly connected components of two nodes
+ * or more, numbered from 1 into cycle[v] (0: in none), *ncycles of them.
+ * Pure; iterative, for graphs of any depth. 0 or SE_NOMEM. */
+int gr_reach_cycles(const uint32_t *off, const uint32_t *adj, size_t n, uint32_t *cycle, size_t *ncycles);
 const char *gr_leak_verdict_name(uint8_t v);
 
 #endif
