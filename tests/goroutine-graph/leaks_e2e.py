@@ -21,6 +21,9 @@ Checks, with --json and in text:
   process with no parked goroutine, tests/fixtures/heap);
 - `selectmain` mode: goroutine 1 in select{} holds a channel a child waits
   on: the child is leaked, goroutine 1 is not reported (as the runtime);
+- `runtime` mode: after the runtime's own leak detector ran (Go 1.27's
+  goroutineleak profile: its finds are left in status _Gleaked), sonde
+  reports exactly the goroutines the runtime reported;
 - `dot`: DOT that Graphviz's dot renders to SVG (-o F.svg renders it
   directly), each leaked goroutine in a LEAKED node and no other, the cycle
   as a cluster; --json groups the three pool workers (same stack, same
@@ -75,7 +78,10 @@ WAITS_FOR = {"nil-send": {"nil channel"}, "nil-recv": {"nil channel"}, "select-n
              "waitgroup": {"waitgroup", "semaphore"}, "cond": {"cond"}}
 
 
-def start(fixture, mode):
+def start(fixture, mode, runtime=None):
+    """Starts the fixture in mode: (process, pid, {goid: (LEAK|LIVE, shape,
+    function)}). runtime, a dict, gets the RUNTIME/PROFILE lines of mode
+    runtime: {"profile": bool, "leaked": {goid, ...}}."""
     fx = subprocess.Popen([fixture, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     expect = {}
     while True:
@@ -87,6 +93,10 @@ def start(fixture, mode):
             return fx, int(f[1]), expect
         if f[0] in ("LEAK", "LIVE"):
             expect[int(f[1])] = (f[0], f[2], f[3])
+        elif f[0] == "RUNTIME" and runtime is not None:
+            runtime.setdefault("leaked", set()).add(int(f[1]))
+        elif f[0] == "PROFILE" and runtime is not None:
+            runtime["profile"] = f[1] == "yes"
 
 
 def run(sonde, *args, cmd="leaks"):
@@ -285,6 +295,32 @@ def check_select_main(sonde, fixture):
         fx.wait()
 
 
+def check_runtime(sonde, fixture):
+    """Mode runtime: the fixture ran the runtime's own leak detector (Go
+    1.27's goroutineleak profile), which left its leaked goroutines in
+    status _Gleaked: sonde finds the same ones."""
+    rt = {}
+    fx, pid, expect = start(fixture, "runtime", rt)
+    try:
+        leaks = {g for g, e in expect.items() if e[0] == "LEAK"}
+        r = run(sonde, "-p", str(pid), "--json")
+        got = {g["id"] for g in json.loads(r.stdout)["goroutines"]} if r.returncode == 13 else set()
+        check("runtime mode: exactly the fixture's leaks", got == leaks,
+              "%d: %r vs %r %s" % (r.returncode, sorted(got), sorted(leaks), r.stderr))
+        if rt.get("profile"):
+            check("runtime mode: the runtime's goroutineleak profile finds the same goroutines",
+                  rt.get("leaked", set()) == got, "%r vs %r" % (sorted(rt.get("leaked", set())), sorted(got)))
+            g = run(sonde, "-p", str(pid), cmd="dot")
+            check("runtime mode: goroutines the runtime marked _Gleaked are drawn leaked", g.returncode == 0 and
+                  "LEAKED" in g.stdout, g.stderr)
+        else:
+            print("skip runtime mode: this Go has no goroutineleak profile")
+        unharmed(fx, pid, "runtime")
+    finally:
+        fx.kill()
+        fx.wait()
+
+
 def check_quiet(sonde, fixture):
     fx = subprocess.Popen([fixture], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     try:
@@ -314,6 +350,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         check_all(sonde, fixture, tmp)
     check_select_main(sonde, fixture)
+    check_runtime(sonde, fixture)
     check_quiet(sonde, quiet)
     failed = [n for n, ok in results if not ok]
     print("%d checks, %d failed" % (len(results), len(failed)))
