@@ -238,7 +238,8 @@ int cmd_plugin(int argc, char **argv, bool *found) {
     uname(&u);
     pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
                       .heap = needs_heap ? &heap : NULL, .waits = needs_waits ? &waits : NULL,
-                      .reach = needs_leaks ? &reach : NULL, .reach_ns = req.reach_ns, .mem = &t.mem};
+                      .reach = needs_leaks ? &reach : NULL, .reach_ns = req.reach_ns,
+                      .stop_ns = (uint64_t)(t.stop_ms * 1e6), .mem = &t.mem};
     if (needs_heap) {
       rr = (reread_ctx){&t, &heap};
       pt.reread_heap = reread_heap;

@@ -67,6 +67,7 @@ typedef struct {
   gr_waits *waits;     /* read during the stop (SONDE_CMD_NEEDS_WAITS), else NULL */
   gr_reach *reach;     /* computed during the stop (SONDE_CMD_NEEDS_LEAKS), else NULL */
   uint64_t reach_ns;   /* how long that took */
+  uint64_t stop_ns;    /* how long the command's stop lasted */
   /* A one-shot command's heap_refresh: stops the process again and rereads
    * *heap. NULL in a session (the session's heap op serves). */
   int (*reread_heap)(void *ctx);

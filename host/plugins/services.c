@@ -543,7 +543,8 @@ static int h_leak_info(sonde_host *h, sonde_leak_info *out) {
                        .objects_marked = r->objects_marked,
                        .bytes_scanned = r->bytes_scanned,
                        .root_bytes = r->root_bytes,
-                       .analysis_ns = target_of(h)->reach_ns};
+                       .analysis_ns = target_of(h)->reach_ns,
+                       .stopped_ns = target_of(h)->stop_ns};
   return fill_sized(out, &o, sizeof o);
 }
 

@@ -164,6 +164,8 @@ typedef struct sonde_leak_info {
                                the compiler's stack maps): more kept alive, never less */
   uint64_t objects_marked, bytes_scanned, root_bytes;
   uint64_t analysis_ns;     /* the analysis, inside the stop */
+  uint64_t stopped_ns;      /* how long the process was stopped for the
+                               command (goroutines, waits, heap, analysis) */
 } sonde_leak_info;
 
 /* A runtime struct field as the target binary lays it out. */

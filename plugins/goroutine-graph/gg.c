@@ -76,10 +76,11 @@ static int cmd_leaks(sonde_host *h, void *state, int argc, char **argv) {
   if (rc == SONDE_OK)
     api->message(h, SONDE_LOG_INFO,
                  "%zu leaked goroutine%s%s, %" PRIu64 " deadlock cycle%s%s, of %" PRIu64
-                 " parked on channels, selects and locks (%" PRIu64 " not checkable); analysis %.1f ms",
+                 " parked on channels, selects and locks (%" PRIu64 " not checkable); process stopped %.1f ms"
+                 " (analysis %.1f ms)",
                  m.nreported, m.nreported == 1 ? "" : "s", ignored, li->groups, li->groups == 1 ? "" : "s",
                  li->groups_complete ? "" : " (cycle search cut short)", li->parked, li->unknown,
-                 (double)li->analysis_ns / 1e6);
+                 (double)li->stopped_ns / 1e6, (double)li->analysis_ns / 1e6);
   size_t reported = m.nreported;
   gg_model_free(&m);
   return rc != SONDE_OK ? rc : reported ? SONDE_FOUND : SONDE_OK;

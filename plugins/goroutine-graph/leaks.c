@@ -127,10 +127,10 @@ void gg_leaks_json(FILE *f, void *model) {
   fprintf(f,
           ",\n \"complete\": %s, \"parked\": %" PRIu64 ", \"leaked\": %" PRIu64 ", \"ignored\": %zu, \"unknown\": %" PRIu64
           ", \"cycles_complete\": %s,\n \"conservative\": %s, \"objects_marked\": %" PRIu64
-          ", \"bytes_scanned\": %" PRIu64 ", \"analysis_ms\": %.3f,\n \"goroutines\": [",
+          ", \"bytes_scanned\": %" PRIu64 ", \"analysis_ms\": %.3f, \"stopped_ms\": %.3f,\n \"goroutines\": [",
           li->complete ? "true" : "false", li->parked, (uint64_t)m->nreported, m->nignored, li->unknown,
           li->groups_complete ? "true" : "false", li->conservative ? "true" : "false", li->objects_marked,
-          li->bytes_scanned, (double)li->analysis_ns / 1e6);
+          li->bytes_scanned, (double)li->analysis_ns / 1e6, (double)li->stopped_ns / 1e6);
   const char *sep = "\n  ";
   for (size_t i = 0; i < m->n; i++) {
     const gg_goroutine *g = &m->gs[i];

@@ -193,6 +193,9 @@ def check_all(sonde, fixture, tmp):
         check("leaks --json: exit status 13 (leaks found)", r.returncode == 13, "%d: %s" % (r.returncode, r.stderr))
         doc = json.loads(r.stdout)
         check("the analysis is complete", doc.get("complete") is True, repr(doc.get("complete")))
+        check("it says how long the process was stopped, the analysis inside that",
+              0 < doc.get("analysis_ms", 0) <= doc.get("stopped_ms", 0) < 60000,
+              "analysis %r ms, stopped %r ms" % (doc.get("analysis_ms"), doc.get("stopped_ms")))
         got = {g["id"]: g for g in doc["goroutines"]}
         check("every leaked goroutine is found", set(leaks) <= set(got),
               "missing %s" % sorted((g, leaks[g][1]) for g in set(leaks) - set(got)))
