@@ -63,9 +63,14 @@ typedef struct {
 typedef struct {
   uint64_t addr;
   uint32_t len;
-  uint32_t src; /* group phase: the node whose memory this is */
-  bool obj;     /* starts an object: its sudog masks apply */
+  uint32_t src;  /* group phase: the node whose memory this is */
+  uint32_t span; /* a small object: its span (read whole); NO_SPAN otherwise */
+  bool obj;      /* starts an object: its sudog masks apply */
 } item;
+
+enum { NO_SPAN = UINT32_MAX, SPAN_READ_MAX = 1 << 20 /* small-object spans read whole up to this */ };
+/* has_prim bits, per span */
+enum { SPAN_PRIM = 1, SPAN_MASK = 2 };
 
 typedef struct {
   uint32_t from, to;
@@ -95,6 +100,12 @@ typedef struct {
   u64map masks; /* sudog -> the primitive address its c/elem names */
   item *work;
   size_t nwork, capwork;
+  /* Spans read in the current batch (spanbuf[i] their bytes, else NULL):
+   * an object marked inside one is scanned from there at once (local),
+   * so that a list running through a span costs one read, not one each. */
+  uint8_t **spanbuf;
+  item *local;
+  size_t nlocal, caplocal;
   /* group phase */
   u64map node; /* object start -> node id */
   uint64_t *node_obj;
@@ -150,9 +161,10 @@ static int index_heap(rctx *c) {
   c->bitoff = malloc((h->n + 1) * sizeof *c->bitoff);
   c->allocb = calloc(h->n, sizeof *c->allocb);
   c->has_prim = calloc(h->n, 1);
+  c->spanbuf = calloc(h->n, sizeof *c->spanbuf);
   c->marks = calloc((size_t)(nbits / 8 + 1), 1);
   c->seen = calloc((size_t)(nbits / 8 + 1), 1);
-  if (!c->pages || !c->bitoff || !c->allocb || !c->has_prim || !c->marks || !c->seen)
+  if (!c->pages || !c->bitoff || !c->allocb || !c->has_prim || !c->spanbuf || !c->marks || !c->seen)
     return se_set(SE_NOMEM, "out of memory indexing %zu heap spans", h->n);
   uint64_t off = 0;
   for (size_t i = 0; i < h->n; i++) {
@@ -230,19 +242,35 @@ static inline void set_bit(uint8_t *b, uint64_t i) { b[i / 8] |= (uint8_t)(1u <<
 
 /* ---- the work list ---- */
 
-static int push(rctx *c, uint64_t addr, uint64_t len, uint32_t src, bool obj) {
-  for (uint64_t off = 0; off < len; off += CHUNK) {
-    if (c->nwork == c->capwork) {
-      size_t cap = c->capwork ? c->capwork * 2 : 4096;
-      item *n = realloc(c->work, cap * sizeof *n);
-      if (!n) return se_set(SE_NOMEM, "out of memory for the mark work list");
-      c->work = n;
-      c->capwork = cap;
-    }
-    uint64_t l = len - off < CHUNK ? len - off : CHUNK;
-    c->work[c->nwork++] = (item){addr + off, (uint32_t)l, src, obj && off == 0};
+static int append_item(item **a, size_t *n, size_t *cap, item it) {
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 4096;
+    item *g = realloc(*a, nc * sizeof *g);
+    if (!g) return se_set(SE_NOMEM, "out of memory for the mark work list");
+    *a = g;
+    *cap = nc;
   }
+  (*a)[(*n)++] = it;
   return 0;
+}
+
+static int push(rctx *c, uint64_t addr, uint64_t len, uint32_t src, bool obj) {
+  int rc = 0;
+  for (uint64_t off = 0; off < len && !rc; off += CHUNK) {
+    uint64_t l = len - off < CHUNK ? len - off : CHUNK;
+    rc = append_item(&c->work, &c->nwork, &c->capwork, (item){addr + off, (uint32_t)l, src, NO_SPAN, obj && off == 0});
+  }
+  return rc;
+}
+
+/* An object of span si to scan: from the span's bytes when this batch read
+ * them, else on the work list (small objects read with their whole span). */
+static int push_obj(rctx *c, uint32_t si, uint64_t obj, uint32_t src) {
+  const gr_span *s = &c->h->spans[si];
+  if (s->nelems <= 1 || s->npages * GR_PAGE_SIZE > SPAN_READ_MAX) return push(c, obj, s->elemsize, src, true);
+  item it = {obj, (uint32_t)s->elemsize, src, si, true};
+  if (c->spanbuf[si]) return append_item(&c->local, &c->nlocal, &c->caplocal, it);
+  return append_item(&c->work, &c->nwork, &c->capwork, it);
 }
 
 static int mark(rctx *c, uint64_t v, uint32_t src);
@@ -440,7 +468,7 @@ static int mark(rctx *c, uint64_t v, uint32_t src) {
     } else {
       set_bit(c->seen, b);
       if ((rc = node_add(c, obj, &id)) != 0 || c->over_budget) return rc;
-      if (!s->noscan && (rc = push(c, obj, s->elemsize, id, true)) != 0) return rc;
+      if (!s->noscan && (rc = push_obj(c, si, obj, id)) != 0) return rc;
     }
     if (c->nedges == c->capedges) {
       size_t cap = c->capedges ? c->capedges * 2 : 4096;
@@ -460,9 +488,9 @@ static int mark(rctx *c, uint64_t v, uint32_t src) {
   set_bit(c->marks, b);
   c->r->objects_marked++;
   uint64_t first;
-  if (c->has_prim[si] && u64map_get(&c->prim, obj, &first))
+  if ((c->has_prim[si] & SPAN_PRIM) && u64map_get(&c->prim, obj, &first))
     for (uint32_t l = (uint32_t)first; l && !rc; l = c->pl[l - 1].next) rc = wake(c, c->pl[l - 1].g);
-  if (!rc && !s->noscan) rc = push(c, obj, s->elemsize, 0, true);
+  if (!rc && !s->noscan) rc = push_obj(c, si, obj, 0);
   return rc;
 }
 
@@ -476,7 +504,8 @@ static bool stack_like(const rctx *c, uint64_t lo, uint64_t hi) {
 
 static int scan(rctx *c, const item *it, const uint64_t *w) {
   uint64_t masked = 0;
-  bool mask = it->obj && c->masks.len && u64map_get(&c->masks, it->addr, &masked);
+  bool mask = it->obj && c->masks.len && (it->span == NO_SPAN || (c->has_prim[it->span] & SPAN_MASK)) &&
+              u64map_get(&c->masks, it->addr, &masked);
   /* A g's stack.hi is one past its stack, and may be the first object of the
    * heap span that follows: a uintptr the runtime never follows. In a slot
    * the size of a g whose stack bounds look like a stack (allgs, and the
@@ -496,31 +525,77 @@ static int scan(rctx *c, const item *it, const uint64_t *w) {
   return rc;
 }
 
-/* Scans until the work list is empty, reading items in batches. */
+/* Scans item it from data, then every object it marked inside a span of
+ * this batch, from the span's bytes. */
+static int scan_here(rctx *c, const item *it, const uint8_t *data) {
+  int rc = scan(c, it, (const uint64_t *)data);
+  while (!rc && c->nlocal) {
+    item l = c->local[--c->nlocal];
+    const gr_span *s = &c->h->spans[l.span];
+    if (c->ph == PH_MARK) c->r->bytes_scanned += l.len;
+    rc = scan(c, &l, (const uint64_t *)(c->spanbuf[l.span] + (l.addr - s->base)));
+  }
+  return rc;
+}
+
+/* Scans until the work list is empty, reading in batches: stacks, globals
+ * and large objects as they are; small objects with their whole span. */
 static int drain(rctx *c) {
   item *batch = malloc(BATCH_IOV * sizeof *batch);
   tgt_iov *iov = malloc(BATCH_IOV * sizeof *iov);
+  uint32_t *spans = malloc(BATCH_IOV * sizeof *spans), *iov_of = malloc(BATCH_IOV * sizeof *iov_of);
   uint8_t *buf = malloc(BATCH_BYTES);
-  int rc = batch && iov && buf ? 0 : se_set(SE_NOMEM, "out of memory for the mark buffers");
+  int rc = batch && iov && spans && iov_of && buf ? 0 : se_set(SE_NOMEM, "out of memory for the mark buffers");
   while (c->nwork && !rc && !c->over_budget) {
-    size_t n = 0, used = 0;
-    while (c->nwork && n < BATCH_IOV && used + c->work[c->nwork - 1].len <= BATCH_BYTES) {
-      batch[n] = c->work[--c->nwork];
-      iov[n] = (tgt_iov){batch[n].addr, buf + used, batch[n].len, false};
-      used += batch[n++].len;
+    size_t n = 0, niov = 0, nspans = 0, used = 0;
+    while (c->nwork && n < BATCH_IOV && niov < BATCH_IOV) {
+      item it = c->work[c->nwork - 1];
+      if (it.span != NO_SPAN && c->spanbuf[it.span]) { /* its span is in this batch already */
+        batch[n] = it;
+        iov_of[n++] = UINT32_MAX;
+        c->nwork--;
+        continue;
+      }
+      const gr_span *s = it.span != NO_SPAN ? &c->h->spans[it.span] : NULL;
+      uint64_t len = s ? s->npages * GR_PAGE_SIZE : it.len;
+      if (used + len > BATCH_BYTES && n) break;
+      c->nwork--;
+      iov[niov] = (tgt_iov){s ? s->base : it.addr, buf + used, (size_t)len, false};
+      if (s) {
+        c->spanbuf[it.span] = buf + used;
+        spans[nspans++] = it.span;
+      }
+      used += len;
+      batch[n] = it;
+      iov_of[n++] = (uint32_t)niov++;
     }
-    if ((rc = tgt_mem_readv(c->p->mem, iov, n)) != 0) break;
+    if ((rc = tgt_mem_readv(c->p->mem, iov, niov)) != 0) break;
+    for (size_t k = 0; k < niov; k++) /* a span that could not be read: its objects cannot be scanned */
+      if (!iov[k].ok)
+        for (size_t i = 0; i < nspans; i++)
+          if (c->spanbuf[spans[i]] == iov[k].dst) c->spanbuf[spans[i]] = NULL;
     for (size_t i = 0; i < n && !rc; i++) {
-      if (!iov[i].ok) {
+      const item *it = &batch[i];
+      const uint8_t *data;
+      if (it->span != NO_SPAN) {
+        data = c->spanbuf[it->span] ? c->spanbuf[it->span] + (it->addr - c->h->spans[it->span].base) : NULL;
+      } else {
+        data = iov[iov_of[i]].ok ? iov[iov_of[i]].dst : NULL;
+      }
+      if (!data) {
         c->nunreadable++;
         continue;
       }
-      if (c->ph == PH_MARK) c->r->bytes_scanned += batch[i].len;
-      rc = scan(c, &batch[i], (const uint64_t *)iov[i].dst);
+      if (c->ph == PH_MARK) c->r->bytes_scanned += it->len;
+      rc = scan_here(c, it, data);
     }
+    for (size_t i = 0; i < nspans; i++) c->spanbuf[spans[i]] = NULL;
+    c->nlocal = 0;
   }
   free(batch);
   free(iov);
+  free(spans);
+  free(iov_of);
   free(buf);
   return rc;
 }
@@ -577,6 +652,7 @@ static int classify_all(rctx *c, const gr_waits *w, uint32_t *woken, size_t *nwo
       uint32_t si;
       int rc;
       if (cw->sudog && (rc = u64map_put(&c->masks, cw->sudog, addr)) != 0) return rc;
+      if (cw->sudog && object_at(c, cw->sudog, &si, &slot)) c->has_prim[si] |= SPAN_MASK;
       if (!addr) continue;
       if (!object_at(c, addr, &si, &slot)) { /* a global, or off the heap: reachable */
         now = true;
@@ -590,7 +666,7 @@ static int classify_all(rctx *c, const gr_waits *w, uint32_t *woken, size_t *nwo
       (void)u64map_get(&c->prim, obj, &first);
       c->pl[c->npl++] = (plink){(uint32_t)i, (uint32_t)first, addr};
       if ((rc = u64map_put(&c->prim, obj, c->npl)) != 0) return rc;
-      c->has_prim[si] = 1;
+      c->has_prim[si] |= SPAN_PRIM;
     }
     if (now) woken[(*nwoken)++] = (uint32_t)i;
   }
@@ -937,6 +1013,8 @@ out:
   free(c.marks);
   free(c.seen);
   free(c.has_prim);
+  free(c.spanbuf);
+  free(c.local);
   free(c.pl);
   free(c.work);
   free(c.node_obj);
