@@ -996,7 +996,8 @@ int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const 
       r->verdict[i] = GR_LEAK_UNKNOWN;
       r->nunknown++;
     } else if (s->gs[i].goid == 1 && !strcmp(gr_wait_reason_of(p, &s->gs[i]), "select (no cases)")) {
-      r->verdict[i] = GR_LEAK_IDLE_MAIN; /* mgc.go: "Do not report the main goroutine if it is waiting on select{}" */
+      r->verdict[i] = GR_LEAK_IDLE_MAIN; /* Go 1.27's mgc.go: "Do not report the main goroutine if it is waiting
+                                        on select{}" (1.26 reports it; sonde follows 1.27 on every version) */
     } else {
       r->nleaked++;
     }
