@@ -11,6 +11,7 @@
 #include "base/strbuf.h"
 #include "goruntime/goroutines.h"
 #include "goruntime/heap.h"
+#include "goruntime/reach.h"
 #include "goruntime/waits.h"
 #include "goruntime/runtime.h"
 #include "target/mem.h"
@@ -50,6 +51,18 @@ typedef struct {
   bool types;
 } cli_heap_req;
 int cli_read_heap(cli_target *t, tgt_session *sess, void *req);
+/* A reader for cli_capture_with: the goroutines (so), then what else the
+ * request names, in one stop: the heap (with types when `types`), what each
+ * goroutine waits on, the leak verdicts (which need the other two). */
+typedef struct {
+  gr_snapshot_opts so;
+  gr_heap *heap; /* NULL: not read */
+  bool types;
+  gr_waits *waits;
+  gr_reach *reach;
+  uint64_t reach_ns; /* out: how long the leak analysis took */
+} cli_stop_req;
+int cli_read_stop(cli_target *t, tgt_session *sess, void *req);
 /* An executable not yet running (sonde exec): t->pid stays 0. */
 int cli_open_file(const char *path, cli_target *t);
 void cli_target_free(cli_target *t);

@@ -95,6 +95,21 @@ int cli_read_heap(cli_target *t, tgt_session *sess, void *req) {
   return gr_heap_read(&t->prog, r->types, r->heap);
 }
 
+int cli_read_stop(cli_target *t, tgt_session *sess, void *req) {
+  cli_stop_req *r = req;
+  int rc = gr_snapshot_take(&t->prog, sess, &r->so, &t->snap);
+  if (!rc && r->heap) rc = gr_heap_read(&t->prog, r->types, r->heap);
+  if (!rc && r->waits) rc = gr_waits_take(&t->prog, &t->snap, r->waits);
+  if (!rc && r->reach) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    rc = gr_reach_take(&t->prog, sess, &t->snap, r->waits, r->heap, r->reach);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    r->reach_ns = (uint64_t)(tgt_ms_between(&a, &b) * 1e6);
+  }
+  return rc;
+}
+
 int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, pid_t *out) {
   if (!pidarg && optind < argc) pidarg = argv[optind++];
   if (!pidarg || optind < argc) {

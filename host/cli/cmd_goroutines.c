@@ -37,19 +37,6 @@ static void help(FILE *f) {
         f);
 }
 
-/* --waits: the goroutines, then what they wait on, in the same stop. */
-typedef struct {
-  const gr_snapshot_opts *so;
-  gr_waits *waits;
-} snap_and_waits;
-
-static int read_snap_and_waits(cli_target *t, tgt_session *sess, void *payload) {
-  snap_and_waits *sw = payload;
-  int rc = gr_snapshot_take(&t->prog, sess, sw->so, &t->snap);
-  if (rc == 0 && sw->waits) rc = gr_waits_take(&t->prog, &t->snap, sw->waits);
-  return rc;
-}
-
 int cmd_goroutines(int argc, char **argv) {
   enum { O_JSON = 256, O_GROUP, O_SYSTEM, O_ALL, O_STATS, O_WAITS };
   static const struct option longopts[] = {
@@ -91,14 +78,14 @@ int cmd_goroutines(int argc, char **argv) {
   cli_target t;
   gr_waits ws;
   memset(&ws, 0, sizeof ws);
-  snap_and_waits sw = {&so, waits ? &ws : NULL};
+  cli_stop_req req = {.so = so, .waits = waits ? &ws : NULL};
   if (waits && !oo.json) {
     fprintf(stderr, "sonde goroutines: --waits goes with --json (the traceback keeps Go's own format)\n");
     return se_exit_status(SE_USAGE);
   }
   rc = cli_open_target(pid, &t);
   if (rc == 0 && waits) rc = gr_waits_supported(&t.prog); /* refused before anything is stopped */
-  if (rc == 0) rc = cli_capture_with(&t, read_snap_and_waits, &sw);
+  if (rc == 0) rc = cli_capture_with(&t, cli_read_stop, &req);
   if (rc) {
     gr_waits_free(&ws);
     cli_target_free(&t);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -19,6 +18,9 @@
 #include "cli/cli.h"
 #include "cli/plugin_env.h"
 #include "plugins/loader.h"
+
+/* the flags that make a command read a process (-p PID) */
+#define CMD_NEEDS_PID (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP | SONDE_CMD_NEEDS_WAITS | SONDE_CMD_NEEDS_LEAKS)
 
 typedef struct {
   penv_opts po;
@@ -39,8 +41,6 @@ static int split_args(int argc, char **argv, plugin_args *a) {
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     const char *val = NULL;
-/* the flags that make a command read a process (-p PID) */
-#define CMD_NEEDS_PID (SONDE_CMD_NEEDS_TARGET | SONDE_CMD_NEEDS_HEAP | SONDE_CMD_NEEDS_WAITS | SONDE_CMD_NEEDS_LEAKS)
 #define TAKES(opt) (!strcmp(s, opt) || (!strncmp(s, opt "=", sizeof opt) && (val = s + sizeof opt)))
     if (verbatim || i == 1) {
       if (i == 1 && (!strcmp(s, "-h") || !strcmp(s, "--help"))) {
@@ -105,32 +105,6 @@ static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
           (c->flags & CMD_NEEDS_PID) ? " -p PID" : "", c->usage ? c->usage : "",
           c->summary ? c->summary : "");
   if (c->help && c->help[0]) fprintf(f, "\n%s%s", c->help, c->help[strlen(c->help) - 1] == '\n' ? "" : "\n");
-}
-
-/* What a command declared it needs, read in one stop: the goroutines, the
- * heap, the waits, the leak verdicts. */
-typedef struct {
-  gr_snapshot_opts so;
-  gr_heap *heap;   /* NULL: not needed */
-  bool types;
-  gr_waits *waits;
-  gr_reach *reach;
-  uint64_t reach_ns;
-} stop_req;
-
-static int read_for_command(cli_target *t, tgt_session *sess, void *payload) {
-  stop_req *r = payload;
-  int rc = gr_snapshot_take(&t->prog, sess, &r->so, &t->snap);
-  if (!rc && r->heap) rc = gr_heap_read(&t->prog, r->types, r->heap);
-  if (!rc && r->waits) rc = gr_waits_take(&t->prog, &t->snap, r->waits);
-  if (!rc && r->reach) {
-    struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    rc = gr_reach_take(&t->prog, sess, &t->snap, r->waits, r->heap, r->reach);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    r->reach_ns = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
-  }
-  return rc;
 }
 
 /* heap_refresh in a one-shot command: another stop, the heap read again. */
@@ -229,10 +203,10 @@ int cmd_plugin(int argc, char **argv, bool *found) {
     /* refused before anything is stopped */
     if (needs_heap && (rc = gr_heap_supported(&t.prog)) != 0) goto out;
     if (needs_waits && (rc = gr_waits_supported(&t.prog)) != 0) goto out;
-    stop_req req = {.so = {.include_system = needs_leaks}, .heap = needs_heap ? &heap : NULL,
+    cli_stop_req req = {.so = {.include_system = needs_leaks}, .heap = needs_heap ? &heap : NULL,
                     .types = c->flags & SONDE_CMD_NEEDS_HEAP, .waits = needs_waits ? &waits : NULL,
                     .reach = needs_leaks ? &reach : NULL};
-    rc = cli_capture_with(&t, read_for_command, &req);
+    rc = cli_capture_with(&t, cli_read_stop, &req);
     if (rc) goto out; /* the target runs again from here on */
     if (needs_heap) gr_heap_settle(t.pid, &heap); /* sort, residency: after the stop */
     uname(&u);

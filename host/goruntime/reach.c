@@ -124,19 +124,7 @@ typedef struct {
   uint64_t *sps;
   uint8_t *stack;   /* one stack's copy */
   size_t capstack;
-  uint64_t precise_frames, conservative_frames;
 } rctx;
-
-const char *gr_leak_verdict_name(uint8_t v) {
-  switch (v) {
-    case GR_LEAK_RUNS: return "runs";
-    case GR_LEAK_WOKEN: return "can be woken";
-    case GR_LEAK_UNKNOWN: return "unknown";
-    case GR_LEAK_LEAKED: return "leaked";
-    case GR_LEAK_IDLE_MAIN: return "main in select{}";
-  }
-  return "?";
-}
 
 /* ---- the heap index ---- */
 
@@ -380,13 +368,14 @@ static int scan_bits(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint6
  * lies past the last frame the unwinder reaches are scanned word by word. */
 static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
   size_t len = (size_t)(g->stack_hi - g->sp);
-  if (len > c->capstack) {
+  bool sane = g->sp && g->sp <= g->stack_hi && len <= (1u << 30);
+  if (sane && len > c->capstack) {
     uint8_t *n = realloc(c->stack, len);
     if (!n) return se_set(SE_NOMEM, "out of memory for a %zu-byte stack", len);
     c->stack = n;
     c->capstack = len;
   }
-  if (tgt_mem_read(c->p->mem, g->sp, c->stack, len) != 0) {
+  if (!sane || tgt_mem_read(c->p->mem, g->sp, c->stack, len) != 0) {
     se_clear();
     if (c->ph == PH_MARK && !c->r->incomplete[0])
       snprintf(c->r->incomplete, sizeof c->r->incomplete, "the stack of goroutine %llu could not be read",
@@ -407,10 +396,8 @@ static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
     const frame_map *m = map_of(c, c->frames[i].pc, &tmp);
     uint64_t fsp = c->sps[i], fp = fsp + m->frame;
     if (!m->precise || (c->frames[i].flags & GR_FRAME_TRAP) || !m->frame) {
-      c->conservative_frames++;
       rc = scan_words(c, stk, sp, len, fsp, fp + (uint64_t)m->args_bytes, src);
     } else {
-      c->precise_frames++;
       uint64_t varp = fsp + m->varp, argp = fsp + m->argp;
       if (m->nlocals) rc = scan_bits(c, stk, sp, len, varp - 8 * (uint64_t)m->nlocals, m->locals, m->nlocals, src);
       if (!rc && m->nargs) rc = scan_bits(c, stk, sp, len, argp, m->args, m->nargs, src);
@@ -430,21 +417,11 @@ static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
   return rc;
 }
 
-static int push_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
-  if (!g->sp || g->sp > g->stack_hi || g->stack_hi - g->sp > (1ull << 30)) {
-    if (c->ph == PH_MARK && !c->r->incomplete[0])
-      snprintf(c->r->incomplete, sizeof c->r->incomplete, "the stack of goroutine %llu could not be read",
-               (unsigned long long)g->goid);
-    return 0;
-  }
-  return scan_stack(c, g, src);
-}
-
 /* A parked goroutine whose primitive a root reaches: its stack is a root. */
 static int wake(rctx *c, uint32_t gi) {
   if (c->r->verdict[gi] != GR_LEAK_LEAKED) return 0; /* LEAKED: still parked, so far */
   c->r->verdict[gi] = GR_LEAK_WOKEN;
-  return push_stack(c, &c->s->gs[gi], 0);
+  return scan_stack(c, &c->s->gs[gi], 0);
 }
 
 /* ---- marking ---- */
@@ -739,7 +716,7 @@ static int push_roots(rctx *c, tgt_session *sess) {
   }
   for (size_t i = 0; i < c->s->n && !rc; i++)
     if (c->r->verdict[i] == GR_LEAK_RUNS || c->r->verdict[i] == GR_LEAK_UNKNOWN)
-      rc = push_stack(c, &c->s->gs[i], 0);
+      rc = scan_stack(c, &c->s->gs[i], 0);
   return rc ? rc : push_specials(c);
 }
 
@@ -839,7 +816,7 @@ static int find_groups(rctx *c) {
     lg[nl++] = (uint32_t)i;
     rc = node_add(c, 0, &id);
   }
-  for (size_t k = 0; k < nl && !rc; k++) rc = push_stack(c, &c->s->gs[lg[k]], (uint32_t)k);
+  for (size_t k = 0; k < nl && !rc; k++) rc = scan_stack(c, &c->s->gs[lg[k]], (uint32_t)k);
   if (!rc) rc = drain(c);
   uint32_t *off = NULL, *adj = NULL, *stamp = NULL, *woff = NULL, *wadj = NULL, *queue = NULL, *pstamp = NULL;
   size_t nw = 0, capw = 0;

@@ -79,6 +79,5 @@ void gr_reach_free(gr_reach *r);
  * or more, numbered from 1 into cycle[v] (0: in none), *ncycles of them.
  * Pure; iterative, for graphs of any depth. 0 or SE_NOMEM. */
 int gr_reach_cycles(const uint32_t *off, const uint32_t *adj, size_t n, uint32_t *cycle, size_t *ncycles);
-const char *gr_leak_verdict_name(uint8_t v);
 
 #endif

@@ -78,7 +78,6 @@ typedef struct {
   const char *what;       /* "chan", "sync.Mutex", "sync.RWMutex", "sync.WaitGroup", "sync.Cond", "semaphore" */
   size_t nwaiters;
   bool shared; /* two goroutines meet at it: drawn as a node of its own */
-  long node;
 } gg_prim;
 
 typedef struct {

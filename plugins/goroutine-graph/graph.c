@@ -75,7 +75,6 @@ static int build_prims(gg_graph *gr, const gg_model *m, const bool *keep) {
       p->addr = w->addr;
       p->wait = w;
       p->what = w->kind == SONDE_WAIT_CHAN ? "chan" : w->kind == SONDE_WAIT_COND ? "sync.Cond" : sema_what(g->reason);
-      p->node = -1;
     }
     gg_prim *p = &gr->prims[gr->nprims - 1];
     if (k == 0 || pw[k - 1].addr != pw[k].addr || pw[k - 1].gi != pw[k].gi) p->nwaiters++;

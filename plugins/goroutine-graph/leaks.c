@@ -62,18 +62,11 @@ static void group_ids(FILE *f, const gg_model *m, uint32_t grp) {
     }
 }
 
-static uint32_t ngroups(const gg_model *m) {
-  uint32_t n = 0;
-  for (size_t i = 0; i < m->n; i++)
-    if (m->gs[i].group > n) n = m->gs[i].group;
-  return n;
-}
-
 void gg_leaks_text(FILE *f, void *model) {
   const gg_model *m = model;
   for (size_t i = 0; i < m->n; i++)
     if (gg_reported_leak(&m->gs[i])) goroutine_text(f, &m->gs[i]);
-  uint32_t ng = ngroups(m);
+  uint32_t ng = (uint32_t)m->leaks.groups;
   for (uint32_t grp = 1; grp <= ng; grp++) {
     fprintf(f, "deadlock cycle %" PRIu32 ": goroutines ", grp);
     group_ids(f, m, grp);
@@ -159,7 +152,7 @@ void gg_leaks_json(FILE *f, void *model) {
     fputc('}', f);
   }
   fputs("],\n \"cycles\": [", f);
-  uint32_t ng = ngroups(m);
+  uint32_t ng = (uint32_t)m->leaks.groups;
   for (uint32_t grp = 1; grp <= ng; grp++) {
     fprintf(f, "%s{\"id\": %" PRIu32 ", \"goroutines\": [", grp > 1 ? ", " : "", grp);
     group_ids(f, m, grp);
