@@ -54,6 +54,18 @@ int se_wrap(int code, const char *fmt, ...) {
 
 const char *se_msg(void) { return g_msg[0] ? g_msg : se_desc(g_code); }
 int se_code(void) { return g_code; }
+void se_keep(se_kept *k) {
+  k->code = g_code;
+  memcpy(k->msg, g_msg, sizeof k->msg);
+}
+
+int se_restore(const se_kept *k) {
+  memcpy(g_msg, k->msg, sizeof g_msg);
+  g_msg[sizeof g_msg - 1] = '\0';
+  g_code = k->code;
+  return k->code;
+}
+
 void se_clear(void) {
   g_msg[0] = '\0';
   g_code = SE_OK;

@@ -49,4 +49,15 @@ int se_exit_status(int code);
 const char *se_name(int code);
 const char *se_desc(int code);
 
+/* Keeping an error across cleanup: code that runs after a failure (detach,
+ * release, a plugin's hook) may set errors of its own; se_keep saves the
+ * failure, se_restore puts it back and returns its code.
+ *   se_kept k; se_keep(&k); tgt_detach(s); return se_restore(&k); */
+typedef struct {
+  int code;
+  char msg[1024];
+} se_kept;
+void se_keep(se_kept *k);
+int se_restore(const se_kept *k);
+
 #endif

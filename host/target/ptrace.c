@@ -299,11 +299,10 @@ int tgt_attach(pid_t pid, tgt_session *s) {
   clock_gettime(CLOCK_MONOTONIC, &s->t_all_stopped);
   return 0;
 fail: {
-  int code = rc;
-  char saved[1024];
-  snprintf(saved, sizeof saved, "%s", se_msg());
+  se_kept k;
+  se_keep(&k);
   tgt_detach(s);
-  return se_set(code, "%s", saved);
+  return se_restore(&k);
 }
 }
 
