@@ -19,8 +19,6 @@
 
 #include <sonde/plugin.h>
 
-#define HELLO_NAME "hello"
-#define HELLO_VERSION "1.0.0"
 
 /* printf-style checking of our own helpers (a GNU attribute, as in plugin.h). */
 #if defined(__GNUC__)
@@ -34,7 +32,7 @@
  * file before dlopen (which would run code) and that `sonde index update`
  * copies into the index. Exactly once per plugin; the same name and version
  * as the descriptor below. */
-SONDE_PLUGIN_NOTE(HELLO_NAME, HELLO_VERSION);
+SONDE_PLUGIN_NOTE("hello", "1.0.0");
 
 /* ---- state ------------------------------------------------------------------
  * Created by on_load, handed back by the host to every hook and command,
@@ -153,7 +151,7 @@ static int hello_on_load(sonde_host *h, const sonde_host_api *api, void **state)
     return SONDE_ENOTSUP; /* not even api->fail is known to exist */
   if (!SONDE_HAS_MEMBER(api, sonde_host_api, open_output))
     return api->fail(h, SONDE_ENOTSUP, "sonde %s is too old for hello %s: upgrade sonde", api->host_version,
-                     HELLO_VERSION);
+                     SONDE_PLUGIN_VERSION);
 
   /* sonde.ini, section [hello]: "greeting = bonjour". The string is the
    * host's and lives until on_unload: keeping the pointer is enough. */
@@ -224,7 +222,7 @@ static int hello_cmd_greet(sonde_host *h, void *state, int argc, char **argv) {
   hello_buf b = {0};
   buf_printf(&b, "%s, %s!\n", st->greeting, name);
   buf_printf(&b, "sonde %s, plugin ABI %" PRIu32 ".%" PRIu32 " (hello %s built for ABI %d.%d)\n", api->host_version,
-             SONDE_ABI_MAJOR_OF(api->abi_version), SONDE_ABI_MINOR_OF(api->abi_version), HELLO_VERSION,
+             SONDE_ABI_MAJOR_OF(api->abi_version), SONDE_ABI_MINOR_OF(api->abi_version), SONDE_PLUGIN_VERSION,
              SONDE_ABI_MAJOR, SONDE_ABI_MINOR);
   int rc = buf_write_out(h, api, &b);
   free(b.p);
@@ -460,8 +458,8 @@ static const sonde_command hello_commands[] = {
 static const sonde_plugin hello_plugin = {
     .struct_size = (uint32_t)sizeof(sonde_plugin),
     .abi_version = SONDE_ABI_VERSION,
-    .name = HELLO_NAME,
-    .version = HELLO_VERSION,
+    .name = SONDE_PLUGIN_NAME,
+    .version = SONDE_PLUGIN_VERSION,
     .description = "the example plugin: a greeting, and goroutines per wait reason",
     .on_load = hello_on_load,
     .on_attach = hello_on_attach,

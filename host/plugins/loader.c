@@ -263,6 +263,9 @@ static int crashed(plg_plugin *p, const char *hook) {
 static int failed(plg_plugin *p, const char *hook, int prc) {
   p->disabled = true;
   if (p->err[0]) return se_set(SE_PLUGIN, "%s: %s", p->name, p->err);
+  if (p->last_err[0])
+    return se_set(SE_PLUGIN, "plugin %s: %s failed (code %d); its last failed host call said: %s", p->name, hook, prc,
+                  p->last_err);
   return se_set(SE_PLUGIN, "plugin %s: %s failed (code %d) without saying why", p->name, hook, prc);
 }
 
@@ -303,11 +306,18 @@ static int invoke(plg_plugin *p, call *c) {
 static int guarded(plg_plugin *p, const char *hook, call *c) {
   guard_install();
   p->err[0] = '\0';
-  if (sigsetjmp(g_jmp, 1) != 0) return crashed(p, hook);
+  p->last_err[0] = '\0';
+  p->in_run = c->kind == CALL_RUN;
+  p->found = false;
+  if (sigsetjmp(g_jmp, 1) != 0) {
+    p->in_run = false;
+    return crashed(p, hook);
+  }
   g_in_plugin = 1;
   int prc = invoke(p, c);
   g_in_plugin = 0;
-  if (prc == SONDE_FOUND && c->kind == CALL_RUN) return PLG_FOUND;
+  p->in_run = false;
+  if (c->kind == CALL_RUN && (prc == SONDE_FOUND || (prc == SONDE_OK && p->found))) return PLG_FOUND;
   return prc == SONDE_OK ? 0 : failed(p, hook, prc);
 }
 
@@ -331,6 +341,11 @@ static int check_descriptor(plg_plugin *p, const sonde_plugin *d, const plg_note
   if (!d->name || strcmp(d->name, note->name) != 0)
     return se_set(SE_PLUGIN, "plugin %s: its descriptor's name '%s' differs from its ELF note's '%s'", p->name,
                   d->name ? d->name : "(null)", note->name);
+  /* 1.4 and older plugins declared the version twice and were never held
+   * to it; 1.5 ones write it once (SONDE_PLUGIN_VERSION) */
+  if (min >= 5 && (!d->version || strcmp(d->version, note->version) != 0))
+    return se_set(SE_PLUGIN, "plugin %s: its descriptor's version '%s' differs from its ELF note's '%s' (ABI 1.5: "
+                  "write .version = SONDE_PLUGIN_VERSION)", p->name, d->version ? d->version : "(null)", note->version);
   if (d->ncommands > 0) {
     if (!d->commands)
       return se_set(SE_PLUGIN, "plugin %s declares %u commands but no command table", p->name, d->ncommands);

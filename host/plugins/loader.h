@@ -107,8 +107,16 @@ struct plg_plugin {
   uint64_t tr_gen;   /* the target's snap_gen when tr was made */
   char **strings;    /* host-owned copies handed to the plugin */
   size_t nstrings;
-  char err[1024]; /* the plugin's own message (api->fail) */
+  char err[1024];      /* the plugin's own message (api->fail) */
+  char last_err[1024]; /* why its last failed service call failed (api->last_error) */
+  bool in_run;         /* inside a command's run: report_found is allowed */
+  bool found;          /* the run called report_found */
 };
+
+/* Copies the first min(dst's struct_size, n) bytes of src (a complete
+ * struct of this host's, n bytes) to dst and sets dst's struct_size to
+ * what it copied (ABI 1.5). SONDE_EINVAL when dst's struct_size is below 4. */
+int plg_fill_sized(void *dst, const void *src, size_t n);
 
 /* The file checks, in order; each refusal is SE_PLUGIN with a message.
  * want_sha256 may be NULL (no index entry: `sonde index update`).
@@ -133,8 +141,9 @@ int plg_state_change(plg_plugin *p, sonde_state from, sonde_state to, sonde_reas
 int plg_breakpoint_hit(plg_plugin *p, const sonde_breakpoint_hit *hit);
 const sonde_command *plg_command(const plg_plugin *p, const char *name);
 const sonde_command *plg_command_at(const plg_plugin *p, uint32_t i);
-/* 0, PLG_FOUND when the command returned SONDE_FOUND (it found what it
- * checks for), or an error. */
+/* 0, PLG_FOUND when the command found what it checks for (it called
+ * report_found, or, as ABI 1.4 plugins do, returned SONDE_FOUND), or an
+ * error. */
 enum { PLG_FOUND = 1 };
 int plg_run(plg_plugin *p, const sonde_command *c, int argc, char **argv);
 /* on_unload, then dlclose (not after a crash: its code may be broken). */

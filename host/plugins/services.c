@@ -2,9 +2,14 @@
  *
  * Every struct a plugin passes in declares its own size: the host fills a
  * complete struct of its own and copies only the bytes the plugin's
- * version has (fill_sized), so an older plugin's smaller struct is never
- * overrun. Strings handed out are owned by the host (p->strings or the
- * program's tables) and live until on_detach / on_unload. */
+ * version has (plg_fill_sized), so an older plugin's smaller struct is
+ * never overrun, and writes back how much it filled (ABI 1.5), so that
+ * SONDE_HAS_MEMBER tells a newer plugin what this host left out.
+ *
+ * Every failure goes through svc_fail, which records its message for
+ * last_error; the codes each service returns are the ones plugin.h lists
+ * for it (tests/plugins/abicheck.c checks each). Strings handed out are
+ * owned by the host, with the lifetimes plugin.h gives. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,23 +27,56 @@
 
 enum { MAX_READ = 64 << 20 };
 
-/* Copies the first min(*(uint32_t *)dst, n) bytes of src to dst, keeping
- * dst's struct_size (the plugin's). */
-static int fill_sized(void *dst, const void *src, size_t n) {
+int plg_fill_sized(void *dst, const void *src, size_t n) {
   uint32_t have;
   memcpy(&have, dst, sizeof have);
   if (have < sizeof have) return SONDE_EINVAL;
-  size_t k = have < n ? have : n;
+  uint32_t k = have < n ? have : (uint32_t)n;
   memcpy((char *)dst + sizeof have, (const char *)src + sizeof have, k - sizeof have);
+  memcpy(dst, &k, sizeof k);
   return SONDE_OK;
 }
 
-static int fail(sonde_host *h, int rc, const char *fmt, ...) {
+/* A service's failure: rc, with its message kept for last_error. */
+__attribute__((format(printf, 3, 4))) static int svc_fail(sonde_host *h, int rc, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(h->p->err, sizeof h->p->err, fmt, ap);
+  vsnprintf(h->p->last_err, sizeof h->p->last_err, fmt, ap);
   va_end(ap);
   return rc == SONDE_OK ? SONDE_ERROR : rc;
+}
+
+/* An out struct the host can fill: not NULL, and big enough for its size. */
+static int bad_out(sonde_host *h, const void *out, const char *what) {
+  if (!out) return svc_fail(h, SONDE_EINVAL, "%s: the out pointer is NULL", what);
+  uint32_t have;
+  memcpy(&have, out, sizeof have);
+  if (have < sizeof have)
+    return svc_fail(h, SONDE_EINVAL, "%s: struct_size is %u; set it with SONDE_INIT", what, have);
+  return SONDE_OK;
+}
+#define fill_sized plg_fill_sized
+
+/* api->fail and vfail: the plugin's own message for a failed hook. */
+static int vfail(sonde_host *h, int rc, const char *fmt, va_list ap) {
+  vsnprintf(h->p->err, sizeof h->p->err, fmt ? fmt : "(no message)", ap);
+  return rc == SONDE_OK ? SONDE_ERROR : rc;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(sonde_host *h, int rc, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  rc = vfail(h, rc, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+static const char *h_last_error(sonde_host *h) { return h->p->last_err; }
+
+static int h_report_found(sonde_host *h) {
+  if (!h->p->in_run) return svc_fail(h, SONDE_EINVAL, "report_found: only a command's run can report a finding");
+  h->p->found = true;
+  return SONDE_OK;
 }
 
 static void *h_alloc(sonde_host *h, size_t n) {
@@ -51,16 +89,20 @@ static void h_free(sonde_host *h, void *ptr) {
   free(ptr);
 }
 
-static void h_log(sonde_host *h, sonde_log_level level, const char *fmt, ...) {
+static void h_vlog(sonde_host *h, sonde_log_level level, const char *fmt, va_list ap) {
   static const char *const names[] = {"error", "warning", "info", "debug"};
   if (level > SONDE_LOG_INFO && !getenv("SONDE_DEBUG")) return;
   const char *lv = (unsigned)level < 4 ? names[level] : "log";
   char msg[2048];
+  vsnprintf(msg, sizeof msg, fmt ? fmt : "(no message)", ap);
+  fprintf(stderr, "sonde: %s: %s: %s\n", h->p->name, lv, msg);
+}
+
+__attribute__((format(printf, 3, 4))) static void h_log(sonde_host *h, sonde_log_level level, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  h_vlog(h, level, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "sonde: %s: %s: %s\n", h->p->name, lv, msg);
 }
 
 static const char *h_config_get(sonde_host *h, const char *key) {
@@ -86,8 +128,9 @@ static const gr_snapshot *snap_of(sonde_host *h) {
 
 static int h_target_info(sonde_host *h, sonde_target_info *out) {
   const plg_target *t = target_of(h);
-  if (!t) return fail(h, SONDE_ENOTARGET, "target_info: this command has no target");
-  if (!out) return SONDE_EINVAL;
+  if (!t) return svc_fail(h, SONDE_ENOTARGET, "target_info: this command has no target");
+  int bad = bad_out(h, out, "target_info");
+  if (bad) return bad;
   sonde_target_info i = {.struct_size = sizeof i};
   i.pid = (int32_t)t->pid;
   i.exe = t->exe ? t->exe : "";
@@ -97,17 +140,19 @@ static int h_target_info(sonde_host *h, sonde_target_info *out) {
   i.ngoroutines = t->snap ? t->snap->n : 0; /* what is taken already: no stop for this */
   i.has_dwarf = t->prog->img.has_dwarf;
   i.has_symtab = t->prog->img.has_symtab;
+  i.stopped_ns = t->stop_ns;
   return fill_sized(out, &i, sizeof i);
 }
 
 static int h_read_memory(sonde_host *h, uint64_t addr, void *dst, size_t n) {
   const plg_target *t = target_of(h);
-  if (!t) return fail(h, SONDE_ENOTARGET, "read_memory: this command has no target");
-  if (!dst || n > MAX_READ) return fail(h, SONDE_EINVAL, "read_memory: %zu bytes is more than %d", n, MAX_READ);
+  if (!t) return svc_fail(h, SONDE_ENOTARGET, "read_memory: this command has no target");
+  if (!dst) return svc_fail(h, SONDE_EINVAL, "read_memory: dst is NULL");
+  if (n > MAX_READ) return svc_fail(h, SONDE_EINVAL, "read_memory: %zu bytes is more than %d", n, MAX_READ);
   if (n == 0) return SONDE_OK;
   if (tgt_mem_read_live(t->mem, addr, dst, n) != 0) {
     se_clear();
-    return SONDE_EFAULT;
+    return svc_fail(h, SONDE_EFAULT, "read_memory: %zu bytes at 0x%llx are not readable", n, (unsigned long long)addr);
   }
   return SONDE_OK;
 }
@@ -133,10 +178,12 @@ static int trace_of(sonde_host *h, which_snap w, uint64_t i, const gr_trace **ou
   const gr_snapshot *sn = w == IN_HIT ? hit_snap_of(h) : snap_of(h);
   if (!t || !sn) {
     se_clear();
-    return fail(h, SONDE_ENOTARGET, w == IN_HIT ? "hit_goroutine_get: there is no breakpoint hit here"
+    return svc_fail(h, SONDE_ENOTARGET, w == IN_HIT ? "hit_goroutine_get: there is no breakpoint hit here"
                                                 : "goroutines: there is no goroutine snapshot here");
   }
-  if (i >= sn->n) return SONDE_ENOTFOUND;
+  if (i >= sn->n)
+    return svc_fail(h, SONDE_ENOTFOUND, "goroutine index %llu: the snapshot has %zu goroutines", (unsigned long long)i,
+                    (size_t)sn->n);
   uint64_t gen = w == IN_HIT ? t->hit_gen | (1ull << 63) : t->snap_gen;
   if (p->tr_gen != gen) p->tr_index = 0; /* another snapshot since */
   p->tr_gen = gen;
@@ -148,7 +195,7 @@ static int trace_of(sonde_host *h, which_snap w, uint64_t i, const gr_trace **ou
     p->tr_index = 0;
     if (gr_symbolize(&p->sym, &sn->gs[i], false, &p->tr) != 0) {
       se_clear();
-      return SONDE_ERROR;
+      return svc_fail(h, SONDE_ERROR, "goroutine %llu: its stack could not be symbolized", (unsigned long long)i);
     }
     p->tr_index = i + 1;
   }
@@ -185,7 +232,8 @@ static void frame_from(plg_plugin *p, const gr_frame *f, sonde_frame *out) {
 }
 
 static int goroutine_in(sonde_host *h, which_snap w, uint64_t i, sonde_goroutine *out) {
-  if (!out) return SONDE_EINVAL;
+  int bad = bad_out(h, out, w == IN_HIT ? "hit_goroutine_get" : "goroutine_get");
+  if (bad) return bad;
   const gr_trace *tr = NULL;
   const gr_snapshot *sn = NULL;
   int rc = trace_of(h, w, i, &tr, &sn);
@@ -217,11 +265,13 @@ static int goroutine_in(sonde_host *h, which_snap w, uint64_t i, sonde_goroutine
 }
 
 static int frame_in(sonde_host *h, which_snap w, uint64_t gi, uint32_t fi, sonde_frame *out) {
-  if (!out) return SONDE_EINVAL;
+  int bad = bad_out(h, out, w == IN_HIT ? "hit_frame_get" : "frame_get");
+  if (bad) return bad;
   const gr_trace *tr = NULL;
   int rc = trace_of(h, w, gi, &tr, NULL);
   if (rc) return rc;
-  if (fi >= tr->n) return SONDE_ENOTFOUND;
+  if (fi >= tr->n)
+    return svc_fail(h, SONDE_ENOTFOUND, "frame %u: the goroutine has %zu frames", fi, (size_t)tr->n);
   sonde_frame f;
   frame_from(h->p, &tr->frames[fi], &f);
   return fill_sized(out, &f, sizeof f);
@@ -240,11 +290,13 @@ static int h_hit_goroutine_get(sonde_host *h, sonde_goroutine *out) { return gor
 static int h_hit_frame_get(sonde_host *h, uint32_t fi, sonde_frame *out) { return frame_in(h, IN_HIT, 0, fi, out); }
 
 static int h_creator_get(sonde_host *h, uint64_t gi, sonde_frame *out) {
-  if (!out) return SONDE_EINVAL;
+  int bad = bad_out(h, out, "creator_get");
+  if (bad) return bad;
   const gr_trace *tr = NULL;
   int rc = trace_of(h, IN_SNAPSHOT, gi, &tr, NULL);
   if (rc) return rc;
-  if (!tr->has_creator) return SONDE_ENOTFOUND;
+  if (!tr->has_creator)
+    return svc_fail(h, SONDE_ENOTFOUND, "goroutine index %llu has no \"created by\" frame", (unsigned long long)gi);
   sonde_frame f;
   frame_from(h->p, &tr->creator, &f);
   return fill_sized(out, &f, sizeof f);
@@ -252,15 +304,16 @@ static int h_creator_get(sonde_host *h, uint64_t gi, sonde_frame *out) {
 
 static int h_symbolize(sonde_host *h, uint64_t pc, sonde_frame *out) {
   const plg_target *t = target_of(h);
-  if (!t) return fail(h, SONDE_ENOTARGET, "symbolize: this command has no target");
-  if (!out) return SONDE_EINVAL;
+  if (!t) return svc_fail(h, SONDE_ENOTARGET, "symbolize: this command has no target");
+  int bad = bad_out(h, out, "symbolize");
+  if (bad) return bad;
   pcln_func f;
   if (pcln_find(&t->prog->pcln, pc, &f) != 0) {
     se_clear();
-    return SONDE_ENOTFOUND;
+    return svc_fail(h, SONDE_ENOTFOUND, "symbolize: 0x%llx is in no Go function", (unsigned long long)pc);
   }
   gr_frame g = {.func = pcln_name(&t->prog->pcln, &f), .pc = pc, .entry = f.entry};
-  if (!g.func) return SONDE_ENOTFOUND;
+  if (!g.func) return svc_fail(h, SONDE_ENOTFOUND, "symbolize: 0x%llx: its function has no name", (unsigned long long)pc);
   if (!pcln_fileline(&t->prog->pcln, &f, pc, &g.file, &g.line)) g.file = "?";
   sonde_frame o;
   frame_from(h->p, &g, &o);
@@ -269,40 +322,45 @@ static int h_symbolize(sonde_host *h, uint64_t pc, sonde_frame *out) {
 
 static int h_layout_field(sonde_host *h, const char *type, const char *field, sonde_field *out) {
   const plg_target *t = target_of(h);
-  if (!t) return fail(h, SONDE_ENOTARGET, "layout_field: this command has no target");
-  if (!type || !field || !out) return SONDE_EINVAL;
+  if (!t) return svc_fail(h, SONDE_ENOTARGET, "layout_field: this command has no target");
+  if (!type || !field) return svc_fail(h, SONDE_EINVAL, "layout_field: a type and a field name are needed");
+  int bad = bad_out(h, out, "layout_field");
+  if (bad) return bad;
   for (int i = 0; i < GRL_COUNT_; i++) {
     const gr_field_spec *s = gr_layout_spec((gr_field)i);
     if (strcmp(s->st, type) != 0 || strcmp(s->path, field) != 0) continue;
-    if (t->prog->layout.off[i] < 0) return SONDE_ENOTFOUND;
+    if (t->prog->layout.off[i] < 0)
+      return svc_fail(h, SONDE_ENOTFOUND, "layout_field: this binary has no %s.%s", type, field);
     sonde_field o = {.struct_size = sizeof o, .offset = (uint64_t)t->prog->layout.off[i],
                      .size = t->prog->layout.fsize[i]};
     return fill_sized(out, &o, sizeof o);
   }
-  return SONDE_ENOTFOUND;
+  return svc_fail(h, SONDE_ENOTFOUND, "layout_field: sonde does not know %s.%s (sonde layout BINARY lists what it knows)",
+                  type, field);
 }
 
 static int h_write_out(sonde_host *h, const void *data, size_t n) {
+  if (!data && n) return svc_fail(h, SONDE_EINVAL, "write_out: data is NULL");
   FILE *f = h->p->out ? h->p->out : stdout;
-  if (n && fwrite(data, 1, n, f) != n) return fail(h, SONDE_EIO, "cannot write the output: %s", strerror(errno));
+  if (n && fwrite(data, 1, n, f) != n) return svc_fail(h, SONDE_EIO, "cannot write the output: %s", strerror(errno));
   return SONDE_OK;
 }
 
 static int h_open_output(sonde_host *h, const char *name, char **out_path) {
   if (!name || !name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") || !out_path)
-    return fail(h, SONDE_EINVAL, "open_output: '%s' is not a plain file name", name ? name : "(null)");
+    return svc_fail(h, SONDE_EINVAL, "open_output: '%s' is not a plain file name", name ? name : "(null)");
   const char *dir = h->p->output_dir && h->p->output_dir[0] ? h->p->output_dir : ".";
   if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-    return fail(h, SONDE_EIO, "cannot create the output directory %s: %s", dir, strerror(errno));
+    return svc_fail(h, SONDE_EIO, "cannot create the output directory %s: %s", dir, strerror(errno));
   size_t n = strlen(dir) + strlen(name) + 2;
   char *path = malloc(n);
-  if (!path) return SONDE_ENOMEM;
+  if (!path) return svc_fail(h, SONDE_ENOMEM, "open_output: out of memory");
   snprintf(path, n, "%s/%s", dir, name);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     int e = errno;
     free(path);
-    return fail(h, SONDE_EIO, "cannot create %s/%s: %s", dir, name, strerror(e));
+    return svc_fail(h, SONDE_EIO, "cannot create %s/%s: %s", dir, name, strerror(e));
   }
   close(fd);
   *out_path = path;
@@ -311,31 +369,31 @@ static int h_open_output(sonde_host *h, const char *name, char **out_path) {
 
 static int h_breakpoint_set(sonde_host *h, const char *location, uint64_t *out_id) {
   const plg_target *t = target_of(h);
-  if (!location || !out_id) return fail(h, SONDE_EINVAL, "breakpoint_set: a location and an id pointer are needed");
+  if (!location || !out_id) return svc_fail(h, SONDE_EINVAL, "breakpoint_set: a location and an id pointer are needed");
   if (!t || !t->session || !t->session->breakpoint_set)
-    return fail(h, SONDE_ENOTSUP, "breakpoint at '%s': breakpoints exist only while sonde stays attached "
+    return svc_fail(h, SONDE_ENOTSUP, "breakpoint at '%s': breakpoints exist only while sonde stays attached "
                 "(sonde attach or sonde exec)", location);
   if (t->session->breakpoint_set(t->session->ctx, h->p, location, out_id) != 0) {
     int rc = se_code() == SE_USAGE ? SONDE_ENOTFOUND : SONDE_ERROR;
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", se_msg());
     se_clear();
-    return fail(h, rc, "breakpoint at '%s': %s", location, msg);
+    return svc_fail(h, rc, "breakpoint at '%s': %s", location, msg);
   }
   return SONDE_OK;
 }
 
 static int h_command_every(sonde_host *h, uint64_t interval_ms, const char *command) {
   const plg_target *t = target_of(h);
-  if (!command || !command[0]) return fail(h, SONDE_EINVAL, "command_every: name one of your commands");
+  if (!command || !command[0]) return svc_fail(h, SONDE_EINVAL, "command_every: name one of your commands");
   if (!t || !t->session || !t->session->every)
-    return fail(h, SONDE_ENOTSUP, "'%s' every %llu ms: only a session that stays attached (sonde attach or sonde "
+    return svc_fail(h, SONDE_ENOTSUP, "'%s' every %llu ms: only a session that stays attached (sonde attach or sonde "
                 "exec) runs commands on an interval", command, (unsigned long long)interval_ms);
   if (t->session->every(t->session->ctx, h->p, interval_ms, command) != 0) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", se_msg());
     se_clear();
-    return fail(h, SONDE_EINVAL, "'%s' every %llu ms: %s", command, (unsigned long long)interval_ms, msg);
+    return svc_fail(h, SONDE_EINVAL, "'%s' every %llu ms: %s", command, (unsigned long long)interval_ms, msg);
   }
   return SONDE_OK;
 }
@@ -343,43 +401,46 @@ static int h_command_every(sonde_host *h, uint64_t interval_ms, const char *comm
 static int h_breakpoint_clear(sonde_host *h, uint64_t id) {
   const plg_target *t = target_of(h);
   if (!t || !t->session || !t->session->breakpoint_clear)
-    return fail(h, SONDE_ENOTSUP, "breakpoints exist only while sonde stays attached (sonde attach or sonde exec)");
+    return svc_fail(h, SONDE_ENOTSUP, "breakpoints exist only while sonde stays attached (sonde attach or sonde exec)");
   if (t->session->breakpoint_clear(t->session->ctx, h->p, id) != 0) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", se_msg());
     se_clear();
-    return fail(h, SONDE_ENOTFOUND, "breakpoint %llu: %s", (unsigned long long)id, msg);
+    return svc_fail(h, SONDE_ENOTFOUND, "breakpoint %llu: %s", (unsigned long long)id, msg);
   }
   return SONDE_OK;
 }
 
 /* ---- the heap (ABI 1.3) ---- */
 
-/* The heap: the command's, or one the session reads now. */
-static const gr_heap *heap_of(sonde_host *h) {
+/* The heap: the command's, or one the session reads now; NULL with *rc
+ * set (and the message kept) when there is none. */
+static const gr_heap *heap_of(sonde_host *h, int *rc) {
   const plg_target *t = target_of(h);
   if (!t) {
-    fail(h, SONDE_ENOTARGET, "heap: this command has no target");
+    *rc = svc_fail(h, SONDE_ENOTARGET, "heap: this command has no target");
     return NULL;
   }
   if (t->heap) return t->heap;
   if (!t->session || !t->session->heap) {
-    fail(h, SONDE_ENOTSUP, "heap: the command was not declared with SONDE_CMD_NEEDS_HEAP, so the heap was not read "
-                           "during its stop");
+    *rc = svc_fail(h, SONDE_ENOTSUP, "heap: the command was not declared with SONDE_CMD_NEEDS_HEAP, so the heap was "
+                   "not read during its stop");
     return NULL;
   }
   const gr_heap *hp = t->session->heap(t->session->ctx);
   if (!hp) {
-    fail(h, SONDE_ENOTSUP, "heap: %s", se_msg());
+    *rc = svc_fail(h, SONDE_ENOTSUP, "heap: %s", se_msg());
     se_clear();
   }
   return hp;
 }
 
 static int h_heap_info(sonde_host *h, sonde_heap_info *out) {
-  if (!out) return SONDE_EINVAL;
-  const gr_heap *hp = heap_of(h);
-  if (!hp) return SONDE_ENOTSUP;
+  int bad = bad_out(h, out, "heap_info");
+  if (bad) return bad;
+  int heap_rc = SONDE_OK;
+  const gr_heap *hp = heap_of(h, &heap_rc);
+  if (!hp) return heap_rc;
   sonde_heap_info o = {.struct_size = sizeof o};
   o.has_types = hp->has_types;
   o.nspans = hp->n;
@@ -410,10 +471,13 @@ static int h_heap_info(sonde_host *h, sonde_heap_info *out) {
 }
 
 static int h_heap_span_get(sonde_host *h, uint64_t i, sonde_heap_span *out) {
-  if (!out) return SONDE_EINVAL;
-  const gr_heap *hp = heap_of(h);
-  if (!hp) return SONDE_ENOTSUP;
-  if (i >= hp->n) return SONDE_ENOTFOUND;
+  int bad = bad_out(h, out, "heap_span_get");
+  if (bad) return bad;
+  int heap_rc = SONDE_OK;
+  const gr_heap *hp = heap_of(h, &heap_rc);
+  if (!hp) return heap_rc;
+  if (i >= hp->n)
+    return svc_fail(h, SONDE_ENOTFOUND, "heap span %llu: the heap has %zu spans", (unsigned long long)i, (size_t)hp->n);
   const gr_span *s = &hp->spans[i];
   const gr_heap_type *ty = gr_heap_type_at(hp, s->large_type);
   sonde_heap_span o = {.struct_size = sizeof o, .sizeclass = s->sizeclass, .noscan = s->noscan, .swept = s->swept,
@@ -424,10 +488,14 @@ static int h_heap_span_get(sonde_host *h, uint64_t i, sonde_heap_span *out) {
 }
 
 static int h_heap_type_get(sonde_host *h, uint64_t i, sonde_heap_type *out) {
-  if (!out) return SONDE_EINVAL;
-  const gr_heap *hp = heap_of(h);
-  if (!hp) return SONDE_ENOTSUP;
-  if (i >= hp->ntyped) return SONDE_ENOTFOUND;
+  int bad = bad_out(h, out, "heap_type_get");
+  if (bad) return bad;
+  int heap_rc = SONDE_OK;
+  const gr_heap *hp = heap_of(h, &heap_rc);
+  if (!hp) return heap_rc;
+  if (i >= hp->ntyped)
+    return svc_fail(h, SONDE_ENOTFOUND, "heap type %llu: the heap has %zu type rows", (unsigned long long)i,
+                    (size_t)hp->ntyped);
   const gr_heap_typed *r = &hp->typed[i];
   const gr_heap_type *ty = &hp->types[r->type];
   sonde_heap_type o = {.struct_size = sizeof o, .sizeclass = r->sizeclass, .named = ty->name != NULL,
@@ -437,11 +505,12 @@ static int h_heap_type_get(sonde_host *h, uint64_t i, sonde_heap_type *out) {
 }
 
 static int h_heap_find(sonde_host *h, uint64_t addr, uint64_t *span_index, uint64_t *object) {
-  const gr_heap *hp = heap_of(h);
-  if (!hp) return SONDE_ENOTSUP;
+  int heap_rc = SONDE_OK;
+  const gr_heap *hp = heap_of(h, &heap_rc);
+  if (!hp) return heap_rc;
   uint64_t obj;
   const gr_span *s = gr_heap_find(hp, addr, &obj);
-  if (!s) return SONDE_ENOTFOUND;
+  if (!s) return svc_fail(h, SONDE_ENOTFOUND, "heap_find: 0x%llx is in no heap slot", (unsigned long long)addr);
   if (span_index) *span_index = (uint64_t)(s - hp->spans);
   if (object) *object = obj;
   return SONDE_OK;
@@ -449,16 +518,16 @@ static int h_heap_find(sonde_host *h, uint64_t addr, uint64_t *span_index, uint6
 
 static int h_gc_cycle(sonde_host *h, uint64_t *out) {
   const plg_target *t = target_of(h);
-  if (!t) return fail(h, SONDE_ENOTARGET, "gc_cycle: this command has no target");
-  if (!out) return SONDE_EINVAL;
+  if (!t) return svc_fail(h, SONDE_ENOTARGET, "gc_cycle: this command has no target");
+  if (!out) return svc_fail(h, SONDE_EINVAL, "gc_cycle: the out pointer is NULL");
   const gr_program *p = t->prog;
   uint64_t ms = p->globals.addr[GR_GLOBAL_MEMSTATS];
   if (!ms || !GR_HAS(&p->layout, MST_NUMGC))
-    return fail(h, SONDE_ENOTSUP, "gc_cycle: sonde cannot find runtime.memstats in this binary");
+    return svc_fail(h, SONDE_ENOTSUP, "gc_cycle: sonde cannot find runtime.memstats in this binary");
   uint32_t n;
   if (tgt_mem_read_live(t->mem, gr_rt(p, ms) + (uint64_t)GR_OFF(&p->layout, MST_NUMGC), &n, sizeof n) != 0) {
     se_clear();
-    return SONDE_EFAULT;
+    return svc_fail(h, SONDE_EFAULT, "gc_cycle: runtime.memstats is not readable");
   }
   *out = n;
   return SONDE_OK;
@@ -466,17 +535,18 @@ static int h_gc_cycle(sonde_host *h, uint64_t *out) {
 
 static int h_heap_refresh(sonde_host *h) {
   plg_target *t = h->p->target;
-  if (!t) return fail(h, SONDE_ENOTARGET, "heap_refresh: this command has no target");
+  if (!t) return svc_fail(h, SONDE_ENOTARGET, "heap_refresh: this command has no target");
   if (t->reread_heap) {
     if (t->reread_heap(t->reread_ctx) != 0) {
       int code = se_code();
-      fail(h, code == SE_NOPROC || code == SE_EXITED ? SONDE_ENOTARGET : SONDE_ERROR, "heap: %s", se_msg());
+      svc_fail(h, code == SE_NOPROC || code == SE_EXITED ? SONDE_ENOTARGET : SONDE_ERROR, "heap: %s", se_msg());
       se_clear();
       return code == SE_NOPROC || code == SE_EXITED ? SONDE_ENOTARGET : SONDE_ERROR;
     }
     return SONDE_OK;
   }
-  return heap_of(h) ? SONDE_OK : SONDE_ENOTSUP;
+  int heap_rc = SONDE_OK;
+  return heap_of(h, &heap_rc) ? SONDE_OK : heap_rc;
 }
 
 /* ---- waits and leaks (ABI 1.4) ---- */
@@ -489,12 +559,13 @@ _Static_assert(GR_LEAK_RUNS + 1 == SONDE_LEAK_RUNS && GR_LEAK_WOKEN + 1 == SONDE
 
 static int h_wait_get(sonde_host *h, uint64_t gi, uint32_t wi, sonde_wait *out) {
   const plg_target *t = target_of(h);
-  if (!out) return SONDE_EINVAL;
-  if (!t) return fail(h, SONDE_ENOTARGET, "wait_get: this command has no target");
+  int bad = bad_out(h, out, "wait_get");
+  if (bad) return bad;
+  if (!t) return svc_fail(h, SONDE_ENOTARGET, "wait_get: this command has no target");
   if (!t->waits)
-    return fail(h, SONDE_ENOTSUP, "wait_get: the command was not declared with SONDE_CMD_NEEDS_WAITS, so the waits "
+    return svc_fail(h, SONDE_ENOTSUP, "wait_get: the command was not declared with SONDE_CMD_NEEDS_WAITS, so the waits "
                                   "were not read during its stop");
-  if (gi >= t->waits->n || wi >= t->waits->ncases[gi]) return SONDE_ENOTFOUND;
+  if (gi >= t->waits->n || wi >= t->waits->ncases[gi]) return svc_fail(h, SONDE_ENOTFOUND, "wait_get: goroutine index %llu has no wait %u", (unsigned long long)gi, wi);
   const gr_chanwait *cw = &t->waits->cases[gi][wi];
   sonde_wait o = {.struct_size = sizeof o, .select = cw->select};
   if (cw->kind == GR_WAIT_CHAN) {
@@ -515,22 +586,24 @@ static int h_wait_get(sonde_host *h, uint64_t gi, uint32_t wi, sonde_wait *out) 
   return fill_sized(out, &o, sizeof o);
 }
 
-static const gr_reach *reach_of(sonde_host *h, const char *what) {
+static const gr_reach *reach_of(sonde_host *h, const char *what, int *rc) {
   const plg_target *t = target_of(h);
   if (!t) {
-    fail(h, SONDE_ENOTARGET, "%s: this command has no target", what);
+    *rc = svc_fail(h, SONDE_ENOTARGET, "%s: this command has no target", what);
     return NULL;
   }
   if (!t->reach)
-    fail(h, SONDE_ENOTSUP, "%s: the command was not declared with SONDE_CMD_NEEDS_LEAKS, so no leak analysis ran "
+    *rc = svc_fail(h, SONDE_ENOTSUP, "%s: the command was not declared with SONDE_CMD_NEEDS_LEAKS, so no leak analysis ran "
                            "during its stop", what);
   return t->reach;
 }
 
 static int h_leak_info(sonde_host *h, sonde_leak_info *out) {
-  if (!out) return SONDE_EINVAL;
-  const gr_reach *r = reach_of(h, "leak_info");
-  if (!r) return SONDE_ENOTSUP;
+  int bad = bad_out(h, out, "leak_info");
+  if (bad) return bad;
+  int reach_rc = SONDE_OK;
+  const gr_reach *r = reach_of(h, "leak_info", &reach_rc);
+  if (!r) return reach_rc;
   sonde_leak_info o = {.struct_size = sizeof o,
                        .complete = r->complete,
                        .incomplete = r->incomplete,
@@ -549,10 +622,11 @@ static int h_leak_info(sonde_host *h, sonde_leak_info *out) {
 }
 
 static int h_reach_get(sonde_host *h, uint64_t gi, uint32_t i, uint64_t *out) {
-  if (!out) return SONDE_EINVAL;
-  const gr_reach *r = reach_of(h, "reach_get");
-  if (!r) return SONDE_ENOTSUP;
-  if (gi >= r->n || i >= r->nreaches[gi]) return SONDE_ENOTFOUND;
+  if (!out) return svc_fail(h, SONDE_EINVAL, "reach_get: the out pointer is NULL");
+  int reach_rc = SONDE_OK;
+  const gr_reach *r = reach_of(h, "reach_get", &reach_rc);
+  if (!r) return reach_rc;
+  if (gi >= r->n || i >= r->nreaches[gi]) return svc_fail(h, SONDE_ENOTFOUND, "reach_get: goroutine index %llu has no reach %u", (unsigned long long)gi, i);
   *out = r->reaches[gi][i];
   return SONDE_OK;
 }
@@ -590,6 +664,10 @@ static const sonde_host_api k_api = {
     .wait_get = h_wait_get,
     .leak_info = h_leak_info,
     .reach_get = h_reach_get,
+    .last_error = h_last_error,
+    .vmessage = h_vlog,
+    .vfail = vfail,
+    .report_found = h_report_found,
 };
 
 const sonde_host_api *plg_host_api(void) { return &k_api; }

@@ -1,4 +1,4 @@
-/* sonde/plugin.h: the sonde plugin ABI, version 1.4. The only header a
+/* sonde/plugin.h: the sonde plugin ABI, version 1.5. The only header a
  * plugin includes.
  *
  * A plugin is a shared object that exports one function, sonde_plugin_v1,
@@ -23,7 +23,7 @@ extern "C" {
 /* ---- versions ------------------------------------------------------------ */
 
 #define SONDE_ABI_MAJOR 1
-#define SONDE_ABI_MINOR 4
+#define SONDE_ABI_MINOR 5
 #define SONDE_ABI_MAKE(major, minor) ((uint32_t)(major) << 16 | (uint32_t)(minor))
 #define SONDE_ABI_VERSION SONDE_ABI_MAKE(SONDE_ABI_MAJOR, SONDE_ABI_MINOR)
 #define SONDE_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -31,7 +31,9 @@ extern "C" {
 
 /* ---- results ------------------------------------------------------------- */
 
-/* Every fallible function returns SONDE_OK (0) or one of these (< 0). */
+/* Every fallible function returns SONDE_OK (0) or one of these (< 0): the
+ * one error table. Each service below lists the codes it returns; after a
+ * failed call, last_error (ABI 1.5) says why in words. */
 typedef enum {
   SONDE_OK = 0,
   SONDE_ERROR = -1,     /* anything else; the message says what */
@@ -41,12 +43,17 @@ typedef enum {
   SONDE_ENOTFOUND = -5, /* no such goroutine, frame, symbol, field, key */
   SONDE_EFAULT = -6,    /* target memory that cannot be read */
   SONDE_EIO = -7,       /* a file that cannot be read or written */
-  SONDE_ENOTSUP = -8,   /* this host does not offer the service (yet) */
-  /* ABI 1.4: what a command's run may return (only run) when it worked and
-   * found what it checks for (goroutine-graph leaks: leaked goroutines);
-   * sonde then exits with status 13, for scripts and CI. */
-  SONDE_FOUND = 1
+  SONDE_ENOTSUP = -8    /* this host does not offer the service here (the
+                           command did not declare what it needs, or the
+                           binary lacks what the service reads) */
 } sonde_rc;
+
+/* ABI 1.4 had a command's run return SONDE_FOUND (1) when it found what it
+ * checks for. It is not an error code and never was: since ABI 1.5 a
+ * command calls api->report_found and returns SONDE_OK. Hosts keep
+ * accepting 1 from run (sonde exits with status 13 either way), so 1.4
+ * plugins work unchanged; new code should not use it. */
+#define SONDE_FOUND 1
 
 /* ---- opaque handles ------------------------------------------------------ */
 
@@ -57,19 +64,33 @@ typedef struct sonde_host sonde_host;
  *
  * Every struct starts with struct_size. For structs the plugin fills in
  * (out parameters), the plugin sets struct_size = sizeof(the struct) before
- * the call (SONDE_INIT) and the host writes only the members that fit,
- * leaving struct_size as the plugin set it. For structs the plugin hands
+ * the call (SONDE_INIT); the host writes only the members that fit and,
+ * since ABI 1.5, sets struct_size to the bytes it filled: the smaller of
+ * the plugin's size and its own. So after a successful call
+ * SONDE_HAS_MEMBER(out, T, m) is true exactly for the members the host
+ * wrote (a 1.4 host leaves struct_size as the plugin set it: check
+ * api->abi_version before relying on this). For structs the plugin hands
  * over (its descriptor, its commands), the host reads a member only when
  * the whole member lies within struct_size (SONDE_HAS_MEMBER). A host is
  * never older than the plugins it loads (ABI.md: the load rule), so a plugin
  * may use every member of the header it was built with. New members are
- * only ever appended. Strings are owned by the host and stay valid until
- * on_detach returns (target data) or on_unload (the rest). */
+ * only ever appended.
+ *
+ * Lifetimes. Every pointer the host hands out is the host's; it says next
+ * to it how long it stays valid, one of:
+ *   "until the stop ends": until the target runs again (the end of the
+ *       on_state_change(STOPPED -> RUNNING) hook in a session; on_detach's
+ *       return in a one-shot command), or until heap_refresh for heap data;
+ *   "until on_detach returns": the target's and the binary's tables;
+ *   "until on_unload returns": the host's own and the plugin's config;
+ *   "during the hook": only while the hook that received it runs.
+ * Copy what you keep longer. */
 #define SONDE_HAS_MEMBER(ptr, type, member) \
   ((ptr)->struct_size >= offsetof(type, member) + sizeof(((type *)0)->member))
 /* C only (a compound literal); in C++: `T x{}; x.struct_size = sizeof x;`. */
 #define SONDE_INIT(type) ((type){.struct_size = (uint32_t)sizeof(type)})
 
+/* Strings: until on_detach returns. */
 typedef struct sonde_target_info {
   uint32_t struct_size;
   int32_t pid;
@@ -80,8 +101,13 @@ typedef struct sonde_target_info {
   uint64_t ngoroutines;      /* goroutines in the snapshot */
   uint32_t has_dwarf;        /* 1 when the binary has DWARF */
   uint32_t has_symtab;       /* 1 when the binary has an ELF symbol table */
+  /* --- ABI 1.5 --- (SONDE_HAS_MEMBER after the call: an older host leaves it out) */
+  uint64_t stopped_ns;       /* how long sonde has kept the target stopped so
+                                far in this command or session */
 } sonde_target_info;
 
+/* Strings: until the stop ends (see Lifetimes); from symbolize, until
+ * on_detach returns. */
 typedef struct sonde_frame {
   uint32_t struct_size;
   const char *function; /* "main.(*Server).handle" */
@@ -94,6 +120,7 @@ typedef struct sonde_frame {
                        after file:line for frames not inlined; 0 when unknown */
 } sonde_frame;
 
+/* Strings: until the stop ends. */
 typedef struct sonde_goroutine {
   uint32_t struct_size;
   uint32_t nframes;   /* frames as Go's default traceback shows them */
@@ -131,6 +158,7 @@ typedef enum {
 typedef enum { SONDE_WAIT_CHAN = 1, SONDE_WAIT_SEMA = 2, SONDE_WAIT_COND = 3 } sonde_wait_kind;
 typedef enum { SONDE_DIR_UNKNOWN = 0, SONDE_DIR_SEND = 1, SONDE_DIR_RECV = 2 } sonde_dir;
 
+/* Strings: until the stop ends. */
 typedef struct sonde_wait {
   uint32_t struct_size;
   uint32_t kind;          /* sonde_wait_kind */
@@ -148,6 +176,7 @@ typedef struct sonde_wait {
 } sonde_wait;
 
 /* ABI 1.4: how the leak analysis went (SONDE_CMD_NEEDS_LEAKS). */
+/* Strings: until the stop ends. */
 typedef struct sonde_leak_info {
   uint32_t struct_size;
   uint32_t complete;        /* 1: every root was read, the verdicts stand. 0:
@@ -215,7 +244,7 @@ typedef struct sonde_breakpoint_hit {
   int64_t goroutine_id;  /* its current goroutine, 0 when none */
   uint64_t pc;
   /* --- ABI 1.1 --- (check struct_size before reading) */
-  const sonde_regs *regs; /* valid during the hook */
+  const sonde_regs *regs; /* during the hook */
   uint64_t g_addr;        /* the runtime.g of that goroutine (R14 at a Go function), 0 when none */
 } sonde_breakpoint_hit;
 
@@ -249,6 +278,7 @@ typedef struct sonde_heap_info {
   uint64_t runtime_objects, runtime_bytes, runtime_heap_inuse, runtime_stacks_inuse;
 } sonde_heap_info;
 
+/* Strings: until the stop ends, or until heap_refresh. */
 typedef struct sonde_heap_span {
   uint32_t struct_size;
   uint32_t sizeclass;        /* 0: one large object */
@@ -261,7 +291,8 @@ typedef struct sonde_heap_span {
   const char *type;          /* a large object's type ("main.Buf", "[]*int"), NULL when unknown */
 } sonde_heap_span;
 
-/* Objects of one type in one size class, largest bytes first. */
+/* Objects of one type in one size class, largest bytes first. Strings:
+ * until the stop ends, or until heap_refresh. */
 typedef struct sonde_heap_type {
   uint32_t struct_size;
   uint32_t sizeclass;        /* 0: large objects */
@@ -283,11 +314,17 @@ typedef enum { SONDE_LOG_ERROR = 0, SONDE_LOG_WARN = 1, SONDE_LOG_INFO = 2, SOND
  * leaves a member it declares NULL. */
 typedef struct sonde_host_api {
   uint32_t struct_size;
-  uint32_t abi_version; /* the host's SONDE_ABI_VERSION */
-  const char *host_version;
+  uint32_t abi_version;     /* the host's SONDE_ABI_VERSION */
+  const char *host_version; /* until on_unload returns */
+
+  /* Every service that returns an int returns SONDE_OK or one of the codes
+   * listed with it, and after each failure last_error (ABI 1.5) says why.
+   * Codes every such service may return besides its own: SONDE_EINVAL for
+   * a NULL out pointer or an out struct whose struct_size is below 4, and
+   * SONDE_ENOMEM. */
 
   /* --- ABI 1.0 --- */
-  /* Memory that crosses the boundary. */
+  /* Memory that crosses the boundary; alloc returns NULL when out of memory. */
   void *(*alloc)(sonde_host *h, size_t n);
   void (*free)(sonde_host *h, void *p);
 
@@ -297,7 +334,8 @@ typedef struct sonde_host_api {
       __attribute__((format(printf, 3, 4)))
 #endif
       ;
-  /* Records why a hook or command failed; returns rc, so a plugin writes
+  /* Records why a hook or command failed; returns rc (SONDE_ERROR for
+   * SONDE_OK), so a plugin writes
    * `return api->fail(h, SONDE_EINVAL, "no such file %s", path);`. The host
    * prints it as "sonde: PLUGIN: message". */
   int (*fail)(sonde_host *h, int rc, const char *fmt, ...)
@@ -306,37 +344,51 @@ typedef struct sonde_host_api {
 #endif
       ;
 
-  /* The plugin's own section of sonde.ini. NULL when the key is absent. */
+  /* The plugin's own section of sonde.ini. NULL when the key is absent.
+   * Until on_unload returns. */
   const char *(*config_get)(sonde_host *h, const char *key);
 
-  /* The target (only between on_attach and on_detach). */
+  /* The target (only between on_attach and on_detach). SONDE_ENOTARGET
+   * without one. */
   int (*target_info)(sonde_host *h, sonde_target_info *out);
   /* Reads n bytes of the target's memory at addr into dst. The snapshot's
    * data was read while the target was stopped; reads made through this call
-   * see the target as it runs now. n is at most 64 MiB. */
+   * see the target as it runs now. SONDE_ENOTARGET; SONDE_EINVAL for a NULL
+   * dst or n over 64 MiB; SONDE_EFAULT when the range is not readable. */
   int (*read_memory)(sonde_host *h, uint64_t addr, void *dst, size_t n);
 
-  /* The goroutine snapshot, in the runtime's allgs order. */
+  /* The goroutine snapshot, in the runtime's allgs order; count is 0
+   * without one. goroutine_get, frame_get, creator_get: SONDE_ENOTARGET
+   * without a snapshot; SONDE_ENOTFOUND for an index past the end (and
+   * creator_get for a goroutine with no "created by" frame). */
   uint64_t (*goroutine_count)(sonde_host *h);
   int (*goroutine_get)(sonde_host *h, uint64_t index, sonde_goroutine *out);
   int (*frame_get)(sonde_host *h, uint64_t goroutine_index, uint32_t frame_index, sonde_frame *out);
-  /* The "created by" frame of a goroutine; SONDE_ENOTFOUND when it has none. */
   int (*creator_get)(sonde_host *h, uint64_t goroutine_index, sonde_frame *out);
 
-  /* pc -> function, file and line (the outermost function when inlined). */
+  /* pc -> function, file and line (the outermost function when inlined).
+   * SONDE_ENOTARGET; SONDE_ENOTFOUND for a pc in no Go function. */
   int (*symbolize)(sonde_host *h, uint64_t pc, sonde_frame *out);
-  /* A runtime struct field ("runtime.g", "goid") as this binary lays it out. */
+  /* A runtime struct field ("runtime.g", "goid") as this binary lays it
+   * out. SONDE_ENOTARGET; SONDE_EINVAL for a NULL name; SONDE_ENOTFOUND for
+   * a field sonde does not know or this binary lacks. */
   int (*layout_field)(sonde_host *h, const char *type, const char *field, sonde_field *out);
 
   /* Output. write_out goes to the command's output (standard output, or the
-   * file named by the host's -o); open_output creates NAME in the output
-   * directory ([host] output_dir) and returns its path through out_path
-   * (allocated with alloc). */
+   * file named by the host's -o): SONDE_EINVAL for NULL data, SONDE_EIO.
+   * open_output creates NAME in the output directory ([host] output_dir)
+   * and returns its path through out_path (allocated with alloc; the
+   * plugin frees it with api->free): SONDE_EINVAL for a name that is not a
+   * plain file name, SONDE_EIO. */
   int (*write_out)(sonde_host *h, const void *data, size_t n);
   int (*open_output)(sonde_host *h, const char *name, char **out_path);
 
   /* Breakpoints: a function name ("main.(*Server).handle") or "file.go:LINE".
-   * ABI 1.0 hosts may answer SONDE_ENOTSUP outside `sonde attach`. */
+   * SONDE_ENOTSUP outside a session (sonde attach, sonde exec);
+   * breakpoint_set: SONDE_EINVAL for a NULL location or id, SONDE_ENOTFOUND
+   * for a location that names no code, SONDE_ERROR when the breakpoint
+   * cannot be placed; breakpoint_clear: SONDE_ENOTFOUND for an id that is
+   * not this plugin's. */
   int (*breakpoint_set)(sonde_host *h, const char *location, uint64_t *out_id);
   int (*breakpoint_clear)(sonde_host *h, uint64_t id);
 
@@ -345,7 +397,8 @@ typedef struct sonde_host_api {
    * that hit, with its stack unwound from the hit's registers. Only the
    * hitting thread needs to be stopped for these, so they stay cheap when
    * the goroutine snapshot (goroutine_get) would mean stopping every
-   * thread. SONDE_ENOTARGET outside a hit. */
+   * thread. SONDE_ENOTARGET outside a hit; hit_frame_get SONDE_ENOTFOUND
+   * past the last frame. */
   int (*hit_goroutine_get)(sonde_host *h, sonde_goroutine *out);
   int (*hit_frame_get)(sonde_host *h, uint32_t frame_index, sonde_frame *out);
 
@@ -360,35 +413,55 @@ typedef struct sonde_host_api {
   int (*command_every)(sonde_host *h, uint64_t interval_ms, const char *command);
 
   /* --- ABI 1.3 --- */
-  /* The Go heap (see sonde_heap_info). SONDE_ENOTSUP when this binary's heap
-   * cannot be read (the message says why), or in a one-shot command without
-   * SONDE_CMD_NEEDS_HEAP. */
+  /* The Go heap (see sonde_heap_info). SONDE_ENOTARGET without a target;
+   * SONDE_ENOTSUP when this binary's heap cannot be read (last_error says
+   * why), or in a one-shot command without SONDE_CMD_NEEDS_HEAP;
+   * heap_span_get and heap_type_get: SONDE_ENOTFOUND past the end. */
   int (*heap_info)(sonde_host *h, sonde_heap_info *out);
   int (*heap_span_get)(sonde_host *h, uint64_t index, sonde_heap_span *out);
   int (*heap_type_get)(sonde_host *h, uint64_t index, sonde_heap_type *out);
   /* The span (its index) and the start of the slot that hold addr;
    * SONDE_ENOTFOUND when addr is in no slot of a heap span. Whether the slot
-   * holds a live object is not checked. */
+   * holds a live object is not checked. Codes as heap_info's. */
   int (*heap_find)(sonde_host *h, uint64_t addr, uint64_t *span_index, uint64_t *object);
   /* GC cycles completed, read from the running target without stopping it
-   * (for watching GC cycles); SONDE_ENOTSUP when runtime.memstats is unknown. */
+   * (for watching GC cycles). SONDE_ENOTARGET; SONDE_ENOTSUP when
+   * runtime.memstats is unknown; SONDE_EFAULT when it cannot be read. */
   int (*gc_cycle)(sonde_host *h, uint64_t *out);
   /* Reads the heap again, now: in a one-shot command, with a stop of its
    * own (as short as the first), so that a command can follow a process
    * over time; in a session, the heap of the current stop. heap_info and
-   * the getters then describe it. SONDE_ENOTARGET when the process is gone. */
+   * the getters then describe it (heap strings from before are gone).
+   * SONDE_ENOTARGET without a target or when the process is gone;
+   * SONDE_ENOTSUP as heap_info; SONDE_ERROR when the read failed. */
   int (*heap_refresh)(sonde_host *h);
 
   /* --- ABI 1.4 --- */
-  /* What goroutine gi waits on: wi < sonde_goroutine.nwaits. SONDE_ENOTSUP
-   * in a command without SONDE_CMD_NEEDS_WAITS (or _LEAKS). */
+  /* What goroutine gi waits on: wi < sonde_goroutine.nwaits. SONDE_ENOTARGET;
+   * SONDE_ENOTSUP in a command without SONDE_CMD_NEEDS_WAITS (or _LEAKS);
+   * SONDE_ENOTFOUND for gi or wi past the end. */
   int (*wait_get)(sonde_host *h, uint64_t gi, uint32_t wi, sonde_wait *out);
-  /* The leak analysis (SONDE_CMD_NEEDS_LEAKS), else SONDE_ENOTSUP. */
+  /* The leak analysis (SONDE_CMD_NEEDS_LEAKS). SONDE_ENOTARGET;
+   * SONDE_ENOTSUP without _LEAKS. */
   int (*leak_info)(sonde_host *h, sonde_leak_info *out);
   /* A leaked goroutine's i-th reached primitive (i < nreaches): the addr of
    * a wait of another leaked goroutine, which this one could complete if it
-   * ran. */
+   * ran. Codes as leak_info's, and SONDE_ENOTFOUND for gi or i past the end. */
   int (*reach_get)(sonde_host *h, uint64_t gi, uint32_t i, uint64_t *out);
+
+  /* --- ABI 1.5 --- (check api->abi_version, or SONDE_HAS_MEMBER(api, ...)) */
+  /* Why this plugin's last failed service call in the current hook or
+   * command failed; "" when none has. The text is the host's and is
+   * rewritten by the next failure: copy it to keep it. */
+  const char *(*last_error)(sonde_host *h);
+  /* message and fail with a va_list, for plugins that wrap them. */
+  void (*vmessage)(sonde_host *h, sonde_log_level level, const char *fmt, va_list ap);
+  int (*vfail)(sonde_host *h, int rc, const char *fmt, va_list ap);
+  /* In a command's run: it found what it checks for (goroutine-graph
+   * leaks: leaked goroutines). The command still returns SONDE_OK; sonde
+   * then exits with status 13, for scripts and CI. SONDE_EINVAL outside a
+   * command's run. */
+  int (*report_found)(sonde_host *h);
 } sonde_host_api;
 
 /* ---- what a plugin declares ---------------------------------------------- */
@@ -416,16 +489,17 @@ typedef struct sonde_command {
   const char *usage;     /* argument syntax: "[-o FILE]" (the host adds -p PID) */
   const char *help;      /* the full text for `sonde PLUGIN NAME --help` */
   /* argv[0] is the command's name; the host has removed -p/--pid. Return
-   * SONDE_OK, SONDE_FOUND (ABI 1.4: found what it checks for), or an error
-   * recorded with api->fail. */
+   * SONDE_OK or an error recorded with api->fail (to say it found what it
+   * checks for: api->report_found, ABI 1.5). */
   int (*run)(sonde_host *h, void *state, int argc, char **argv);
 } sonde_command;
 
 typedef struct sonde_plugin {
   uint32_t struct_size;
   uint32_t abi_version;    /* SONDE_ABI_VERSION as the plugin was built */
-  const char *name;        /* [a-z0-9][a-z0-9_-]*, as in the index */
-  const char *version;     /* the plugin's own version */
+  const char *name;        /* [a-z0-9][a-z0-9_-]*, as in the index:
+                              SONDE_PLUGIN_NAME (ABI 1.5) */
+  const char *version;     /* the plugin's own version: SONDE_PLUGIN_VERSION */
   const char *description; /* one line */
 
   /* Hooks, each optional (NULL). A hook that returns an error is reported
@@ -461,9 +535,15 @@ SONDE_EXPORT const sonde_plugin *SONDE_PLUGIN_ENTRY(void);
  *
  * The host reads this note from the file before dlopen (which would run the
  * plugin's constructors), to check the name and ABI against the index.
- * `sonde index update` reads it too, to write the index entry. Put
- * SONDE_PLUGIN_NOTE("name", "version") in one source file of the plugin;
- * the name and version must equal the descriptor's. */
+ * `sonde index update` reads it too, to write the index entry. A plugin
+ * declares its name and version once, in the file that defines its
+ * descriptor:
+ *
+ *   SONDE_PLUGIN_NOTE("memwatch", "1.2.0");
+ *   static const sonde_plugin desc = {..., .name = SONDE_PLUGIN_NAME,
+ *                                     .version = SONDE_PLUGIN_VERSION, ...};
+ *
+ * The host refuses a plugin whose descriptor and note disagree. */
 #define SONDE_NOTE_NAME "sonde"
 #define SONDE_NOTE_TYPE 0x534f4e31u /* "SON1" */
 #define SONDE_NOTE_PLUGIN_NAME_MAX 32
@@ -481,12 +561,25 @@ typedef struct sonde_note {
   sonde_note_desc desc;
 } sonde_note;
 
+#ifdef __cplusplus
+#define SONDE_STATIC_ASSERT_ static_assert
+#else
+#define SONDE_STATIC_ASSERT_ _Static_assert
+#endif
 #if defined(__GNUC__)
-/* A section attribute is the only way to place an ELF note from C. */
-#define SONDE_PLUGIN_NOTE(plugin_name, plugin_version)                                         \
-  __attribute__((section(".note.sonde"), used, aligned(4))) static const sonde_note          \
-      sonde_plugin_note_ = {sizeof(SONDE_NOTE_NAME), sizeof(sonde_note_desc), SONDE_NOTE_TYPE, \
+/* A section attribute is the only way to place an ELF note from C. The
+ * name and version must be string literals of at most 31 bytes. */
+#define SONDE_PLUGIN_NOTE(plugin_name, plugin_version)                                              \
+  SONDE_STATIC_ASSERT_(sizeof(plugin_name) <= SONDE_NOTE_PLUGIN_NAME_MAX, "plugin name over 31 bytes"); \
+  SONDE_STATIC_ASSERT_(sizeof(plugin_version) <= SONDE_NOTE_PLUGIN_VERSION_MAX,                     \
+                       "plugin version over 31 bytes");                                           \
+  __attribute__((section(".note.sonde"), used, aligned(4))) static const sonde_note               \
+      sonde_plugin_note_ = {sizeof(SONDE_NOTE_NAME), sizeof(sonde_note_desc), SONDE_NOTE_TYPE,      \
                             SONDE_NOTE_NAME, {SONDE_ABI_VERSION, plugin_name, plugin_version}}
+/* ABI 1.5: the name and version given to SONDE_PLUGIN_NOTE, for the
+ * descriptor (same file), so they are written once. */
+#define SONDE_PLUGIN_NAME (sonde_plugin_note_.desc.name)
+#define SONDE_PLUGIN_VERSION (sonde_plugin_note_.desc.version)
 #endif
 
 #ifdef __cplusplus

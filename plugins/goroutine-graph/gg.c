@@ -21,10 +21,8 @@
 
 #include "gg.h"
 
-#define GG_NAME "goroutine-graph"
-#define GG_VERSION "0.1.0"
 
-SONDE_PLUGIN_NOTE(GG_NAME, GG_VERSION);
+SONDE_PLUGIN_NOTE("goroutine-graph", "0.1.0");
 
 typedef struct {
   const sonde_host_api *api;
@@ -83,7 +81,8 @@ static int cmd_leaks(sonde_host *h, void *state, int argc, char **argv) {
                  (double)li->stopped_ns / 1e6, (double)li->analysis_ns / 1e6);
   size_t reported = m.nreported;
   gg_model_free(&m);
-  return rc != SONDE_OK ? rc : reported ? SONDE_FOUND : SONDE_OK;
+  if (rc == SONDE_OK && reported) rc = api->report_found(h); /* sonde exits 13 */
+  return rc;
 }
 
 /* ---- dot ---- */
@@ -366,8 +365,8 @@ static const sonde_command commands[] = {
 static const sonde_plugin plugin = {
     .struct_size = (uint32_t)sizeof(sonde_plugin),
     .abi_version = SONDE_ABI_VERSION,
-    .name = GG_NAME,
-    .version = GG_VERSION,
+    .name = SONDE_PLUGIN_NAME,
+    .version = SONDE_PLUGIN_VERSION,
     .description = "who waits on what, and the goroutines that can never wake up",
     .on_load = on_load,
     .on_unload = on_unload,

@@ -26,10 +26,8 @@
 
 #include "mw.h"
 
-#define MW_NAME "memwatch"
-#define MW_VERSION "0.1.0"
 
-SONDE_PLUGIN_NOTE(MW_NAME, MW_VERSION);
+SONDE_PLUGIN_NOTE("memwatch", "0.1.0");
 
 /* ---- state ---------------------------------------------------------------- */
 typedef struct {
@@ -796,8 +794,8 @@ static const sonde_command commands[] = {
 static const sonde_plugin plugin = {
     .struct_size = (uint32_t)sizeof(sonde_plugin),
     .abi_version = SONDE_ABI_VERSION,
-    .name = MW_NAME,
-    .version = MW_VERSION,
+    .name = SONDE_PLUGIN_NAME,
+    .version = SONDE_PLUGIN_VERSION,
     .description = "heap snapshots and heap diffs, by type and size class, as JSON and pprof",
     .on_load = on_load,
     .on_attach = on_attach,

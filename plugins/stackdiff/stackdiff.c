@@ -25,10 +25,8 @@
 
 #include "sd.h"
 
-#define SD_NAME "stackdiff"
-#define SD_VERSION "0.2.0"
 
-SONDE_PLUGIN_NOTE(SD_NAME, SD_VERSION);
+SONDE_PLUGIN_NOTE("stackdiff", "0.2.0");
 
 /* ---- state ------------------------------------------------------------------
  * Commands get no api argument: on_load keeps the table here. */
@@ -530,8 +528,8 @@ static const sonde_command sd_commands[] = {
 static const sonde_plugin sd_plugin = {
     .struct_size = (uint32_t)sizeof(sonde_plugin),
     .abi_version = SONDE_ABI_VERSION,
-    .name = SD_NAME,
-    .version = SD_VERSION,
+    .name = SONDE_PLUGIN_NAME,
+    .version = SONDE_PLUGIN_VERSION,
     .description = "snapshots of every goroutine's stack, and what changed between two",
     .on_load = sd_on_load,
     .on_attach = sd_on_attach,
