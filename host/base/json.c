@@ -1,5 +1,6 @@
 /* json.c: behind json.h. */
 #include "base/json.h"
+#include "base/text.h"
 
 #include <string.h>
 
@@ -36,26 +37,6 @@ void json_obj_end(json_w *w) { close_(w, '}'); }
 void json_arr_begin(json_w *w) { open_(w, '['); }
 void json_arr_end(json_w *w) { close_(w, ']'); }
 
-/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t len;
-  unsigned min;
-  if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) len = 2, min = 0x80;
-  else if ((c & 0xf0) == 0xe0) len = 3, min = 0x800;
-  else if ((c & 0xf8) == 0xf0) len = 4, min = 0x10000;
-  else return 0;
-  if (len > n) return 0;
-  unsigned cp = c & (0x7fu >> len);
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3fu);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return len;
-}
-
 void json_strn(json_w *w, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
   before_value(w);
@@ -73,7 +54,7 @@ void json_strn(json_w *w, const char *s, size_t n) {
       sb_putn(w->out, esc, 6);
       i++;
     } else {
-      size_t len = utf8_len(p + i, n - i);
+      size_t len = sonde_utf8_len(p + i, n - i);
       if (len == 0) {
         sb_puts(w->out, "\xef\xbf\xbd");
         i++;

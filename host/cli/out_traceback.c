@@ -7,27 +7,9 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "goruntime/symbolize.h"
-
-/* Decodes one UTF-8 rune like Go's decoderune; *n is its length, 1 for an
- * invalid byte (returned as U+FFFD). */
-static uint32_t decode_rune(const unsigned char *s, size_t len, size_t *n) {
-  unsigned c = s[0];
-  size_t need = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-  uint32_t min = need == 2 ? 0x80 : need == 3 ? 0x800 : 0x10000;
-  *n = 1;
-  if (need == 1) return c;
-  if (need == 0 || need > len) return 0xfffd;
-  uint32_t r = c & (0x7fu >> need);
-  for (size_t i = 1; i < need; i++) {
-    if ((s[i] & 0xc0) != 0x80) return 0xfffd;
-    r = r << 6 | (s[i] & 0x3fu);
-  }
-  if (r < min || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) return 0xfffd;
-  *n = need;
-  return r;
-}
 
 /* runtime/print.go printquoted. Go 1.26 prints an invalid byte as \ufffd,
  * 1.27 as \xNN. */
@@ -36,7 +18,7 @@ static void go_quote(strbuf *b, const char *str, size_t len, bool invalid_as_hex
   sb_putc(b, '"');
   for (size_t i = 0; i < len;) {
     size_t n;
-    uint32_t r = decode_rune(s + i, len - i, &n);
+    uint32_t r = sonde_utf8_decode(s + i, len - i, &n);
     if (r == '\n') sb_puts(b, "\\n");
     else if (r == '\r') sb_puts(b, "\\r");
     else if (r == '\t') sb_puts(b, "\\t");

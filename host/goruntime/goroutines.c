@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/text.h"
 #include "base/error.h"
 
 enum {
@@ -22,16 +23,8 @@ enum {
   MAX_LABEL_LEN = 4096,                   /* bytes of one key or value */
 };
 
-static uint64_t rd64(const uint8_t *p, int64_t off) {
-  uint64_t v;
-  memcpy(&v, p + off, 8);
-  return v;
-}
-static uint32_t rd32(const uint8_t *p, int64_t off) {
-  uint32_t v;
-  memcpy(&v, p + off, 4);
-  return v;
-}
+static uint64_t rd64(const uint8_t *p, int64_t off) { return sonde_le64(p + off); }
+static uint32_t rd32(const uint8_t *p, int64_t off) { return sonde_le32(p + off); }
 
 /* What isSystemGoroutine decides from the start function alone. */
 typedef enum { START_USER = 1, START_SYSTEM, START_FINALIZERS, START_CLEANUPS } start_class;

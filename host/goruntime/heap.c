@@ -10,16 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "base/error.h"
 #include "target/proc.h"
 
 enum { BATCH = 4096 };
 
-static uint64_t rd_uint(const uint8_t *b, int64_t off, uint64_t size) {
-  uint64_t v = 0;
-  memcpy(&v, b + off, size); /* little-endian: amd64 only */
-  return v;
-}
+static uint64_t rd_uint(const uint8_t *b, int64_t off, uint64_t size) { return sonde_le(b + off, (size_t)size); }
 
 static int read_residency(pid_t pid, gr_heap *h);
 

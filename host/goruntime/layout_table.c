@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "base/error.h"
+#include "base/text.h"
 #include "goruntime/layout.h"
 
 /* A YAML double-quoted scalar: Go's DWARF names of anonymous structs carry
@@ -75,15 +76,7 @@ static yaml_node_t *map_node(yaml_document_t *d, yaml_node_t *m, const char *k) 
   return NULL;
 }
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out) {
-  if (!s || !*s) return false;
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || *end || v > max) return false;
-  *out = v;
-  return true;
-}
+static bool parse_u64(const char *s, uint64_t max, uint64_t *out) { return sonde_parse_u64(s, max, out) == 0; }
 
 int gr_layout_from_table(const char *path, int minor, gr_layout *L) {
   gr_layout_init(L);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "base/text.h"
 #include "base/error.h"
 
 enum {
@@ -20,10 +21,8 @@ enum {
 
 static bool in_range(size_t off, size_t n, size_t size) { return off <= size && n <= size - off; }
 
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+#define le32 sonde_le32
+#define le64 sonde_le64
 
 static bool rd32(const pcln_table *t, size_t off, uint32_t *out) {
   if (!in_range(off, 4, t->size)) return false;

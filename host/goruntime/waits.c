@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "base/error.h"
 #include "base/u64map.h"
 #include "goruntime/heap.h"
@@ -19,11 +20,7 @@ enum {
   COND_LIST_MAX = 1 << 16   /* sudogs followed along one notifyList */
 };
 
-static uint64_t rd(const uint8_t *b, int64_t off, size_t n) {
-  uint64_t v = 0;
-  memcpy(&v, b + off, n);
-  return v;
-}
+static uint64_t rd(const uint8_t *b, int64_t off, size_t n) { return sonde_le(b + off, n); }
 
 int gr_waits_supported(const gr_program *p) {
   static const gr_field need[] = {GRL_G_WAITING,   GRL_SG_WAITLINK, GRL_SG_ISSELECT, GRL_SG_C,

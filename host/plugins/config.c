@@ -21,6 +21,7 @@
 #include <ini.h>
 
 #include "base/error.h"
+#include "base/text.h"
 
 /* ---- [host] ------------------------------------------------------------- */
 
@@ -47,12 +48,10 @@ static int host_key(const char *key) {
 
 /* 1 and *out when v is a boolean, else 0. */
 static int parse_bool(const char *v, bool *out) {
-  static const char *const k_true[] = {"true", "yes", "on", "1"}, *const k_false[] = {"false", "no", "off", "0"};
-  for (size_t i = 0; i < sizeof k_true / sizeof k_true[0]; i++) {
-    if (!strcasecmp(v, k_true[i])) return *out = true, 1;
-    if (!strcasecmp(v, k_false[i])) return *out = false, 1;
-  }
-  return 0;
+  int b;
+  if (sonde_parse_bool(v, &b) != 0) return 0;
+  *out = b;
+  return 1;
 }
 
 /* ---- small helpers ------------------------------------------------------ */

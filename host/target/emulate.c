@@ -4,9 +4,9 @@
 
 #include <string.h>
 
-static int32_t le32s(const uint8_t *p) {
-  return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-}
+#include "base/text.h"
+
+static int32_t le32s(const uint8_t *p) { return (int32_t)sonde_le32(p); }
 
 /* ModRM at p[0] (with REX bits): a register (mod 11) or a memory operand.
  * Returns the bytes ModRM, SIB and displacement take, 0 when short. */

@@ -1,6 +1,7 @@
 /* sonde/util.h: small helpers every plugin that takes settings from
  * sonde.ini or writes numbered files wants, so that all plugins read
- * "10s", "yes" and "snap-%n.json" the same way. Header-only (static
+ * "10s", "yes" and "snap-%n.json" the same way (the booleans, numbers and
+ * UTF-8 helpers are in <sonde/text.h>, which the host uses too). Header-only (static
  * inline), C11, no host symbols: including it changes nothing in the ABI.
  * The plugins sonde ships use it; so may yours. Uses POSIX's gmtime_r:
  * build with -std=gnu11, or define _POSIX_C_SOURCE=200809L. */
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <sonde/plugin.h>
+#include <sonde/text.h> /* sonde_parse_bool, sonde_utf8_len, ...: shared with the host */
 
 /* "10s", "500ms", "2m", "1h" (a positive number and a unit) -> milliseconds,
  * from 1 ms to 24 h; 0 when v is none of these. */
@@ -28,17 +30,6 @@ static inline uint64_t sonde_parse_duration_ms(const char *v) {
   double unit = !strcmp(end, "ms") ? 1 : !strcmp(end, "s") ? 1e3 : !strcmp(end, "m") ? 60e3 : !strcmp(end, "h") ? 3600e3 : 0;
   double ms = x * unit;
   return ms >= 1 && ms <= 86400e3 ? (uint64_t)ms : 0;
-}
-
-/* yes/true/on/1 -> 1, no/false/off/0 -> 0 into *out; -1 for anything else. */
-static inline int sonde_parse_bool(const char *v, int *out) {
-  if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-    *out = 1;
-  else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-    *out = 0;
-  else
-    return -1;
-  return 0;
 }
 
 /* An output name with %n (seq: the file's number in this run, 1, 2, ...),
@@ -73,23 +64,6 @@ static inline int sonde_expand_path(const char *in, uint64_t seq, char *out, siz
   }
   out[len] = 0;
   return 0;
-}
-
-/* The length of the well-formed UTF-8 sequence at s (n bytes left), 0 when
- * the bytes there are not one. */
-static inline size_t sonde_utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t k = c < 0x80                          ? 1
-             : (c & 0xe0) == 0xc0 && c >= 0xc2 ? 2
-             : (c & 0xf0) == 0xe0              ? 3
-             : (c & 0xf8) == 0xf0 && c <= 0xf4 ? 4
-                                               : 0;
-  if (!k || k > n) return 0;
-  for (size_t i = 1; i < k; i++)
-    if ((s[i] & 0xc0) != 0x80) return 0;
-  if (k == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))) return 0; /* overlong, surrogate */
-  if (k == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))) return 0;
-  return k;
 }
 
 /* str as a JSON string ("null" for NULL); bytes that are not UTF-8 become

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sonde/text.h>
+
 #include "sd.h"
 
 int sd_out_open(sd_out *o, sd_ctx *c, int fd, const char *path) {
@@ -116,37 +118,6 @@ void sd_key_bool(sd_out *o, const char *key, int v) {
   sd_out_puts(o, v ? "true" : "false");
 }
 
-/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the
- * byte at s does not start one: overlong forms, surrogates and code points
- * above U+10FFFF are ill-formed (Unicode 15, table 3-7). s is NUL-terminated,
- * and NUL is never a continuation byte, so no read passes the end. */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned char c = s[0];
-  unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
-  size_t n;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0)
-      lo = 0xa0; /* overlong */
-    else if (c == 0xed)
-      hi = 0x9f; /* U+D800..U+DFFF, surrogates */
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0)
-      lo = 0x90; /* overlong */
-    else if (c == 0xf4)
-      hi = 0x8f; /* above U+10FFFF */
-  } else {
-    return 0; /* a continuation byte, C0, C1, F5..FF */
-  }
-  if (s[1] < lo || s[1] > hi) return 0;
-  for (size_t i = 2; i < n; i++)
-    if (s[i] < 0x80 || s[i] > 0xbf) return 0;
-  return n;
-}
-
 void sd_out_str(sd_out *o, const char *z) {
   const unsigned char *s = (const unsigned char *)(z ? z : "");
   sd_out_add(o, "\"", 1);
@@ -166,7 +137,7 @@ void sd_out_str(sd_out *o, const char *z) {
       sd_out_add(o, esc, 6);
       s++;
     } else {
-      size_t n = utf8_len(s);
+      size_t n = sonde_utf8_len(s, 4); /* NUL-terminated: never read past it */
       if (n) {
         sd_out_add(o, (const char *)s, n);
         s += n;

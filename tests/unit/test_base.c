@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "base/strbuf.h"
+#include "base/text.h"
 #include "base/u64map.h"
 
 /* The huge-allocation test asks for 64 TiB on purpose: under ASan, malloc
@@ -417,6 +418,91 @@ static void test_strbuf_formats_numbers_and_long_printf(void **state) {
   sb_free(&b);
 }
 
+/* ---- text.h: the helpers host and plugin SDK share ---- */
+
+static void test_utf8_len_accepts_well_formed_and_refuses_the_rest(void **state) {
+  (void)state;
+  static const struct {
+    const char *bytes;
+    size_t n, want;
+  } cases[] = {
+      {"a", 1, 1},           {"\xc3\xa9", 2, 2},        {"\xe2\x82\xac", 3, 3}, {"\xf0\x9f\x98\x80", 4, 4},
+      {"\xf4\x8f\xbf\xbf", 4, 4}, /* U+10FFFF */
+      {"\xc0\xaf", 2, 0},     /* overlong '/' */
+      {"\xc1\xbf", 2, 0},     {"\xe0\x80\xaf", 3, 0}, /* overlong */
+      {"\xed\xa0\x80", 3, 0}, /* surrogate U+D800 */
+      {"\xf4\x90\x80\x80", 4, 0}, /* above U+10FFFF */
+      {"\xf5\x80\x80\x80", 4, 0}, {"\x80", 1, 0}, /* lone continuation */
+      {"\xe2\x82", 2, 0},     /* truncated: n says two bytes */
+      {"\xe2\x28\xa1", 3, 0}, /* bad continuation */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    unit_blob b = unit_copy((const uint8_t *)cases[i].bytes, cases[i].n); /* exactly n bytes: ASan sees a read past */
+    assert_int_equal(sonde_utf8_len(b.bytes, cases[i].n), cases[i].want);
+    free(b.bytes);
+  }
+  assert_int_equal(sonde_utf8_len((const unsigned char *)"", 0), 0);
+}
+
+static void test_utf8_decode_as_go_decoderune(void **state) {
+  (void)state;
+  size_t n;
+  assert_int_equal(sonde_utf8_decode((const unsigned char *)"\xe2\x82\xac", 3, &n), 0x20ac);
+  assert_int_equal(n, 3);
+  assert_int_equal(sonde_utf8_decode((const unsigned char *)"\xed\xa0\x80", 3, &n), 0xfffd);
+  assert_int_equal(n, 1); /* an ill-formed byte is one rune */
+  assert_int_equal(sonde_utf8_decode((const unsigned char *)"z", 1, &n), 'z');
+  assert_int_equal(n, 1);
+}
+
+static void test_parse_bool_any_case_and_nothing_else(void **state) {
+  (void)state;
+  static const char *const yes[] = {"yes", "Yes", "TRUE", "on", "On", "1"};
+  static const char *const no[] = {"no", "NO", "False", "off", "0"};
+  static const char *const bad[] = {"", "y", "2", "yes ", " no", "truth", "0x0", "null"};
+  int v;
+  for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+    v = -7;
+    assert_int_equal(sonde_parse_bool(yes[i], &v), 0);
+    assert_int_equal(v, 1);
+  }
+  for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+    v = -7;
+    assert_int_equal(sonde_parse_bool(no[i], &v), 0);
+    assert_int_equal(v, 0);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    v = -7;
+    assert_int_equal(sonde_parse_bool(bad[i], &v), -1);
+    assert_int_equal(v, -7);
+  }
+  assert_int_equal(sonde_parse_bool(NULL, &v), -1);
+}
+
+static void test_parse_u64_digits_only_with_a_limit(void **state) {
+  (void)state;
+  uint64_t v = 0;
+  assert_int_equal(sonde_parse_u64("0", 10, &v), 0);
+  assert_int_equal(v, 0);
+  assert_int_equal(sonde_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+  assert_true(v == UINT64_MAX);
+  assert_int_equal(sonde_parse_u64("18446744073709551616", UINT64_MAX, &v), -1); /* overflow */
+  assert_int_equal(sonde_parse_u64("11", 10, &v), -1);                            /* over the limit */
+  static const char *const bad[] = {"", "-1", "+1", " 1", "1 ", "0x10", "1e3", "١"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) assert_int_equal(sonde_parse_u64(bad[i], UINT64_MAX, &v), -1);
+  assert_int_equal(sonde_parse_u64(NULL, 1, &v), -1);
+}
+
+static void test_le_loads_unaligned_bytes(void **state) {
+  (void)state;
+  unsigned char b[11] = {0xff, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a};
+  assert_int_equal(sonde_le16(b + 1), 0x0201);
+  assert_int_equal(sonde_le32(b + 1), 0x04030201u);
+  assert_true(sonde_le64(b + 1) == 0x0807060504030201ull);
+  assert_true(sonde_le(b + 1, 3) == 0x030201);
+  assert_true(sonde_le(b + 1, 0) == 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_error_exit_statuses_match_readme_and_are_distinct),
     cmocka_unit_test(test_error_unknown_code_reports_internal_error),
@@ -440,6 +526,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_arena_huge_allocation_returns_null_and_arena_stays_usable),
     cmocka_unit_test(test_arena_calloc_zeroes_and_strndup_terminates),
     cmocka_unit_test(test_strbuf_formats_numbers_and_long_printf),
+    cmocka_unit_test(test_utf8_len_accepts_well_formed_and_refuses_the_rest),
+    cmocka_unit_test(test_utf8_decode_as_go_decoderune),
+    cmocka_unit_test(test_parse_bool_any_case_and_nothing_else),
+    cmocka_unit_test(test_parse_u64_digits_only_with_a_limit),
+    cmocka_unit_test(test_le_loads_unaligned_bytes),
 };
 
 UNIT_MAIN(tests)
