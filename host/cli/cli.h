@@ -32,6 +32,8 @@ typedef struct {
   size_t nthreads;
   double stop_ms, attach_ms; /* how long the target was stopped; how long stopping took */
   bool bound;                /* mem open and prog bound: a later stop reuses both */
+  bool all_frames;           /* the model shows runtime frames (--all-frames) */
+  double resolve_ms;         /* resolving the model, after the stop */
 } cli_target;
 
 /* Opens the program of pid (refusing non-Go targets before any stop), stops

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "goruntime/symbolize.h"
 #include "cli/cli.h"
 
 int cli_parse_pid(const char *s, pid_t *out) {
@@ -169,6 +170,14 @@ int cli_capture_with(cli_target *t, cli_reader read, void *payload) {
     }
   }
   sigprocmask(SIG_SETMASK, &old, NULL); /* a pending SIGINT ends sonde here */
+  /* Read, then print: the model is resolved once, with the target running */
+  if (rc == 0) {
+    struct timespec r0, r1;
+    clock_gettime(CLOCK_MONOTONIC, &r0);
+    rc = gr_sym_resolve(&t->prog, &t->snap, t->all_frames);
+    clock_gettime(CLOCK_MONOTONIC, &r1);
+    t->resolve_ms = tgt_ms_between(&r0, &r1);
+  }
   return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "goruntime/symbolize.h"
 #include "cli/cli.h"
 
 static void help(FILE *f) {
@@ -84,6 +85,7 @@ int cmd_goroutines(int argc, char **argv) {
     return se_exit_status(SE_USAGE);
   }
   rc = cli_open_target(pid, &t);
+  t.all_frames = oo.all_frames;
   if (rc == 0 && waits) rc = gr_waits_supported(&t.prog); /* refused before anything is stopped */
   if (rc == 0) rc = cli_capture_with(&t, cli_read_stop, &req);
   if (rc) {
@@ -97,14 +99,17 @@ int cmd_goroutines(int argc, char **argv) {
   if ((rc = cli_output_open(output, &f)) == 0)
     rc = cli_output_close(f, output, oo.json ? out_json(&t, &oo, f) : out_traceback(&t, &oo, f));
   clock_gettime(CLOCK_MONOTONIC, &t2);
-  if (stats)
+  if (stats) {
+    size_t ntraces, npcs;
+    gr_sym_stats(&t.snap, &ntraces, &npcs);
     fprintf(stderr,
             "sonde: stats: goroutines %zu (of %zu in allgs), threads %zu, target stopped %.2f ms "
-            "(stopping took %.2f ms), read %.2f ms, symbolize+print %.2f ms, total %.2f ms, "
-            "stack bytes %llu, read syscalls %llu, peak RSS %.1f MiB\n",
-            t.snap.n, t.snap.nallgs, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1),
-            tgt_ms_between(&t1, &t2), tgt_ms_between(&t0, &t2), (unsigned long long)t.snap.stack_bytes_read,
-            (unsigned long long)t.mem.n_syscalls, cli_peak_rss_mb());
+            "(stopping took %.2f ms), read %.2f ms, resolve %.2f ms (%zu distinct stacks, %zu pcs), print %.2f ms, "
+            "total %.2f ms, stack bytes %llu, read syscalls %llu, peak RSS %.1f MiB\n",
+            t.snap.n, t.snap.nallgs, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1) - t.resolve_ms,
+            t.resolve_ms, ntraces, npcs, tgt_ms_between(&t1, &t2), tgt_ms_between(&t0, &t2),
+            (unsigned long long)t.snap.stack_bytes_read, (unsigned long long)t.mem.n_syscalls, cli_peak_rss_mb());
+  }
   gr_waits_free(&ws);
   cli_target_free(&t);
   return rc ? cli_fail(rc) : 0;

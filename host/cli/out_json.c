@@ -7,17 +7,10 @@
 #include "cli/cli.h"
 #include "goruntime/symbolize.h"
 
-/* Function names as Go prints them (generic shapes as [...]), so that the
- * JSON and the traceback name frames alike. */
-static void func_name(json_w *w, const char *func) {
-  char buf[1024];
-  json_str(w, gr_print_name(func, buf, sizeof buf));
-}
-
 static void frame_obj(json_w *w, const gr_frame *f) {
   json_obj_begin(w);
   json_key(w, "function");
-  func_name(w, f->func);
+  json_str(w, f->print); /* as Go prints it (generic shapes as [...]), as the traceback does */
   json_key(w, "file");
   json_str(w, f->file);
   json_key(w, "line");
@@ -45,7 +38,7 @@ static void state_fields(json_w *w, const cli_target *t, const gr_goroutine *g, 
   if (tr->has_creator) {
     json_obj_begin(w);
     json_key(w, "function");
-    func_name(w, tr->creator.func);
+    json_str(w, tr->creator.print);
     json_key(w, "file");
     json_str(w, tr->creator.file);
     json_key(w, "line");
@@ -107,9 +100,6 @@ static void waits_field(json_w *w, const gr_waits *ws, size_t i) {
 enum { FLUSH_AT = 1 << 20 };
 
 int out_json(const cli_target *t, const out_opts *o, FILE *f) {
-  gr_symbolizer sym;
-  gr_sym_init(&sym, (gr_program *)&t->prog);
-  gr_trace tr = {0};
   strbuf b;
   sb_init(&b);
   json_w w;
@@ -127,7 +117,11 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
     json_arr_begin(&w);
     for (size_t i = 0; i < t->snap.n && rc == 0; i++) {
       const gr_goroutine *g = &t->snap.gs[i];
-      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      const gr_trace *tr = gr_trace_of(&t->snap, i);
+      if (!tr) {
+        rc = se_set(SE_ERR, "goroutine %llu was not resolved", (unsigned long long)g->goid);
+        break;
+      }
       json_obj_begin(&w);
       json_key(&w, "id");
       json_u64(&w, g->goid);
@@ -142,7 +136,7 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
         json_strn(&w, g->labels[k].value, g->labels[k].vlen);
       }
       json_obj_end(&w);
-      state_fields(&w, t, g, &tr);
+      state_fields(&w, t, g, tr);
       if (o->waits) waits_field(&w, o->waits, i);
       json_obj_end(&w);
       if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
@@ -155,7 +149,11 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
     json_arr_begin(&w);
     for (size_t k = 0; k < gs.n && rc == 0; k++) {
       const gr_goroutine *g = &t->snap.gs[gs.g[k].members[0]];
-      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      const gr_trace *tr = gr_trace_of(&t->snap, gs.g[k].members[0]);
+      if (!tr) {
+        rc = se_set(SE_ERR, "goroutine %llu was not resolved", (unsigned long long)g->goid);
+        break;
+      }
       json_obj_begin(&w);
       json_key(&w, "count");
       json_u64(&w, gs.g[k].n);
@@ -163,7 +161,7 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
       json_arr_begin(&w);
       for (size_t j = 0; j < gs.g[k].n; j++) json_u64(&w, t->snap.gs[gs.g[k].members[j]].goid);
       json_arr_end(&w);
-      state_fields(&w, t, g, &tr);
+      state_fields(&w, t, g, tr);
       json_obj_end(&w);
       if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
     }
@@ -174,7 +172,5 @@ int out_json(const cli_target *t, const out_opts *o, FILE *f) {
   sb_putc(&b, '\n');
   if (rc == 0) rc = sb_flush(&b, f);
   sb_free(&b);
-  gr_trace_free(&tr);
-  gr_sym_free(&sym);
   return rc;
 }

@@ -82,8 +82,7 @@ static void header(strbuf *b, const cli_target *t, const gr_goroutine *g, bool s
 }
 
 static void frame_line(strbuf *b, const gr_frame *f, bool created_by, uint64_t parent, bool style_in_goroutine) {
-  char buf[1024];
-  const char *name = gr_print_name(f->func, buf, sizeof buf);
+  const char *name = f->print;
   if (created_by) {
     sb_puts(b, "created by ");
     sb_puts(b, name);
@@ -128,16 +127,18 @@ static void stack(strbuf *b, const cli_target *t, const gr_goroutine *g, const g
 enum { FLUSH_AT = 1 << 20, MAX_IDS_SHOWN = 32 };
 
 int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
-  gr_symbolizer sym;
-  gr_sym_init(&sym, (gr_program *)&t->prog);
-  gr_trace tr = {0};
+  (void)o->all_frames; /* the model was resolved for it (cli_target.all_frames) */
   strbuf b;
   sb_init(&b);
   int rc = 0;
   if (!o->group) {
     for (size_t i = 0; i < t->snap.n && rc == 0; i++) {
       const gr_goroutine *g = &t->snap.gs[i];
-      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      const gr_trace *tr = gr_trace_of(&t->snap, i);
+      if (!tr) {
+        rc = se_set(SE_ERR, "goroutine %llu was not resolved", (unsigned long long)g->goid);
+        break;
+      }
       if (i) sb_putc(&b, '\n');
       sb_puts(&b, "goroutine ");
       sb_put_u64(&b, g->goid);
@@ -146,7 +147,7 @@ int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
       sb_putc(&b, ']');
       labels(&b, t, g, 127);
       sb_puts(&b, ":\n");
-      stack(&b, t, g, &tr);
+      stack(&b, t, g, tr);
       if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
     }
   } else {
@@ -155,7 +156,11 @@ int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
     for (size_t k = 0; k < gs.n && rc == 0; k++) {
       const cli_group *grp = &gs.g[k];
       const gr_goroutine *g = &t->snap.gs[grp->members[0]];
-      if ((rc = gr_symbolize(&sym, g, o->all_frames, &tr))) break;
+      const gr_trace *tr = gr_trace_of(&t->snap, grp->members[0]);
+      if (!tr) {
+        rc = se_set(SE_ERR, "goroutine %llu was not resolved", (unsigned long long)g->goid);
+        break;
+      }
       if (k) sb_putc(&b, '\n');
       sb_put_u64(&b, grp->n);
       sb_puts(&b, grp->n == 1 ? " goroutine [" : " goroutines [");
@@ -167,14 +172,12 @@ int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
       }
       if (grp->n > MAX_IDS_SHOWN) sb_printf(&b, " ... (%zu more; --json lists all)", grp->n - MAX_IDS_SHOWN);
       sb_putc(&b, '\n');
-      stack(&b, t, g, &tr);
+      stack(&b, t, g, tr);
       if (b.len > FLUSH_AT) rc = sb_flush(&b, f);
     }
     cli_free_groups(&gs);
   }
   if (rc == 0) rc = sb_flush(&b, f);
   sb_free(&b);
-  gr_trace_free(&tr);
-  gr_sym_free(&sym);
   return rc;
 }

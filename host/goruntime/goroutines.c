@@ -444,6 +444,8 @@ out:
 }
 
 void gr_snapshot_free(gr_snapshot *s) {
+  if (s->model && s->model_free) s->model_free(s->model);
+  s->model = NULL;
   arena_free(&s->a);
   memset(s, 0, sizeof *s);
 }

@@ -61,6 +61,10 @@ typedef struct {
   size_t nallgs;      /* len(allgs), dead ones included */
   int64_t nanotime;   /* CLOCK_MONOTONIC at the snapshot, for wait durations */
   uint64_t stack_bytes_read;
+  /* The resolved model (symbolize.h: gr_sym_resolve), made once after the
+   * stop; freed with the snapshot. NULL until then. */
+  void *model;
+  void (*model_free)(void *model);
 } gr_snapshot;
 
 typedef struct {

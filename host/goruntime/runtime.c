@@ -1,5 +1,6 @@
 /* runtime.c: opening a Go program and binding it to a live process. */
 #include "goruntime/runtime.h"
+#include "goruntime/symbolize.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,7 @@ int gr_program_load_runtime(gr_program *p) {
 }
 
 void gr_program_close(gr_program *p) {
+  gr_sym_drop(p);
   gr_image_close(&p->img);
   arena_free(&p->strings);
   memset(p, 0, sizeof *p);

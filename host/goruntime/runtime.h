@@ -50,6 +50,9 @@ typedef struct {
   const char *waitreason[GR_MAX_WAITREASONS];
   size_t nwaitreasons;
   bool tracebacklabels; /* the target's GODEBUG tracebacklabels=1 (1.26+) */
+  /* symbolize.c's caches (pc -> frames, creators), made on first use and
+   * kept for the program's life: a session looks each pc up once. */
+  struct gr_symbolizer *sym;
 } gr_program;
 
 /* Opens the executable at path (for a process: /proc/PID/exe): build info

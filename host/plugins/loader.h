@@ -100,12 +100,7 @@ struct plg_plugin {
   FILE *out;
   const char *output_dir;
   /* services' state */
-  gr_symbolizer sym;
-  bool sym_ready;
-  gr_trace tr;
-  uint64_t tr_index; /* goroutine index + 1 that tr holds; 0 = none */
-  uint64_t tr_gen;   /* the target's snap_gen when tr was made */
-  char **strings;    /* host-owned copies handed to the plugin */
+  char **strings;    /* symbolize's printed names handed to the plugin */
   size_t nstrings;
   char err[1024];      /* the plugin's own message (api->fail) */
   char last_err[1024]; /* why its last failed service call failed (api->last_error) */

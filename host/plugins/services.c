@@ -113,17 +113,27 @@ static const char *h_config_get(sonde_host *h, const char *key) {
 
 static const plg_target *target_of(sonde_host *h) { return h->p->target; }
 
+/* A snapshot's resolved model (made once: later calls find it). */
+static gr_snapshot *resolved(sonde_host *h, gr_snapshot *s) {
+  if (s && gr_sym_resolve(target_of(h)->prog, s, false) != 0) {
+    h_log(h, SONDE_LOG_WARN, "cannot resolve the goroutines' frames: %s", se_msg());
+    se_clear();
+    return NULL;
+  }
+  return s;
+}
+
 /* The goroutine snapshot: the command's, or one the session takes now. */
 static const gr_snapshot *snap_of(sonde_host *h) {
   const plg_target *t = target_of(h);
   if (!t) return NULL;
-  if (t->snap || !t->session || !t->session->snapshot) return t->snap;
-  const gr_snapshot *s = t->session->snapshot(t->session->ctx);
+  if (t->snap || !t->session || !t->session->snapshot) return resolved(h, t->snap);
+  gr_snapshot *s = t->session->snapshot(t->session->ctx);
   if (!s) {
     h_log(h, SONDE_LOG_WARN, "no goroutine snapshot: %s", se_msg());
     se_clear();
   }
-  return s;
+  return resolved(h, s);
 }
 
 static int h_target_info(sonde_host *h, sonde_target_info *out) {
@@ -168,44 +178,31 @@ typedef enum { IN_SNAPSHOT, IN_HIT } which_snap;
 static const gr_snapshot *hit_snap_of(sonde_host *h) {
   const plg_target *t = target_of(h);
   if (!t || !t->session || !t->session->hit_snapshot) return NULL;
-  return t->session->hit_snapshot(t->session->ctx);
+  return resolved(h, t->session->hit_snapshot(t->session->ctx));
 }
 
-/* The symbolized trace of goroutine i, cached for frame-by-frame walks. */
+/* The resolved frames of goroutine i: the model's, read once for all. */
 static int trace_of(sonde_host *h, which_snap w, uint64_t i, const gr_trace **out, const gr_snapshot **snap) {
-  plg_plugin *p = h->p;
   const plg_target *t = target_of(h);
   const gr_snapshot *sn = w == IN_HIT ? hit_snap_of(h) : snap_of(h);
   if (!t || !sn) {
     se_clear();
     return svc_fail(h, SONDE_ENOTARGET, w == IN_HIT ? "hit_goroutine_get: there is no breakpoint hit here"
-                                                : "goroutines: there is no goroutine snapshot here");
+                                                    : "goroutines: there is no goroutine snapshot here");
   }
   if (i >= sn->n)
     return svc_fail(h, SONDE_ENOTFOUND, "goroutine index %llu: the snapshot has %zu goroutines", (unsigned long long)i,
                     (size_t)sn->n);
-  uint64_t gen = w == IN_HIT ? t->hit_gen | (1ull << 63) : t->snap_gen;
-  if (p->tr_gen != gen) p->tr_index = 0; /* another snapshot since */
-  p->tr_gen = gen;
-  if (!p->sym_ready) {
-    gr_sym_init(&p->sym, t->prog);
-    p->sym_ready = true;
-  }
-  if (p->tr_index != i + 1) {
-    p->tr_index = 0;
-    if (gr_symbolize(&p->sym, &sn->gs[i], false, &p->tr) != 0) {
-      se_clear();
-      return svc_fail(h, SONDE_ERROR, "goroutine %llu: its stack could not be symbolized", (unsigned long long)i);
-    }
-    p->tr_index = i + 1;
-  }
-  *out = &p->tr;
+  const gr_trace *tr = gr_trace_of(sn, (size_t)i);
+  if (!tr) return svc_fail(h, SONDE_ERROR, "goroutine %llu: its stack could not be symbolized", (unsigned long long)i);
+  *out = tr;
   if (snap) *snap = sn;
   return SONDE_OK;
 }
 
-/* Function names as Go prints them; a copy owned by p when it differs. */
-static const char *print_name(plg_plugin *p, const char *func) {
+/* symbolize's names as Go prints them: a copy owned by p (until on_detach)
+ * when it differs. Frames from a snapshot carry theirs (gr_frame.print). */
+static const char *kept_name(plg_plugin *p, const char *func) {
   char buf[1024];
   const char *name = gr_print_name(func, buf, sizeof buf);
   if (name != buf) return name;
@@ -223,7 +220,7 @@ static const char *print_name(plg_plugin *p, const char *func) {
 
 static void frame_from(plg_plugin *p, const gr_frame *f, sonde_frame *out) {
   *out = (sonde_frame){.struct_size = sizeof *out};
-  out->function = print_name(p, f->func);
+  out->function = f->print ? f->print : kept_name(p, f->func);
   out->file = f->file ? f->file : "";
   out->line = f->line > 0 ? (uint32_t)f->line : 0;
   out->inlined = f->inlined;
@@ -673,13 +670,6 @@ static const sonde_host_api k_api = {
 const sonde_host_api *plg_host_api(void) { return &k_api; }
 
 void plg_services_reset(plg_plugin *p) {
-  if (p->sym_ready) {
-    gr_trace_free(&p->tr);
-    gr_sym_free(&p->sym);
-    memset(&p->tr, 0, sizeof p->tr);
-    p->sym_ready = false;
-  }
-  p->tr_index = 0;
   for (size_t i = 0; i < p->nstrings; i++) free(p->strings[i]);
   free(p->strings);
   p->strings = NULL;
