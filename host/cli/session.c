@@ -175,7 +175,7 @@ static void set_state(session *s, sonde_state to, sonde_reason why) {
 /* The goroutine running at a breakpoint: Go's register ABI keeps it in R14
  * (ABIInternal, Go 1.17+). Checked: the stack pointer lies within that g's
  * stack, else the goid is reported as unknown (0). The same read fetches
- * g.stackguard0 (g+0x10), which passing a function's stack check needs. */
+ * g.stackguard0, which passing a function's stack check needs. */
 static uint64_t current_goid(session *s, const struct user_regs_struct *r, tgt_word *guard) {
   const gr_layout *L = &s->t.prog.layout;
   uint64_t g = r->r14, lo = 0, hi = 0, goid = 0, sg = 0;
@@ -184,12 +184,12 @@ static uint64_t current_goid(session *s, const struct user_regs_struct *r, tgt_w
   tgt_iov v[4] = {{g + (uint64_t)GR_OFF(L, G_STACK_LO), &lo, sizeof lo, false},
                   {g + (uint64_t)GR_OFF(L, G_STACK_HI), &hi, sizeof hi, false},
                   {g + (uint64_t)GR_OFF(L, G_GOID), &goid, sizeof goid, false},
-                  {g + 0x10, &sg, sizeof sg, false}};
+                  {g + (uint64_t)GR_OFF(L, G_STACKGUARD0), &sg, sizeof sg, false}};
   if (tgt_mem_readv(&s->t.mem, v, 4) != 0 || !v[0].ok || !v[1].ok || !v[2].ok || r->rsp < lo || r->rsp >= hi) {
     se_clear();
     return 0;
   }
-  if (v[3].ok) *guard = (tgt_word){g + 0x10, sg};
+  if (v[3].ok) *guard = (tgt_word){g + (uint64_t)GR_OFF(L, G_STACKGUARD0), sg};
   return goid;
 }
 

@@ -33,6 +33,7 @@ enum { LF_REQ = 0, LF_OPT = 1 };
 #define GR_LAYOUT_FIELDS(X)                                                                    \
   X(G_STACK_LO, "runtime.g", "stack.lo", 8, "uintptr", LF_REQ)                                 \
   X(G_STACK_HI, "runtime.g", "stack.hi", 8, "uintptr", LF_REQ)                                 \
+  X(G_STACKGUARD0, "runtime.g", "stackguard0", 8, "uintptr", LF_REQ)                           \
   X(G_M, "runtime.g", "m", 8, "*runtime.m", LF_REQ)                                            \
   X(G_SCHED_SP, "runtime.g", "sched.sp", 8, "uintptr", LF_REQ)                                 \
   X(G_SCHED_PC, "runtime.g", "sched.pc", 8, "uintptr", LF_REQ)                                 \
