@@ -17,6 +17,7 @@
 #define GR_GLOBALS(X)                                     \
   X(ALLGLEN, "runtime.allglen", 1)                        \
   X(ALLGPTR, "runtime.allgptr", 1)                        \
+  X(ALLGS, "runtime.allgs", 0 /* the slice allglen/allgptr mirror: bounds allglen */) \
   X(FIRSTMODULEDATA, "runtime.firstmoduledata", 1)        \
   X(WAITREASONSTRINGS, "runtime.waitReasonStrings", 1)   \
   X(DEBUG, "runtime.debug", 0 /* GODEBUG settings; read for tracebacklabels */) \

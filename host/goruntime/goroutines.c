@@ -15,6 +15,8 @@
 
 enum {
   CHUNK = 4096,                           /* g structs read per batch */
+  BAD_G_FLOOR = 64,                       /* unreadable or impossible gs tolerated before ... */
+  BAD_G_SHARE = 8,                        /* ... more than 1 in 8 of those seen means corrupt allgs */
   MAX_ALLGS = 8 * 1024 * 1024,            /* more is a corrupt length */
   STACK_BATCH_BYTES = 8 * 1024 * 1024,    /* stack bytes held at once */
   MAX_STACK_BYTES = 256 * 1024 * 1024,    /* Go's limit is 1 GB; we read at most this */
@@ -235,15 +237,13 @@ static bool stack_span(const start_regs *r, size_t *len) {
   return true;
 }
 
-static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, take_ctx *cx) {
-  tgt_iov *iov = malloc(n * sizeof *iov);
-  if (!iov && n) return se_set(SE_NOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) iov[i] = (tgt_iov){ps[i].r.sp, ps[i].buf, ps[i].len, false};
-  int rc = tgt_mem_readv(p->mem, iov, n);
+/* Unwinds ps[0..n), whose stack bytes are in ps[i].buf when ok[i]. */
+static int unwind_read(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, const bool *ok, take_ctx *cx) {
+  int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     gr_goroutine *g = ps[i].g;
     s->stack_bytes_read += ps[i].len;
-    gr_stackcopy stk = {ps[i].buf, ps[i].r.sp, iov[i].ok ? ps[i].len : 0};
+    gr_stackcopy stk = {ps[i].buf, ps[i].r.sp, ok[i] ? ps[i].len : 0};
     size_t nf = gr_unwind(&p->pcln, &cx->pcs, &stk, ps[i].r.pc, ps[i].r.sp, ps[i].r.trap, cx->scratch, MAX_FRAMES,
                           &g->end);
     g->frames = arena_alloc(&s->a, nf * sizeof *g->frames);
@@ -254,7 +254,39 @@ static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t
     memcpy(g->frames, cx->scratch, nf * sizeof *cx->scratch);
     g->nframes = (uint32_t)nf;
   }
+  return rc;
+}
+
+static int unwind_batch(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t n, take_ctx *cx) {
+  tgt_iov *iov = malloc(n * sizeof *iov);
+  bool *ok = malloc(n * sizeof *ok);
+  int rc = (iov && ok) || !n ? 0 : se_set(SE_NOMEM, "out of memory");
+  for (size_t i = 0; i < n && rc == 0; i++) iov[i] = (tgt_iov){ps[i].r.sp, ps[i].buf, ps[i].len, false};
+  if (rc == 0) rc = tgt_mem_readv(p->mem, iov, n);
+  for (size_t i = 0; i < n && rc == 0; i++) ok[i] = iov[i].ok;
+  if (rc == 0) rc = unwind_read(p, s, ps, n, ok, cx);
   free(iov);
+  free(ok);
+  return rc;
+}
+
+/* One stack larger than the batch (a deep recursion: Go lets a stack grow
+ * to 1 GB): read in STACK_BATCH_BYTES pieces, which no single read limit
+ * refuses, then unwound whole. */
+static int unwind_big(gr_program *p, gr_snapshot *s, pending_stack *ps, take_ctx *cx) {
+  uint8_t *big = malloc(ps->len);
+  if (!big) return se_set(SE_NOMEM, "out of memory for a %zu-byte stack", ps->len);
+  bool ok = true;
+  int rc = 0;
+  for (size_t off = 0; off < ps->len && ok && rc == 0; off += STACK_BATCH_BYTES) {
+    size_t k = ps->len - off < STACK_BATCH_BYTES ? ps->len - off : STACK_BATCH_BYTES;
+    tgt_iov v = {ps->r.sp + off, big + off, k, false};
+    rc = tgt_mem_readv(p->mem, &v, 1);
+    ok = v.ok;
+  }
+  ps->buf = big;
+  if (rc == 0) rc = unwind_read(p, s, ps, 1, &ok, cx);
+  free(big);
   return rc;
 }
 
@@ -272,14 +304,7 @@ static int read_stacks(gr_program *p, gr_snapshot *s, pending_stack *ps, size_t 
       j++;
     }
     if (j == i) { /* one stack larger than the pool: read it alone */
-      uint8_t *big = malloc(ps[i].len);
-      if (!big) {
-        rc = se_set(SE_NOMEM, "out of memory for a %zu-byte stack", ps[i].len);
-        break;
-      }
-      ps[i].buf = big;
-      rc = unwind_batch(p, s, &ps[i], 1, cx);
-      free(big);
+      rc = unwind_big(p, s, &ps[i], cx);
       i++;
       continue;
     }
@@ -352,6 +377,35 @@ int gr_snapshot_one(gr_program *p, uint64_t gaddr, int32_t tid, uint64_t pc, uin
   return rc;
 }
 
+/* allglen and allgptr against the slice they mirror (runtime.allgadd sets
+ * all three under allglock): allgptr == &allgs[0], allglen == len(allgs) <=
+ * cap(allgs). Only when the binary names runtime.allgs (its symbol table). */
+static int check_allgs(gr_program *p, uint64_t glen, uint64_t gptr) {
+  uint64_t at = p->globals.addr[GR_GLOBAL_ALLGS];
+  if (!at) return 0;
+  uint64_t sl[3];
+  if (tgt_mem_read(p->mem, gr_rt(p, at), sl, sizeof sl) != 0) {
+    se_clear();
+    return 0; /* allglen/allgptr stay the source, as in stripped binaries */
+  }
+  if (glen > sl[2] || (glen && gptr != sl[0]))
+    return se_set(SE_CORRUPT, "runtime.allglen (%llu) and allgptr (0x%llx) disagree with runtime.allgs (0x%llx, len "
+                  "%llu, cap %llu): the goroutine list is corrupt, or was being rewritten (try again)",
+                  (unsigned long long)glen, (unsigned long long)gptr, (unsigned long long)sl[0],
+                  (unsigned long long)sl[1], (unsigned long long)sl[2]);
+  return 0;
+}
+
+/* What every g in allgs is: a heap address, 8-aligned, with a status the
+ * runtime has (runtime2.go: _Gidle .. _Gdeadextra, with the scan bit) and,
+ * unless it never ran (_Gidle, _Gdead), a goroutine id. */
+static bool plausible_g(const gr_layout *L, uint64_t addr, const uint8_t *gb) {
+  if (!addr || addr & 7) return false;
+  uint32_t st = rd32(gb, GR_OFF(L, G_ATOMICSTATUS)) & ~(uint32_t)GR_GSCAN;
+  if (st > GR_GDEADEXTRA || st == 5 /* _Gmoribund_unused */ || st == 7 /* _Genqueue_unused */) return false;
+  return st == GR_GIDLE || st == GR_GDEAD || st == GR_GDEADEXTRA || rd64(gb, GR_OFF(L, G_GOID)) != 0;
+}
+
 int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o, gr_snapshot *s) {
   const gr_layout *L = &p->layout;
   take_ctx cx;
@@ -373,6 +427,7 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
     rc = se_set(SE_CORRUPT, "runtime.allglen is %llu: not a sane number of goroutines", (unsigned long long)glen);
     goto out;
   }
+  if ((rc = check_allgs(p, glen, gptr))) goto out;
   s->nallgs = (size_t)glen;
   gaddrs = malloc((size_t)glen * 8 + 8);
   size_t need = g_need(L);
@@ -399,14 +454,18 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
       goto out;
     }
   }
+  size_t bad = 0; /* gs that cannot be read, or cannot be a g */
   for (size_t base = 0; base < glen; base += CHUNK) {
     size_t cnt = glen - base < CHUNK ? (size_t)(glen - base) : CHUNK;
     for (size_t i = 0; i < cnt; i++) iov[i] = (tgt_iov){gaddrs[base + i], gbuf + i * need, need, false};
     if ((rc = tgt_mem_readv(p->mem, iov, cnt))) goto out;
     size_t npend = 0;
     for (size_t i = 0; i < cnt; i++) {
-      if (!iov[i].ok) continue; /* a g we cannot read: skip it, as the runtime skips nil */
       const uint8_t *gb = gbuf + i * need;
+      if (!iov[i].ok || !plausible_g(L, gaddrs[base + i], gb)) {
+        bad++; /* skipped, as the runtime skips nil; too many means allgs is not what it says */
+        continue;
+      }
       uint32_t status = rd32(gb, GR_OFF(L, G_ATOMICSTATUS)) & ~(uint32_t)GR_GSCAN;
       if (status == GR_GDEAD || status == GR_GDEADEXTRA) continue;
       gr_goroutine *g = &s->gs[s->n];
@@ -432,6 +491,13 @@ int gr_snapshot_take(gr_program *p, tgt_session *sess, const gr_snapshot_opts *o
       npend++;
     }
     if ((rc = read_stacks(p, s, ps, npend, &cx))) goto out;
+    size_t seen = base + cnt;
+    if (bad > BAD_G_FLOOR && bad > seen / BAD_G_SHARE) {
+      rc = se_set(SE_CORRUPT, "%zu of the first %zu goroutines in runtime.allgs (allglen %llu) cannot be read or "
+                  "are not goroutines: the goroutine list looks corrupt, or was being rewritten; sonde stopped "
+                  "reading it (try again)", bad, seen, (unsigned long long)glen);
+      goto out;
+    }
   }
 out:
   free(gaddrs);

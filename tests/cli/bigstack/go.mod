@@ -1,0 +1,3 @@
+module sonde.test/bigstack
+
+go 1.19
