@@ -1,19 +1,54 @@
 #!/usr/bin/env bash
-# check_layers.sh: lower layers of host/ never include higher ones.
-#   base <- target <- goruntime <- plugins <- cli ; plugins/ (the shared objects) see only plugin-api/.
+# check_layers.sh [ROOT]: the include rules of the tree.
+#   host/: base <- target <- goruntime <- plugins <- session <- cli; a lower
+#          layer never includes a higher one, and every folder of host/ is a
+#          known layer (a new folder must be given its place here).
+#   plugins/ (the shared objects): each plugin includes only its own headers
+#          (files in its own folder, or its generated protobuf-c code) and,
+#          of sonde's, only plugin-api/ (<sonde/...>), never host/.
 set -u
 root=${1:-$(dirname "$0")/..}
-rank() { case $1 in base) echo 0;; target) echo 1;; goruntime) echo 2;; plugins) echo 3;; cli) echo 4;; *) echo 9;; esac; }
+rank() { case $1 in base) echo 0;; target) echo 1;; goruntime) echo 2;; plugins) echo 3;; session) echo 4;; cli) echo 5;; *) echo "";; esac; }
 bad=0
+for d in "$root"/host/*/; do
+  layer=$(basename "$d")
+  if [ -z "$(rank "$layer")" ]; then
+    echo "unknown layer: host/$layer is not in check_layers.sh's list (base target goruntime plugins session cli)"
+    bad=1
+  fi
+done
 for f in "$root"/host/*/*.[ch]; do
   layer=$(basename "$(dirname "$f")")
+  [ -n "$(rank "$layer")" ] || continue
   while IFS= read -r inc; do
     dep=${inc%%/*}
-    if [ "$(rank "$dep")" -gt "$(rank "$layer")" ] && [ "$(rank "$dep")" -ne 9 ]; then
+    r=$(rank "$dep")
+    if [ -n "$r" ] && [ "$r" -gt "$(rank "$layer")" ]; then
       echo "layer violation: ${f#$root/} ($layer) includes \"$inc\" ($dep)"
       bad=1
     fi
-  done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
 done
-[ "$bad" -eq 0 ] && echo "layers ok: base <- target <- goruntime <- plugins <- cli"
+nplugin=0
+for f in "$root"/plugins/*/*.[ch]; do
+  [ -e "$f" ] || continue
+  nplugin=$((nplugin + 1))
+  dir=$(dirname "$f")
+  while IFS= read -r inc; do
+    case $inc in
+      */* | ..*) echo "plugin include: ${f#$root/} includes \"$inc\": a plugin includes only its own folder's headers"; bad=1 ;;
+      *.pb-c.h) ;; # generated into the build tree from the plugin's own .proto
+      *) [ -e "$dir/$inc" ] || { echo "plugin include: ${f#$root/} includes \"$inc\", which is not in ${dir#$root/}"; bad=1; } ;;
+    esac
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+  while IFS= read -r inc; do
+    case $inc in
+      sonde/*) [ -e "$root/plugin-api/$inc" ] || { echo "plugin include: ${f#$root/} includes <$inc>, not in plugin-api/"; bad=1; } ;;
+      base/* | target/* | goruntime/* | plugins/* | session/* | cli/*)
+        echo "plugin include: ${f#$root/} includes <$inc>: host headers are not the plugin API"; bad=1 ;;
+    esac
+  done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' "$f")
+done
+[ "$nplugin" -gt 0 ] || { echo "check_layers: no plugin sources under $root/plugins"; bad=1; }
+[ "$bad" -eq 0 ] && echo "layers ok: base <- target <- goruntime <- plugins <- session <- cli; $nplugin plugin files include only plugin-api/ and their own headers"
 exit $bad
