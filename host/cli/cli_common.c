@@ -157,11 +157,11 @@ int cli_capture_with(cli_target *t, cli_reader read, void *payload) {
     if (t->bound) rc = read(t, &sess, payload);
     tgt_mem_invalidate(&t->mem);
     /* keep the first error's message; a detach failure is reported only alone */
-    char saved[1024];
-    snprintf(saved, sizeof saved, "%s", se_msg());
+    se_kept k;
+    se_keep(&k);
     int drc = tgt_detach(&sess);
     t->stop_ms = tgt_ms_between(&sess.t_attach, &sess.t_detached);
-    if (rc) se_set(rc, "%s", saved);
+    if (rc) (void)se_restore(&k); /* rc stays the failure's own code */
     else rc = drc;
     if (rc == SE_CORRUPT || rc == SE_EXITED) {
       /* Was it the process going away under us? Then say that. */

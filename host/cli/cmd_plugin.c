@@ -227,20 +227,19 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   if (finding) rc = 0;
   if (fflush(stdout) != 0 && rc == 0) rc = se_set(SE_IO, "cannot write the output");
   if (needs) {
-    char saved[1024];
-    snprintf(saved, sizeof saved, "%s", se_msg());
+    se_kept k;
+    se_keep(&k);
     int drc = plg_detach(&p);
-    if (rc) se_set(rc, "%s", saved);
+    if (rc) (void)se_restore(&k); /* rc stays the failure's own code */
     else rc = drc;
   }
 out:
   if (p.desc || p.dl) {
-    char saved[1024];
-    snprintf(saved, sizeof saved, "%s", se_msg());
-    int src = se_code();
+    se_kept k;
+    se_keep(&k);
     if (p.attached) (void)plg_detach(&p);
     plg_unload(&p);
-    if (rc) se_set(src, "%s", saved);
+    if (rc) (void)se_restore(&k);
   } else if (p.fd >= 0) {
     close(p.fd);
   }

@@ -371,11 +371,10 @@ static int h_breakpoint_set(sonde_host *h, const char *location, uint64_t *out_i
     return svc_fail(h, SONDE_ENOTSUP, "breakpoint at '%s': breakpoints exist only while sonde stays attached "
                 "(sonde attach or sonde exec)", location);
   if (t->session->breakpoint_set(t->session->ctx, h->p, location, out_id) != 0) {
-    int rc = se_code() == SE_USAGE ? SONDE_ENOTFOUND : SONDE_ERROR;
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", se_msg());
+    int rc = svc_fail(h, se_code() == SE_USAGE ? SONDE_ENOTFOUND : SONDE_ERROR, "breakpoint at '%s': %s", location,
+                      se_msg());
     se_clear();
-    return svc_fail(h, rc, "breakpoint at '%s': %s", location, msg);
+    return rc;
   }
   return SONDE_OK;
 }
@@ -387,10 +386,9 @@ static int h_command_every(sonde_host *h, uint64_t interval_ms, const char *comm
     return svc_fail(h, SONDE_ENOTSUP, "'%s' every %llu ms: only a session that stays attached (sonde attach or sonde "
                 "exec) runs commands on an interval", command, (unsigned long long)interval_ms);
   if (t->session->every(t->session->ctx, h->p, interval_ms, command) != 0) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", se_msg());
+    int rc = svc_fail(h, SONDE_EINVAL, "'%s' every %llu ms: %s", command, (unsigned long long)interval_ms, se_msg());
     se_clear();
-    return svc_fail(h, SONDE_EINVAL, "'%s' every %llu ms: %s", command, (unsigned long long)interval_ms, msg);
+    return rc;
   }
   return SONDE_OK;
 }
@@ -400,10 +398,9 @@ static int h_breakpoint_clear(sonde_host *h, uint64_t id) {
   if (!t || !t->session || !t->session->breakpoint_clear)
     return svc_fail(h, SONDE_ENOTSUP, "breakpoints exist only while sonde stays attached (sonde attach or sonde exec)");
   if (t->session->breakpoint_clear(t->session->ctx, h->p, id) != 0) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", se_msg());
+    int rc = svc_fail(h, SONDE_ENOTFOUND, "breakpoint %llu: %s", (unsigned long long)id, se_msg());
     se_clear();
-    return svc_fail(h, SONDE_ENOTFOUND, "breakpoint %llu: %s", (unsigned long long)id, msg);
+    return rc;
   }
   return SONDE_OK;
 }
