@@ -394,7 +394,10 @@ static void config_help(FILE *f) {
         "Shows the configuration sonde uses and where each value comes from. sonde reads\n"
         "one sonde.ini, the first found of: --config FILE, $SONDE_CONFIG, ./sonde.ini,\n"
         "$XDG_CONFIG_HOME/sonde/sonde.ini (default ~/.config/sonde/sonde.ini),\n"
-        "/etc/sonde/sonde.ini.\n"
+        "/etc/sonde/sonde.ini. ./sonde.ini is read only when it is yours and nobody else\n"
+        "can change it (else it is skipped, with a warning, and shown here), and never\n"
+        "for allow_unsafe_permissions; every other file and the directories above it\n"
+        "must be owned by root or you and not writable by group or others.\n"
         "\n"
         "  [host]\n"
         "  plugin_dir = DIR                 where the index's relative plugin files are\n"
@@ -430,7 +433,9 @@ int cmd_config(int argc, char **argv) {
     penv_close(&pe);
     return cli_fail(rc);
   }
-  printf("config file: %s (%s)\n\n[host]\n", pe.cfg.path ? pe.cfg.path : "none", pe.cfg.origin);
+  printf("config file: %s (%s)\n", pe.cfg.path ? pe.cfg.path : "none", pe.cfg.origin);
+  for (size_t i = 0; i < pe.cfg.nskipped; i++) printf("skipped: %s\n", pe.cfg.skipped[i]);
+  printf("\n[host]\n");
   printf("plugin_dir = %-40s ; %s\n", pe.plugin_dir ? pe.plugin_dir : "", pe.plugin_dir_src);
   printf("index = %-45s ; %s\n", pe.index_path ? pe.index_path : "", pe.index_src);
   printf("output_dir = %-40s ; %s\n", pe.output_dir, pe.host.output_dir.source);
