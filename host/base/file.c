@@ -41,7 +41,9 @@ static int unsafe_dirs(char *p, char *bad, size_t badn, char *why, size_t whyn) 
 
 int bf_unsafe_file(int fd, const char *path, const struct stat *st, char *bad, size_t badn, char *why,
                    size_t whyn) {
-  if (bf_unsafe_reason(st, S_ISDIR(st->st_mode), why, whyn)) {
+  /* a character device (/dev/null, a terminal) holds nothing anyone left
+   * behind: its mode says who may talk to it, not who wrote what it holds */
+  if (!S_ISCHR(st->st_mode) && bf_unsafe_reason(st, S_ISDIR(st->st_mode), why, whyn)) {
     snprintf(bad, badn, "the file");
     return 1;
   }
@@ -80,7 +82,7 @@ int bf_check_trusted(int fd, const char *path, const struct stat *st, const bf_t
   if (!t->allow_unsafe) return se_set(SE_PLUGIN, "%s", msg);
   if (t->warn) {
     char w[sizeof msg + 64];
-    snprintf(w, sizeof w, "%s (using it anyway: unsafe files allowed)", msg);
+    snprintf(w, sizeof w, "%s (%s anyway: unsafe %ss allowed)", msg, t->anyway, t->what);
     t->warn(t->payload, w);
   }
   return 0;

@@ -24,7 +24,8 @@
 int bf_unsafe_reason(const struct stat *st, bool is_dir, char *why, size_t n);
 
 /* The same for the open file fd (opened from path, st its fstat) and every
- * directory above it, up to /: where the file really is (/proc/self/fd) and,
+ * directory above it, up to /, a character device (/dev/null) being safe
+ * itself: where the file really is (/proc/self/fd) and,
  * when path is a symlink, where the link is. 0 when all are safe; 1 with bad
  * (the file or directory at fault, "the file" for fd itself) and why. */
 int bf_unsafe_file(int fd, const char *path, const struct stat *st, char *bad, size_t badn, char *why,
@@ -33,9 +34,10 @@ int bf_unsafe_file(int fd, const char *path, const struct stat *st, char *bad, s
 /* Who may have written a file that decides what sonde runs, for
  * bf_check_trusted's message. */
 typedef struct {
-  const char *what;   /* "plugin", "the plugin index", "sonde.ini" */
+  const char *what;   /* "plugin", "plugin index", "configuration file" */
   const char *source; /* where its name came from ("--index", "FILE:LINE"); NULL: not said */
   const char *risk;   /* "run code as you", "choose the plugins sonde loads" */
+  const char *anyway; /* "loading", "reading": the warning's "(loading anyway: unsafe plugins allowed)" */
   bool allow_unsafe;  /* a refusal becomes a warning (--allow-unsafe-plugins) */
   void (*warn)(void *payload, const char *msg);
   void *payload;

@@ -66,7 +66,8 @@ int penv_open(penv *e, const penv_opts *o, bool load_index) {
     return se_set(SE_CONFIG, "the plugin index %s (from %s) does not exist. Install sonde (cmake --install), "
                   "pass --index FILE, or create one with `sonde index update --index FILE PLUGIN.so`",
                   e->index_path, e->index_src);
-  bf_trust t = {"the plugin index", e->index_src, "choose the plugins sonde loads", e->allow_unsafe, penv_warn, NULL};
+  bf_trust t = {"plugin index", e->index_src, "choose the plugins sonde loads", "reading", e->allow_unsafe, penv_warn,
+                NULL};
   if ((rc = idx_load_trusted(e->index_path, &t, &e->ix))) return rc;
   e->have_ix = true;
   /* Sections of sonde.ini that name no plugin are probably typos. */

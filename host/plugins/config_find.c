@@ -56,8 +56,8 @@ static int open_config(const char *path, const char *origin, bool allow_unsafe, 
   else if (S_ISDIR(st->st_mode)) rc = se_set(SE_IO, "cannot read %s (from %s): it is a directory", path, origin);
   else if (cfg__from_cwd(origin)) rc = cwd_untrusted(*fd, path, st, why, whyn) ? SKIPPED : 0;
   else if (strcmp(origin, "buffer"))
-    rc = bf_check_trusted(*fd, path, st, &(bf_trust){"the configuration file", origin, "choose the plugins sonde loads",
-                                                     allow_unsafe, warn, payload});
+    rc = bf_check_trusted(*fd, path, st, &(bf_trust){"configuration file", origin, "choose the plugins sonde loads",
+                                                     "reading", allow_unsafe, warn, payload});
   if (rc) {
     close(*fd);
     *fd = -1;

@@ -87,7 +87,7 @@ int idx_load_file(const char *path, idx_index *out);
  * directory above it must be owned by root or you and writable by neither
  * group nor others (base/file.h), checked on the descriptor that is read;
  * else SE_PLUGIN naming the file or directory and the fix (bf_check_trusted;
- * t->what "the plugin index"). */
+ * t->what "plugin index"). */
 int idx_load_trusted(const char *path, const bf_trust *t, idx_index *out);
 /* The same from memory; name stands for the path in messages. */
 int idx_load_buffer(const char *name, const char *buf, size_t len, idx_index *out);

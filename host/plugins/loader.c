@@ -119,7 +119,8 @@ int plg_check_file(const char *path, const char *want_sha256, bool allow_unsafe,
     rc = se_set(SE_PLUGIN, "plugin %s is not a regular file", path);
   } else if (st.st_size > MAX_PLUGIN_BYTES) {
     rc = se_set(SE_PLUGIN, "plugin %s is %lld bytes, more than any plugin should be", path, (long long)st.st_size);
-  } else if ((rc = bf_check_trusted(fd, path, &st, &(bf_trust){"plugin", NULL, "run code as you", allow_unsafe, warn, payload})) == 0) {
+  } else if ((rc = bf_check_trusted(fd, path, &st, &(bf_trust){"plugin", NULL, "run code as you", "loading",
+                                                                allow_unsafe, warn, payload})) == 0) {
     char got[65];
     if ((rc = sha256_fd(fd, got)) != 0) {
       rc = se_wrap(SE_PLUGIN, "%s: ", path);
