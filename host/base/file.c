@@ -82,7 +82,7 @@ int bf_check_trusted(int fd, const char *path, const struct stat *st, const bf_t
   if (!t->allow_unsafe) return se_set(SE_PLUGIN, "%s", msg);
   if (t->warn) {
     char w[sizeof msg + 64];
-    snprintf(w, sizeof w, "%s (%s anyway: unsafe %ss allowed)", msg, t->anyway, t->what);
+    snprintf(w, sizeof w, "%s (%s anyway: unsafe files allowed)", msg, t->anyway);
     t->warn(t->payload, w);
   }
   return 0;

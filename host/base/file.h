@@ -37,7 +37,7 @@ typedef struct {
   const char *what;   /* "plugin", "plugin index", "configuration file" */
   const char *source; /* where its name came from ("--index", "FILE:LINE"); NULL: not said */
   const char *risk;   /* "run code as you", "choose the plugins sonde loads" */
-  const char *anyway; /* "loading", "reading": the warning's "(loading anyway: unsafe plugins allowed)" */
+  const char *anyway; /* "loading", "reading": the warning's "(loading anyway: unsafe files allowed)" */
   bool allow_unsafe;  /* a refusal becomes a warning (--allow-unsafe-plugins) */
   void (*warn)(void *payload, const char *msg);
   void *payload;
