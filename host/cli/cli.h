@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "base/file.h"
 #include "base/strbuf.h"
 #include "goruntime/goroutines.h"
 #include "goruntime/heap.h"
@@ -76,11 +77,18 @@ void cli_stop_signals(sigset_t *set);
  * operand left after the options (from optind). 0 with *out set, or the
  * exit status after printing why (none, too many, not a PID). */
 int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, pid_t *out);
-/* A command's output: FILE (-o) created or truncated, or standard output
- * when path is NULL. cli_output_close returns rc, or the failed write's
- * error when rc was 0. */
-int cli_output_open(const char *path, FILE **out);
-int cli_output_close(FILE *f, const char *path, int rc);
+/* A command's output: FILE (-o), or standard output when path is NULL.
+ * FILE is written beside itself and renamed over it only when everything
+ * went well (base/file.h, <sonde/file.h>: no link is followed, a planted
+ * temporary name is never opened); when rc or a write fails, FILE is left
+ * as it was. cli_output_close returns rc, or the failed write's error when
+ * rc was 0. */
+typedef struct {
+  FILE *f; /* write here */
+  sonde_outfile file;
+} cli_output;
+int cli_output_open(const char *path, cli_output *out);
+int cli_output_close(cli_output *o, const char *path, int rc);
 /* Parses a PID argument; SE_USAGE with a message when it is not one. */
 int cli_parse_pid(const char *s, pid_t *out);
 /* Prints "sonde: MESSAGE" for the last error and returns its exit status. */

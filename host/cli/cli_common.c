@@ -122,15 +122,27 @@ int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, 
   return rc ? cli_fail(rc) : 0;
 }
 
-int cli_output_open(const char *path, FILE **out) {
-  *out = stdout;
-  if (path && !(*out = fopen(path, "w"))) return se_set(SE_IO, "cannot write %s: %s", path, strerror(errno));
-  return 0;
+int cli_output_open(const char *path, cli_output *out) {
+  memset(out, 0, sizeof *out);
+  out->file.fd = -1;
+  out->f = stdout;
+  if (!path) return 0;
+  int e = sonde_outfile_open(&out->file, path);
+  if (!e && !(out->f = sonde_outfile_stream(&out->file))) {
+    e = errno;
+    sonde_outfile_abort(&out->file);
+  }
+  return e ? se_set(SE_IO, "cannot write %s: %s", path, strerror(e)) : 0;
 }
 
-int cli_output_close(FILE *f, const char *path, int rc) {
-  if (f != stdout && fclose(f) != 0 && !rc) rc = se_set(SE_IO, "cannot write %s", path);
-  return rc;
+int cli_output_close(cli_output *o, const char *path, int rc) {
+  if (o->f == stdout) return rc;
+  if (rc) {
+    sonde_outfile_abort(&o->file); /* the old file stays as it was */
+    return rc;
+  }
+  int e = sonde_outfile_commit(&o->file);
+  return e ? se_set(SE_IO, "cannot write %s: %s (it was left as it was)", path, strerror(e)) : 0;
 }
 
 int cli_capture(cli_target *t, const gr_snapshot_opts *o) {

@@ -95,9 +95,9 @@ int cmd_goroutines(int argc, char **argv) {
   }
   oo.waits = waits ? &ws : NULL;
   clock_gettime(CLOCK_MONOTONIC, &t1);
-  FILE *f;
-  if ((rc = cli_output_open(output, &f)) == 0)
-    rc = cli_output_close(f, output, oo.json ? out_json(&t, &oo, f) : out_traceback(&t, &oo, f));
+  cli_output o;
+  if ((rc = cli_output_open(output, &o)) == 0)
+    rc = cli_output_close(&o, output, oo.json ? out_json(&t, &oo, o.f) : out_traceback(&t, &oo, o.f));
   clock_gettime(CLOCK_MONOTONIC, &t2);
   if (stats) {
     size_t ntraces, npcs;

@@ -312,14 +312,15 @@ int cmd_heap(int argc, char **argv) {
       add(&all, &hp->spans[i]);
       elem[hp->spans[i].sizeclass] = hp->spans[i].elemsize;
     }
-    FILE *f;
-    if ((rc = cli_output_open(output, &f)) == 0) {
+    cli_output o;
+    if ((rc = cli_output_open(output, &o)) == 0) {
+      FILE *f = o.f;
       if (json)
         print_json(&t, hp, cls, elem, &all, f);
       else
         print_text(&t, hp, cls, elem, &all, f);
       if (!json && top) print_types(hp, &all, top, f);
-      rc = cli_output_close(f, output, 0);
+      rc = cli_output_close(&o, output, 0);
     }
   }
   clock_gettime(CLOCK_MONOTONIC, &t2);

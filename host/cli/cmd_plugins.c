@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "base/strbuf.h"
 #include "cli/cli.h"
@@ -345,23 +346,27 @@ static int index_update(int argc, char **argv) {
     }
   }
   if (rc == 0) {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmp", out);
-    FILE *f = fopen(tmp, "w");
-    if (!f) rc = se_set(SE_IO, "cannot write %s: %m", tmp);
-    else {
+    /* written beside the index and renamed over it (base/file.h): no link is
+     * followed and a failure leaves the old index as it was */
+    sonde_outfile of;
+    int e = sonde_outfile_open(&of, out);
+    FILE *f = e ? NULL : sonde_outfile_stream(&of);
+    if (!f) {
+      if (!e) e = errno, sonde_outfile_abort(&of);
+      rc = se_set(SE_IO, "cannot write %s: %s", out, strerror(e));
+    } else {
       rc = idx_write(f, &ix);
-      if (fclose(f) != 0 && rc == 0) rc = se_set(SE_IO, "cannot write %s: %m", tmp);
       /* what we wrote must read back as a valid index */
       idx_index back;
-      if (rc == 0 && (rc = idx_load_file(tmp, &back)) == 0) {
+      if (rc == 0 && fflush(f) != 0) rc = se_set(SE_IO, "cannot write %s: %s", out, strerror(errno));
+      if (rc == 0 && (rc = idx_load_file(of.tmp[0] ? of.tmp : out, &back)) == 0) {
         for (size_t i = 0; i < back.n; i++)
           if (back.e[i].error) fprintf(stderr, "sonde: warning: %s\n", back.e[i].error);
         idx_free(&back);
       }
-      if (rc == 0 && rename(tmp, out) != 0) rc = se_set(SE_IO, "cannot replace %s: %m", out);
-      if (rc) unlink(tmp);
-      else printf("wrote %s (%zu plugin%s)\n", out, ix.n, ix.n == 1 ? "" : "s");
+      if (rc) sonde_outfile_abort(&of);
+      else if ((e = sonde_outfile_commit(&of)) != 0) rc = se_set(SE_IO, "cannot replace %s: %s", out, strerror(e));
+      if (!rc) printf("wrote %s (%zu plugin%s)\n", out, ix.n, ix.n == 1 ? "" : "s");
     }
   }
   if (ix.e || ix.path) idx_free(&ix);
@@ -394,7 +399,10 @@ static void config_help(FILE *f) {
         "Shows the configuration sonde uses and where each value comes from. sonde reads\n"
         "one sonde.ini, the first found of: --config FILE, $SONDE_CONFIG, ./sonde.ini,\n"
         "$XDG_CONFIG_HOME/sonde/sonde.ini (default ~/.config/sonde/sonde.ini),\n"
-        "/etc/sonde/sonde.ini.\n"
+        "/etc/sonde/sonde.ini. ./sonde.ini is read only when it is yours and nobody else\n"
+        "can change it (else it is skipped, with a warning, and shown here), and never\n"
+        "for allow_unsafe_permissions; every other file and the directories above it\n"
+        "must be owned by root or you and not writable by group or others.\n"
         "\n"
         "  [host]\n"
         "  plugin_dir = DIR                 where the index's relative plugin files are\n"
@@ -430,7 +438,9 @@ int cmd_config(int argc, char **argv) {
     penv_close(&pe);
     return cli_fail(rc);
   }
-  printf("config file: %s (%s)\n\n[host]\n", pe.cfg.path ? pe.cfg.path : "none", pe.cfg.origin);
+  printf("config file: %s (%s)\n", pe.cfg.path ? pe.cfg.path : "none", pe.cfg.origin);
+  for (size_t i = 0; i < pe.cfg.nskipped; i++) printf("skipped: %s\n", pe.cfg.skipped[i]);
+  printf("\n[host]\n");
   printf("plugin_dir = %-40s ; %s\n", pe.plugin_dir ? pe.plugin_dir : "", pe.plugin_dir_src);
   printf("index = %-45s ; %s\n", pe.index_path ? pe.index_path : "", pe.index_src);
   printf("output_dir = %-40s ; %s\n", pe.output_dir, pe.host.output_dir.source);

@@ -47,6 +47,7 @@ int penv_open(penv *e, const penv_opts *o, bool load_index) {
   memset(e, 0, sizeof *e);
   cfg_search s;
   cfg_search_from_env(&s, o->config);
+  s.allow_unsafe = o->allow_unsafe; /* from the command line only: a file cannot vouch for itself */
   int rc = cfg_load(&e->cfg, &s, penv_warn, NULL);
   if (rc) return rc;
   static char dindex[PATH_MAX], ddir[PATH_MAX];
@@ -65,7 +66,9 @@ int penv_open(penv *e, const penv_opts *o, bool load_index) {
     return se_set(SE_CONFIG, "the plugin index %s (from %s) does not exist. Install sonde (cmake --install), "
                   "pass --index FILE, or create one with `sonde index update --index FILE PLUGIN.so`",
                   e->index_path, e->index_src);
-  if ((rc = idx_load_file(e->index_path, &e->ix))) return rc;
+  bf_trust t = {"plugin index", e->index_src, "choose the plugins sonde loads", "reading", e->allow_unsafe, penv_warn,
+                NULL};
+  if ((rc = idx_load_trusted(e->index_path, &t, &e->ix))) return rc;
   e->have_ix = true;
   /* Sections of sonde.ini that name no plugin are probably typos. */
   const char **names = calloc(e->ix.n + 1, sizeof *names);

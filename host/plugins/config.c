@@ -6,9 +6,11 @@
  * above it), records section headers, and refuses a line that would not fit
  * inih's buffer, which inih would otherwise read as two lines. */
 #include "plugins/config.h"
+#include "plugins/config_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +79,7 @@ static const char *clean(char out[CLEAN_CAP], const char *s, size_t n) {
 static bool is_blank(char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f'; }
 
 /* dir + "/" + rel, with rel's leading "./" dropped; rel "." is dir itself. */
-static char *join(const char *dir, const char *rel) {
+char *cfg__join(const char *dir, const char *rel) {
   while (rel[0] == '.' && rel[1] == '/') {
     rel += 2;
     while (*rel == '/') rel++;
@@ -109,7 +111,7 @@ static int dir_of(const char *path, char **out) {
       return se_set(SE_IO, "%s: cannot find the working directory, against which the file's relative paths resolve: %s",
                     path, strerror(e));
     }
-    char *abs = join(cwd, d);
+    char *abs = cfg__join(cwd, d);
     free(cwd);
     free(d);
     if (!abs) return se_set(SE_NOMEM, "out of memory reading %s", path);
@@ -164,6 +166,8 @@ static void ni_free(name_index *t) {
   free(t->s);
   memset(t, 0, sizeof *t);
 }
+
+bool cfg__from_cwd(const char *origin) { return origin && !strcmp(origin, "working directory"); }
 
 /* ---- parsing ------------------------------------------------------------ */
 
@@ -442,8 +446,8 @@ static int syntax_error(const char *name, const char *buf, size_t len, int line)
                 line, b);
 }
 
-static int load(cfg_config *out, const char *name, const char *origin, const char *buf, size_t len, cfg_warn_fn warn,
-                void *payload) {
+int cfg__load(cfg_config *out, const char *name, const char *origin, const char *buf, size_t len, cfg_warn_fn warn,
+              void *payload) {
   memset(out, 0, sizeof *out);
   if (len > CFG_MAX_FILE_SIZE)
     return se_set(SE_CONFIG, "%s: larger than sonde.ini may be (1 MiB); is it the right file?", name);
@@ -475,6 +479,14 @@ static int load(cfg_config *out, const char *name, const char *origin, const cha
     return rc;
   }
   for (size_t i = 0; i < ps.nwarn && warn; i++) warn(payload, ps.warn[i]);
+  const cfg_entry *au = cfg__from_cwd(origin) ? cfg_get(out, "host", "allow_unsafe_permissions") : NULL;
+  if (au && warn) {
+    char msg[PATH_MAX + 512];
+    snprintf(msg, sizeof msg, "%s:%d: allow_unsafe_permissions is ignored: it is never taken from the working "
+             "directory's sonde.ini. Set it in ~/.config/sonde/sonde.ini or /etc/sonde/sonde.ini, give this file with "
+             "--config, or pass --allow-unsafe-plugins", name, au->line);
+    warn(payload, msg);
+  }
   if (ps.warn_dropped && warn) {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s: %zu more warnings not shown", name, ps.warn_dropped);
@@ -486,150 +498,7 @@ static int load(cfg_config *out, const char *name, const char *origin, const cha
 
 int cfg_load_buffer(cfg_config *out, const char *name, const char *buf, size_t len, cfg_warn_fn warn,
                     void *payload) {
-  return load(out, name ? name : "sonde.ini", "buffer", buf, len, warn, payload);
-}
-
-int cfg_load_file(cfg_config *out, const char *path, const char *origin, cfg_warn_fn warn, void *payload) {
-  memset(out, 0, sizeof *out);
-  if (!origin) origin = "--config";
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return se_set(SE_IO, "cannot read %s (from %s): %s", path, origin, strerror(errno));
-  struct stat st;
-  char *buf = NULL;
-  size_t n = 0, cap;
-  int rc = 0;
-  if (fstat(fd, &st) != 0) {
-    rc = se_set(SE_IO, "cannot read %s (from %s): %s", path, origin, strerror(errno));
-    goto out;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    rc = se_set(SE_IO, "cannot read %s (from %s): it is a directory", path, origin);
-    goto out;
-  }
-  /* a regular file's size is known; a pipe's is read up to the limit */
-  cap = S_ISREG(st.st_mode) && (uint64_t)st.st_size <= CFG_MAX_FILE_SIZE ? (size_t)st.st_size + 1 : 4096;
-  if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > CFG_MAX_FILE_SIZE) {
-    rc = se_set(SE_CONFIG, "%s: larger than sonde.ini may be (1 MiB); is it the right file?", path);
-    goto out;
-  }
-  buf = malloc(cap);
-  if (!buf) {
-    rc = se_set(SE_NOMEM, "out of memory reading %s", path);
-    goto out;
-  }
-  for (;;) {
-    if (n == cap) {
-      if (cap > CFG_MAX_FILE_SIZE) break; /* one byte over: enough to refuse */
-      size_t ncap = cap * 2 > CFG_MAX_FILE_SIZE + 1 ? CFG_MAX_FILE_SIZE + 1 : cap * 2;
-      char *p = realloc(buf, ncap);
-      if (!p) {
-        rc = se_set(SE_NOMEM, "out of memory reading %s", path);
-        goto out;
-      }
-      buf = p;
-      cap = ncap;
-    }
-    ssize_t r = read(fd, buf + n, cap - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      rc = se_set(SE_IO, "cannot read %s (from %s): %s", path, origin, strerror(errno));
-      goto out;
-    }
-    if (r == 0) break;
-    n += (size_t)r;
-  }
-  if (n > CFG_MAX_FILE_SIZE)
-    rc = se_set(SE_CONFIG, "%s: larger than sonde.ini may be (1 MiB); is it the right file?", path);
-  else
-    rc = load(out, path, origin, buf, n, warn, payload);
-out:
-  free(buf);
-  close(fd);
-  return rc;
-}
-
-/* ---- where the file is -------------------------------------------------- */
-
-static bool given(const char *s) { return s && *s; }
-
-void cfg_search_from_env(cfg_search *out, const char *explicit_path) {
-  memset(out, 0, sizeof *out);
-  out->explicit_path = explicit_path;
-  out->sonde_config_env = secure_getenv("SONDE_CONFIG");
-  out->xdg_config_home = secure_getenv("XDG_CONFIG_HOME");
-  out->home = secure_getenv("HOME");
-  out->cwd = ".";
-  out->etc_dir = "/etc/sonde";
-}
-
-/* A path named by the user (--config, SONDE_CONFIG): it must exist. */
-static int take_named(char **out_path, const char **out_origin, const cfg_search *s, const char *path,
-                      const char *origin) {
-  bool rel = path[0] != '/' && given(s->cwd) && strcmp(s->cwd, ".");
-  char *p = rel ? join(s->cwd, path) : strdup(path);
-  if (!p) return se_set(SE_NOMEM, "out of memory locating sonde.ini");
-  struct stat st;
-  if (stat(p, &st) != 0) {
-    int e = errno;
-    se_set(SE_IO, "cannot read %s (from %s): %s", p, origin, strerror(e));
-    free(p);
-    return SE_IO;
-  }
-  *out_path = p;
-  *out_origin = origin;
-  return 0;
-}
-
-/* dir/rel if it exists: 1 found, 0 absent, or an error (it exists but
- * cannot be looked at, which we do not skip in silence). */
-static int try_default(char **out_path, const char **out_origin, const char *dir, const char *rel,
-                       const char *origin) {
-  char *p = join(dir, rel);
-  if (!p) return se_set(SE_NOMEM, "out of memory locating sonde.ini");
-  struct stat st;
-  if (stat(p, &st) == 0) {
-    *out_path = p;
-    *out_origin = origin;
-    return 1;
-  }
-  int e = errno;
-  if (e == ENOENT || e == ENOTDIR) {
-    free(p);
-    return 0;
-  }
-  se_set(SE_IO, "cannot read %s (from %s): %s", p, origin, strerror(e));
-  free(p);
-  return SE_IO;
-}
-
-int cfg_locate(char **out_path, const char **out_origin, const cfg_search *s) {
-  *out_path = NULL;
-  *out_origin = "defaults";
-  if (given(s->explicit_path)) return take_named(out_path, out_origin, s, s->explicit_path, "--config");
-  if (given(s->sonde_config_env)) return take_named(out_path, out_origin, s, s->sonde_config_env, "SONDE_CONFIG");
-  int rc = 0;
-  if (given(s->cwd)) rc = try_default(out_path, out_origin, s->cwd, "sonde.ini", "working directory");
-  if (!rc && given(s->xdg_config_home) && s->xdg_config_home[0] == '/')
-    rc = try_default(out_path, out_origin, s->xdg_config_home, "sonde/sonde.ini", "XDG_CONFIG_HOME");
-  else if (!rc && given(s->home))
-    rc = try_default(out_path, out_origin, s->home, ".config/sonde/sonde.ini", "XDG_CONFIG_HOME");
-  if (!rc && given(s->etc_dir)) rc = try_default(out_path, out_origin, s->etc_dir, "sonde.ini", "/etc/sonde");
-  return rc < 0 ? rc : 0;
-}
-
-int cfg_load(cfg_config *out, const cfg_search *s, cfg_warn_fn warn, void *payload) {
-  char *path;
-  const char *origin;
-  memset(out, 0, sizeof *out);
-  int rc = cfg_locate(&path, &origin, s);
-  if (rc) return rc;
-  if (!path) {
-    out->origin = "defaults";
-    return 0;
-  }
-  rc = cfg_load_file(out, path, origin, warn, payload);
-  free(path);
-  return rc;
+  return cfg__load(out, name ? name : "sonde.ini", "buffer", buf, len, warn, payload);
 }
 
 /* ---- what the rest of sonde asks ---------------------------------------- */
@@ -684,9 +553,10 @@ int cfg_host_settings(cfg_host *out, const cfg_config *c, const cfg_host_default
   for (size_t i = 0; i < N_HOST_KEYS; i++) {
     cfg_setting *st = (cfg_setting *)((char *)out + k_host_keys[i].out_off);
     const cfg_entry *e = cfg_get(c, "host", k_host_keys[i].name);
-    bool path = k_host_keys[i].kind == KIND_PATH;
+    bool path = k_host_keys[i].kind == KIND_PATH, ignored = false;
+    if (e && !path && c && cfg__from_cwd(c->origin)) ignored = true, e = NULL; /* see cfg__load */
     if (e) {
-      if (path) st->value = e->value[0] == '/' || !c->dir ? strdup(e->value) : join(c->dir, e->value);
+      if (path) st->value = e->value[0] == '/' || !c->dir ? strdup(e->value) : cfg__join(c->dir, e->value);
       else {
         parse_bool(e->value, &st->flag); /* checked when loaded */
         st->value = strdup(st->flag ? "true" : "false");
@@ -700,7 +570,11 @@ int cfg_host_settings(cfg_host *out, const cfg_config *c, const cfg_host_default
         v = st->flag ? "true" : "false";
       }
       st->value = v ? strdup(v) : NULL;
-      snprintf(st->source, sizeof st->source, "default");
+      if (ignored)
+        snprintf(st->source, sizeof st->source, "default (%.400s:%d ignored: not taken from the working directory)",
+                 c->path, cfg_get(c, "host", k_host_keys[i].name)->line);
+      else
+        snprintf(st->source, sizeof st->source, "default");
       if (!v) continue;
     }
     if (!st->value) {
@@ -728,6 +602,7 @@ void cfg_free(cfg_config *c) {
   for (size_t i = 0; i < c->nsec; i++) free(c->sec[i].name);
   free(c->e);
   free(c->sec);
+  for (size_t i = 0; i < c->nskipped; i++) free(c->skipped[i]);
   free(c->path);
   free(c->dir);
   memset(c, 0, sizeof *c);

@@ -13,6 +13,8 @@
 
 /* A larger file is refused (SE_CONFIG): sonde.ini is a few dozen lines. */
 #define CFG_MAX_FILE_SIZE ((size_t)1 << 20)
+/* At most this many files passed over are kept in cfg_config.skipped. */
+#define CFG_MAX_SKIPPED 4
 /* At most this many warnings are passed on per file, then one "N more". */
 #define CFG_MAX_WARNINGS 50
 
@@ -42,6 +44,8 @@ typedef struct {
   size_t n;
   cfg_section *sec;
   size_t nsec;
+  char *skipped[CFG_MAX_SKIPPED]; /* cfg_load: files found but passed over, each "PATH ...: why and the fix" */
+  size_t nskipped;
 } cfg_config;
 
 /* Where to look, so that the lookup runs on any directories (tests) and
@@ -54,6 +58,8 @@ typedef struct {
   const char *cwd;              /* the working directory; relative explicit and SONDE_CONFIG
                                    paths are taken relative to it too */
   const char *etc_dir;          /* "/etc/sonde" */
+  bool allow_unsafe;            /* --allow-unsafe-plugins: an unsafe file is read with a warning (but the
+                                   working directory's file is still passed over when it is not yours) */
 } cfg_search;
 
 /* The process's own values: explicit_path (may be NULL), $SONDE_CONFIG,
@@ -67,7 +73,13 @@ void cfg_search_from_env(cfg_search *out, const char *explicit_path);
  * 5) ETC_DIR/sonde.ini. Only the first found counts. An explicit path or
  * SONDE_CONFIG naming no file is SE_IO; the other steps are skipped when
  * their file is absent. *out_path (malloc'd) is NULL and *out_origin is
- * "defaults" when there is no file at all, which is not an error. */
+ * "defaults" when there is no file at all, which is not an error.
+ * Who wrote it (config_find.c): CWD/sonde.ini is passed over (a warning,
+ * cfg_config.skipped) unless it is owned by the user (geteuid) and neither
+ * it nor a directory above it is writable by others; any other file, and
+ * every directory above it, must be owned by root or the user and writable
+ * by neither group nor others, else SE_PLUGIN (a warning with
+ * s->allow_unsafe). The checks are made on the descriptor that is read. */
 int cfg_locate(char **out_path, const char **out_origin, const cfg_search *s);
 
 /* cfg_locate, then cfg_load_file; no file gives an empty configuration with
@@ -79,7 +91,10 @@ int cfg_load(cfg_config *out, const cfg_search *s, cfg_warn_fn warn, void *paylo
  * SE_IO when it cannot be read, SE_CONFIG when it is malformed
  * ("FILE:LINE: ..."), SE_NOMEM. On failure *out is empty (and cfg_free on it
  * is harmless); warnings are passed on only on success, so that a refused file
- * gives one message. Lines longer than inih's buffer (198 bytes in Debian's
+ * gives one message. The file is checked as cfg_locate says (origin
+ * "working directory": refused with SE_CONFIG when not the user's).
+ * allow_unsafe_permissions is never taken from the working directory's file:
+ * cfg_host_settings ignores it there and loading warns. Lines longer than inih's buffer (198 bytes in Debian's
  * build) are refused rather than split. */
 int cfg_load_file(cfg_config *out, const char *path, const char *origin, cfg_warn_fn warn, void *payload);
 

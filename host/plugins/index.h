@@ -45,6 +45,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/file.h"
 #include "plugins/range.h"
 
 enum {
@@ -81,6 +82,13 @@ typedef struct {
 /* Loads an index. On success *out owns everything (idx_free); on failure
  * *out is empty and se_msg() says why (see the error policy above). */
 int idx_load_file(const char *path, idx_index *out);
+
+/* idx_load_file for the index plugins are loaded from: the file and every
+ * directory above it must be owned by root or you and writable by neither
+ * group nor others (base/file.h), checked on the descriptor that is read;
+ * else SE_PLUGIN naming the file or directory and the fix (bf_check_trusted;
+ * t->what "plugin index"). */
+int idx_load_trusted(const char *path, const bf_trust *t, idx_index *out);
 /* The same from memory; name stands for the path in messages. */
 int idx_load_buffer(const char *name, const char *buf, size_t len, idx_index *out);
 /* Frees and empties ix; safe on an empty or already freed index. */

@@ -24,60 +24,11 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/file.h"
 
 /* ---- file checks ---------------------------------------------------------- */
 
 enum { MAX_PLUGIN_BYTES = 256 << 20 };
-
-/* ssh's StrictModes, for the file and each directory above it: owned by
- * root or us, not writable by group or others. A sticky directory (/tmp)
- * is accepted: others cannot replace what is ours in it. */
-static int unsafe_reason(const struct stat *st, bool is_dir, char *why, size_t n) {
-  uid_t me = geteuid();
-  if (st->st_uid != 0 && st->st_uid != me) {
-    snprintf(why, n, "owned by uid %u (neither root nor you, uid %u)", (unsigned)st->st_uid, (unsigned)me);
-    return 1;
-  }
-  if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(is_dir && (st->st_mode & S_ISVTX))) {
-    snprintf(why, n, "writable by %s (mode %04o)", (st->st_mode & S_IWOTH) ? "everyone" : "its group",
-             (unsigned)(st->st_mode & 07777));
-    return 1;
-  }
-  return 0;
-}
-
-static int check_permissions(const char *path, const struct stat *fst, bool allow_unsafe,
-                             void (*warn)(void *, const char *), void *payload) {
-  char why[256], msg[PATH_MAX + 512];
-  const char *bad = NULL;
-  char real[PATH_MAX];
-  if (unsafe_reason(fst, false, why, sizeof why)) {
-    bad = path;
-  } else if (realpath(path, real)) {
-    /* each directory above the file, up to / */
-    for (char *slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
-      if (slash == real) slash[1] = '\0';
-      else *slash = '\0';
-      struct stat dst;
-      if (stat(real, &dst) == 0 && unsafe_reason(&dst, true, why, sizeof why)) {
-        bad = real;
-        break;
-      }
-      if (slash == real) break;
-    }
-  }
-  if (!bad) return 0;
-  snprintf(msg, sizeof msg, "plugin %s is unsafe: %s is %s; anyone who can write there can run code as you. "
-           "Fix it (chmod go-w, chown) or pass --allow-unsafe-plugins",
-           path, bad == path ? "the file" : bad, why);
-  if (!allow_unsafe) return se_set(SE_PLUGIN, "%s", msg);
-  if (warn) {
-    char w[sizeof msg + 64];
-    snprintf(w, sizeof w, "%s (loading anyway: unsafe plugins allowed)", msg);
-    warn(payload, w);
-  }
-  return 0;
-}
 
 /* The sha256 of an open file, as 64 lowercase hex digits. */
 static int sha256_fd(int fd, char out[65]) {
@@ -168,7 +119,8 @@ int plg_check_file(const char *path, const char *want_sha256, bool allow_unsafe,
     rc = se_set(SE_PLUGIN, "plugin %s is not a regular file", path);
   } else if (st.st_size > MAX_PLUGIN_BYTES) {
     rc = se_set(SE_PLUGIN, "plugin %s is %lld bytes, more than any plugin should be", path, (long long)st.st_size);
-  } else if ((rc = check_permissions(path, &st, allow_unsafe, warn, payload)) == 0) {
+  } else if ((rc = bf_check_trusted(fd, path, &st, &(bf_trust){"plugin", NULL, "run code as you", "loading",
+                                                                allow_unsafe, warn, payload})) == 0) {
     char got[65];
     if ((rc = sha256_fd(fd, got)) != 0) {
       rc = se_wrap(SE_PLUGIN, "%s: ", path);

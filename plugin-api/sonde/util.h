@@ -1,7 +1,8 @@
 /* sonde/util.h: small helpers every plugin that takes settings from
  * sonde.ini or writes numbered files wants, so that all plugins read
  * "10s", "yes" and "snap-%n.json" the same way (the booleans, numbers and
- * UTF-8 helpers are in <sonde/text.h>, which the host uses too). Header-only (static
+ * UTF-8 helpers are in <sonde/text.h>, the output-file writer in
+ * <sonde/file.h>; the host uses both too). Header-only (static
  * inline), C11, no host symbols: including it changes nothing in the ABI.
  * The plugins sonde ships use it; so may yours. Uses POSIX's gmtime_r:
  * build with -std=gnu11, or define _POSIX_C_SOURCE=200809L. */
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sonde/file.h> /* sonde_outfile: output files, shared with the host */
 #include <sonde/plugin.h>
 #include <sonde/text.h> /* sonde_parse_bool, sonde_utf8_len, ...: shared with the host */
 
@@ -94,11 +96,12 @@ static inline void sonde_json_string(FILE *f, const char *str) {
   fputc('"', f);
 }
 
-/* Runs w(f, ctx) into the file at path, written whole to path.tmp.PID and
- * then renamed (never half a document at path), or into the command's
- * output (api->write_out) when path is NULL. SONDE_OK, or an error recorded
- * with api->fail (called as (api->fail) so that a test framework's fail()
- * macro, cmocka's, leaves it alone). Uses POSIX's open_memstream. */
+/* Runs w(f, ctx) into the file at path, written whole beside it and then
+ * renamed over it (<sonde/file.h>: no link is followed, and a failed write
+ * leaves the old file as it was), or into the command's output
+ * (api->write_out) when path is NULL. SONDE_OK, or an error recorded with
+ * api->fail (called as (api->fail) so that a test framework's fail() macro,
+ * cmocka's, leaves it alone). Uses POSIX's open_memstream. */
 static inline int sonde_emit(sonde_host *h, const sonde_host_api *api, const char *path,
                              void (*w)(FILE *f, void *ctx), void *ctx) {
   if (!path) {
@@ -113,19 +116,18 @@ static inline int sonde_emit(sonde_host *h, const sonde_host_api *api, const cha
     free(buf);
     return rc;
   }
-  char tmp[4200];
-  int k = snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-  if (k < 0 || (size_t)k >= sizeof tmp) return (api->fail)(h, SONDE_EINVAL, "the path %.100s... is too long", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) return (api->fail)(h, SONDE_EIO, "cannot create %s: %s", tmp, strerror(errno));
-  w(f, ctx);
-  int bad = ferror(f), err = errno;
-  if (fclose(f) != 0 && !bad) bad = 1, err = errno;
-  if (bad || rename(tmp, path) != 0) {
-    if (!bad) err = errno;
-    unlink(tmp);
-    return (api->fail)(h, SONDE_EIO, "cannot write %s: %s", path, strerror(err));
+  sonde_outfile o;
+  int e = sonde_outfile_open(&o, path);
+  if (e == ENAMETOOLONG) return (api->fail)(h, SONDE_EINVAL, "the path %.100s... is too long", path);
+  if (e) return (api->fail)(h, SONDE_EIO, "cannot create %s: %s", path, strerror(e));
+  FILE *f = sonde_outfile_stream(&o);
+  if (!f) {
+    e = errno;
+    sonde_outfile_abort(&o);
+    return (api->fail)(h, SONDE_EIO, "cannot write %s: %s", path, strerror(e));
   }
+  w(f, ctx);
+  if ((e = sonde_outfile_commit(&o)) != 0) return (api->fail)(h, SONDE_EIO, "cannot write %s: %s", path, strerror(e));
   return SONDE_OK;
 }
 

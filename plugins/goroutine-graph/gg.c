@@ -106,20 +106,34 @@ static bool ends_with(const char *s, const char *suffix) {
 
 extern char **environ;
 
-/* Renders the DOT file at src into the SVG at dst with Graphviz's dot. */
+/* Renders the DOT file at src into the SVG at dst with Graphviz's dot,
+ * which writes to its standard output: a file of ours (<sonde/file.h>),
+ * renamed over dst only when dot succeeded (dot's own -o would follow a
+ * link at dst and leave half an SVG when it fails). */
 static int render_svg(sonde_host *h, const sonde_host_api *api, const char *src, const char *dst) {
-  char *argv[] = {"dot", "-Tsvg", "-o", (char *)dst, (char *)src, NULL};
+  char *argv[] = {"dot", "-Tsvg", (char *)src, NULL};
+  sonde_outfile o;
+  int err = sonde_outfile_open(&o, dst), st = 0;
+  if (err) return api->fail(h, SONDE_EIO, "cannot write %s: %s", dst, strerror(err));
+  posix_spawn_file_actions_t fa;
   pid_t pid;
-  int err = posix_spawnp(&pid, "dot", NULL, NULL, argv, environ), st = 0;
+  err = posix_spawn_file_actions_init(&fa);
+  if (!err) err = posix_spawn_file_actions_adddup2(&fa, o.fd, STDOUT_FILENO);
+  if (!err) err = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (err) sonde_outfile_abort(&o);
   if (err == ENOENT)
     return api->fail(h, SONDE_ENOTSUP,
                      "writing SVG needs Graphviz's dot, which is not installed: install graphviz "
                      "(apt install graphviz), or write DOT (-o graph.dot)");
   if (err) return api->fail(h, SONDE_ERROR, "cannot run Graphviz's dot: %s", strerror(err));
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    sonde_outfile_abort(&o);
     return api->fail(h, SONDE_ERROR, "Graphviz's dot failed to render %s (exit status %d); the DOT is kept there",
                      src, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  }
+  if ((err = sonde_outfile_commit(&o)) != 0) return api->fail(h, SONDE_EIO, "cannot write %s: %s", dst, strerror(err));
   return SONDE_OK;
 }
 

@@ -18,6 +18,8 @@
 
 #include <zlib.h>
 
+#include <sonde/file.h>
+
 #include "mw.h"
 #include "profile.pb-c.h"
 
@@ -420,45 +422,18 @@ static int write_gz(int fd, const uint8_t *raw, size_t n, const char *path, char
   return rc;
 }
 
-/* A file that is not a regular one (/dev/stdout, a pipe) is written in place:
- * renaming over it would replace the device node rather than write to it. */
-static int write_in_place(const char *path, const uint8_t *raw, size_t n, char *err, size_t errn) {
-  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0) return refuse(err, errn, "cannot write %s: %s", path, strerror(errno));
-  int rc = write_gz(fd, raw, n, path, err, errn);
-  if (close(fd) != 0 && rc == 0) rc = refuse(err, errn, "cannot write %s: %s", path, strerror(errno));
-  return rc;
-}
-
-/* raw, gzip-compressed, to path: written beside it under a name of its own,
- * synced, then renamed over it, so that path is the old file or the whole new
- * one and never a part. A symlink at path is replaced, as mv would. */
+/* raw, gzip-compressed, to path through <sonde/file.h>: written beside it
+ * under a name nobody can guess, synced, then renamed over it, so that path
+ * is the old file or the whole new one and never a part; a device or pipe
+ * (/dev/stdout) is written in place. A symlink at path is replaced, as mv
+ * would; the file it pointed to is not written. */
 static int write_atomic(const char *path, const uint8_t *raw, size_t n, char *err, size_t errn) {
-  struct stat st;
-  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return write_in_place(path, raw, n, err, errn);
-  size_t tn = strlen(path) + 48;
-  char *tmp = malloc(tn);
-  if (!tmp) return refuse(err, errn, "cannot write %s: out of memory", path);
-  int fd = -1;
-  /* O_EXCL with the pid and a counter, not mkstemp: mkstemp makes the file
-   * 0600, and the profile should get the umask's permissions like any other */
-  for (int i = 0; i < 100 && fd < 0; i++) {
-    snprintf(tmp, tn, "%s.tmp-%ld-%d", path, (long)getpid(), i);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    int rc = refuse(err, errn, "cannot write %s: cannot create a temporary file in its directory: %s", path,
-                    strerror(errno));
-    free(tmp);
-    return rc;
-  }
-  int rc = write_gz(fd, raw, n, path, err, errn);
-  if (rc == 0 && fsync(fd) != 0) rc = refuse(err, errn, "cannot write %s: %s", path, strerror(errno));
-  if (close(fd) != 0 && rc == 0) rc = refuse(err, errn, "cannot write %s: %s", path, strerror(errno));
-  if (rc == 0 && rename(tmp, path) != 0) rc = refuse(err, errn, "cannot replace %s: %s", path, strerror(errno));
-  if (rc != 0) (void)unlink(tmp);
-  free(tmp);
+  sonde_outfile o;
+  int e = sonde_outfile_open(&o, path);
+  if (e) return refuse(err, errn, "cannot write %s: %s", path, strerror(e));
+  int rc = write_gz(o.fd, raw, n, path, err, errn);
+  if (rc != 0) sonde_outfile_abort(&o);
+  else if ((e = sonde_outfile_commit(&o)) != 0) rc = refuse(err, errn, "cannot write %s: %s", path, strerror(e));
   return rc;
 }
 

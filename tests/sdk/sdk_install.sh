@@ -97,7 +97,7 @@ if [ "$rc" -ne 0 ]; then
 fi
 ok install
 missing=""
-for f in bin/sonde include/sonde/plugin.h include/sonde/util.h include/sonde/text.h lib/pkgconfig/sonde-plugin.pc lib/sonde/plugins; do
+for f in bin/sonde include/sonde/plugin.h include/sonde/util.h include/sonde/text.h include/sonde/file.h lib/pkgconfig/sonde-plugin.pc lib/sonde/plugins; do
   [ -e "$prefix/$f" ] || missing="$missing $f"
 done
 if [ -n "$missing" ]; then

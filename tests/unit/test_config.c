@@ -586,7 +586,7 @@ static cfg_search everywhere(void) {
                          "home/.config/sonde/sonde.ini", "etc/sonde.ini"};
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) write_file(at_root(files[i]), "[host]\n", 7);
   cfg_search s = {keep(0, at_root("explicit.ini")), keep(1, at_root("env.ini")), keep(2, at_root("xdg")),
-                  keep(3, at_root("home")),          NULL,                          NULL};
+                  keep(3, at_root("home")),          NULL,                          NULL, false};
   /* cwd and etc_dir: two more stable copies */
   static char cwd[4096], etc[4096];
   snprintf(cwd, sizeof cwd, "%s", at_root("cwd"));
@@ -687,7 +687,7 @@ static void test_config_lookup_relative_explicit_path_is_relative_to_cwd(void **
 static void test_config_lookup_finds_nothing_and_defaults_apply(void **state) {
   (void)state;
   mkroot();
-  cfg_search s = {NULL, NULL, keep(0, at_root("xdg")), keep(1, at_root("home")), g_root, keep(2, at_root("etc"))};
+  cfg_search s = {NULL, NULL, keep(0, at_root("xdg")), keep(1, at_root("home")), g_root, keep(2, at_root("etc")), false};
   assert_located(&s, NULL, "defaults");
   cfg_config c;
   warnings w = {0};
