@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/u64map.h"
+#include "goruntime/roots.h"
 #include "goruntime/unwind.h"
 
 enum {
@@ -645,7 +646,9 @@ static int classify_all(rctx *c, const gr_waits *w, uint32_t *woken, size_t *nwo
       if ((rc = u64map_put(&c->prim, obj, c->npl)) != 0) return rc;
       c->has_prim[si] |= SPAN_PRIM;
     }
-    if (now) woken[(*nwoken)++] = (uint32_t)i;
+    gr_park_state ps = gr_roots_park_state(nc ? w->cases[i] : NULL, nc);
+    if (ps == GR_PARK_UNDECIDED) r->verdict[i] = GR_LEAK_UNKNOWN, r->nundecided++; /* its stack: a root */
+    else if (now || ps == GR_PARK_WAKING) woken[(*nwoken)++] = (uint32_t)i, r->nwaking += ps == GR_PARK_WAKING;
   }
   return 0;
 }
@@ -703,20 +706,13 @@ static int push_roots(rctx *c, tgt_session *sess) {
     c->r->root_bytes += sec->size;
     rc = push(c, a, (sec->size + 7) & ~7ull, 0, false);
   }
-  for (size_t t = 0; sess && t < sess->nthreads && !rc; t++) { /* registers: what running code holds */
-    struct user_regs_struct regs;
-    if (tgt_getregs(sess, sess->threads[t].tid, &regs) != 0) {
-      se_clear();
-      continue;
-    }
-    uint64_t words[sizeof regs / 8];
-    memcpy(words, &regs, sizeof words);
-    for (size_t k = 0; k < sizeof words / 8 && !rc; k++)
-      if (words[k] >= c->lo && words[k] < c->hi) rc = mark(c, words[k], 0);
-  }
   for (size_t i = 0; i < c->s->n && !rc; i++)
-    if (c->r->verdict[i] == GR_LEAK_RUNS || c->r->verdict[i] == GR_LEAK_UNKNOWN)
-      rc = scan_stack(c, &c->s->gs[i], 0);
+    if (c->r->verdict[i] == GR_LEAK_RUNS || c->r->verdict[i] == GR_LEAK_UNKNOWN) rc = scan_stack(c, &c->s->gs[i], 0);
+  gr_thread_roots tr = {0}; /* the threads' registers (roots.h) */
+  if (!rc) rc = gr_roots_threads(sess, &tr);
+  for (size_t k = 0; k < tr.nwords && !rc; k++)
+    if (tr.words[k] >= c->lo && tr.words[k] < c->hi) rc = mark(c, tr.words[k], 0);
+  gr_roots_free(&tr);
   return rc ? rc : push_specials(c);
 }
 

@@ -20,6 +20,9 @@
  *    looks like a pointer keeps more alive, never less), except the words of
  *    a parked goroutine's own sudogs that name its primitive (the runtime
  *    hides those too: setSyncObjectsUntraceable) and a g's stack bounds;
+ *  - sonde stops at any instruction, not at a safe point (roots.h): a
+ *    parked goroutine a waker has already taken off its wait queue is a
+ *    root, one whose queue cannot be read is undecided (never leaked);
  *  - a parked goroutine whose primitive gets marked, or lies outside the heap
  *    (a global), may be woken: its stack becomes a root, to a fixed point.
  * What is left is leaked. When a root cannot be read whole, nothing is
@@ -62,6 +65,9 @@ typedef struct {
   uint64_t **reaches;
   uint32_t *nreaches;
   size_t nparked, nleaked, nunknown;
+  size_t nwaking;    /* parked, but off their wait queue: being woken (roots.h) */
+  size_t nundecided; /* parked, but their queue could not be read whole: not
+                        called leaked (counted apart from nunknown) */
   bool complete;          /* every root was read: verdicts stand */
   bool groups_complete;   /* the group search stayed within its budget */
   char incomplete[256];   /* why not, when !complete */

@@ -72,8 +72,8 @@ typedef struct {
   u64map g2sudog; /* g -> its sudog there */
   u64map index;  /* hchan -> index in w->chans + 1 */
   size_t cap;
-  u64map qdir;   /* sudog -> GR_DIR_* + 1, filled per channel a select waits on */
-  u64map walked; /* hchans whose queues are in qdir */
+  u64map qdir;   /* sudog -> GR_DIR_* + 1, filled per channel waited on */
+  u64map walked; /* hchans whose queues are in qdir: 1, or 2 when a queue could not be read whole */
 } wctx;
 
 /* The channel at addr, read once. */
@@ -108,27 +108,33 @@ static int chan_at(wctx *c, uint64_t addr, uint32_t *out) {
 }
 
 /* Records which sudogs wait in addr's receive and send queues (once per
- * channel): a select's case is whichever queue holds its sudog. */
+ * channel): a select's case is whichever queue holds its sudog, and a sudog
+ * on neither is being woken. */
 static int walk_queues(wctx *c, uint64_t addr) {
   uint64_t v;
   if (u64map_get(&c->walked, addr, &v)) return 0;
-  int rc = u64map_put(&c->walked, addr, 1);
   const gr_layout *L = &c->p->layout;
+  bool whole = true;
+  int rc = 0;
   for (int q = 0; q < 2 && !rc; q++) {
     uint64_t sg = 0;
     if (tgt_mem_read(c->p->mem, addr + (uint64_t)(q ? GR_OFF(L, HC_SENDQ) : GR_OFF(L, HC_RECVQ)), &sg, 8) != 0) {
       se_clear();
+      whole = false;
       continue;
     }
-    for (int i = 0; sg && i < MAX_QUEUE && !rc; i++) {
+    int i = 0;
+    for (; sg && i < MAX_QUEUE && !rc; i++) {
       rc = u64map_put(&c->qdir, sg, (q ? GR_DIR_SEND : GR_DIR_RECV) + 1);
       if (!rc && tgt_mem_read(c->p->mem, sg + (uint64_t)GR_OFF(L, SG_NEXT), &sg, 8) != 0) {
         se_clear();
+        whole = false;
         break;
       }
     }
+    if (sg && i == MAX_QUEUE) whole = false;
   }
-  return rc;
+  return rc ? rc : u64map_put(&c->walked, addr, whole ? 1 : 2);
 }
 
 /* Every waiter of runtime.semtable: 251 roots, each a treap of sudogs (one
@@ -196,43 +202,46 @@ static bool sema_reason(const char *r) {
          !strcmp(r, "semacquire");
 }
 
-/* Whether the notifyList at nl holds a sudog of g (in *sudog). */
-static bool list_holds(gr_program *p, uint64_t nl, uint64_t g, uint64_t *sudog) {
+/* Whether the notifyList at nl holds a sudog of g (in *sudog): GR_QUEUED_*. */
+static int list_holds(gr_program *p, uint64_t nl, uint64_t g, uint64_t *sudog) {
   const gr_layout *L = &p->layout;
   uint64_t sg;
   if (tgt_mem_read_u64(p->mem, nl + NL_HEAD, &sg) != 0) {
     se_clear();
-    return false;
+    return GR_QUEUED_UNKNOWN;
   }
   for (int i = 0; sg && i < COND_LIST_MAX; i++) {
     uint64_t sg_g, next;
     if (tgt_mem_read_u64(p->mem, sg + (uint64_t)GR_OFF(L, SG_G), &sg_g) != 0 ||
         tgt_mem_read_u64(p->mem, sg + (uint64_t)GR_OFF(L, SG_NEXT), &next) != 0) {
       se_clear();
-      return false;
+      return GR_QUEUED_UNKNOWN;
     }
     if (sg_g == g) {
       *sudog = sg;
-      return true;
+      return GR_QUEUED_YES;
     }
     sg = next;
   }
-  return false;
+  return sg ? GR_QUEUED_UNKNOWN : GR_QUEUED_NO;
 }
 
 /* The notifyList a goroutine in sync.Cond.Wait sleeps on. Go 1.26+:
  * g.waiting's elem. Before: sync.(*Cond).Wait keeps its receiver on the
  * stack across the call, so one of the words near sp is the Cond (or its
  * notify field); the list that holds this g's sudog is the one. */
-static bool cond_of(wctx *c, const gr_goroutine *g, uint64_t *nl, uint64_t *sudog) {
+static bool cond_of(wctx *c, const gr_goroutine *g, uint64_t *nl, uint64_t *sudog, uint8_t *queued) {
   gr_program *p = c->p;
   const gr_layout *L = &p->layout;
-  if (g->waiting) {
+  if (g->waiting) { /* off the list: notifyListNotifyAll/One took it, and will ready it */
     if (tgt_mem_read_u64(p->mem, g->waiting + (uint64_t)GR_OFF(L, SG_ELEM), nl) != 0) {
       se_clear();
       return false;
     }
+    uint64_t on;
     *sudog = g->waiting;
+    *queued = *nl ? (uint8_t)list_holds(p, *nl, g->addr, &on) : GR_QUEUED_UNKNOWN;
+    if (*queued == GR_QUEUED_YES && on != g->waiting) *queued = GR_QUEUED_UNKNOWN;
     return *nl != 0;
   }
   if (!g->sp || g->sp >= g->stack_hi) return false;
@@ -245,12 +254,14 @@ static bool cond_of(wctx *c, const gr_goroutine *g, uint64_t *nl, uint64_t *sudo
   for (size_t i = 0; i < n / 8; i++) {
     uint64_t v = words[i];
     if (v < 4096 || v % 8 || (v >= g->stack_lo && v < g->stack_hi)) continue;
-    if (list_holds(p, v, g->addr, sudog)) {
+    if (list_holds(p, v, g->addr, sudog) == GR_QUEUED_YES) {
       *nl = v;
+      *queued = GR_QUEUED_YES;
       return true;
     }
-    if (list_holds(p, v + COND_NOTIFY, g->addr, sudog)) {
+    if (list_holds(p, v + COND_NOTIFY, g->addr, sudog) == GR_QUEUED_YES) {
       *nl = v + COND_NOTIFY;
+      *queued = GR_QUEUED_YES;
       return true;
     }
   }
@@ -276,11 +287,13 @@ static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
   uint64_t sema, sudog = 0;
   if (sema_reason(reason) && u64map_get(&c->g2sema, g->addr, &sema)) {
     (void)u64map_get(&c->g2sudog, g->addr, &sudog);
-    return one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_SEMA, .sema = sema, .sudog = sudog});
+    return one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_SEMA, .sema = sema, .sudog = sudog, .queued = GR_QUEUED_YES});
   }
+  uint8_t queued = GR_QUEUED_UNKNOWN;
   if (!strcmp(reason, "sync.Cond.Wait"))
-    return cond_of(c, g, &sema, &sudog) ? one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_COND, .sema = sema, .sudog = sudog})
-                                        : 0;
+    return cond_of(c, g, &sema, &sudog, &queued)
+               ? one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_COND, .sema = sema, .sudog = sudog, .queued = queued})
+               : 0;
   if (!plain && !sel) return 0;
   if (!g->waiting) return 0;
   gr_chanwait tmp[64], *cases = tmp;
@@ -298,10 +311,12 @@ static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
     gr_chanwait cw = {
         .kind = GR_WAIT_CHAN, .select = sel || rd(sb, GR_OFF(L, SG_ISSELECT), 1) != 0, .dir = plain, .sudog = sg};
     if ((rc = chan_at(c, ch, &cw.chan)) != 0) break;
-    if (cw.select && (rc = walk_queues(c, ch)) == 0) {
-      uint64_t d;
-      cw.dir = u64map_get(&c->qdir, sg, &d) ? (uint8_t)(d - 1) : GR_DIR_UNKNOWN;
-    }
+    if ((rc = walk_queues(c, ch)) != 0) break;
+    uint64_t d, whole = 0;
+    bool on = u64map_get(&c->qdir, sg, &d);
+    (void)u64map_get(&c->walked, ch, &whole);
+    if (cw.select) cw.dir = on ? (uint8_t)(d - 1) : GR_DIR_UNKNOWN;
+    cw.queued = on ? GR_QUEUED_YES : whole == 1 ? GR_QUEUED_NO : GR_QUEUED_UNKNOWN;
     if (n == capn) { /* a select of many cases: into the arena */
       gr_chanwait *more = arena_alloc(&w->a, (size_t)capn * 2 * sizeof *more);
       if (!more) return se_set(SE_NOMEM, "out of memory for select cases");

@@ -6,6 +6,7 @@
  * stopped, with the channels: element type, capacity, length, closed. A
  * select's case is a send or a receive by the queue of the channel its sudog
  * sits on. A nil channel has no sudog: the wait reason says "(nil chan)".
+ * Each wait says whether its sudog is still queued there (queued).
  * Semaphores (sync.Mutex, RWMutex, WaitGroup: sema.go): the waiter's sudog
  * sits in runtime.semtable's treaps, its elem the semaphore's address,
  * which lies inside the primitive. sync.Cond: the waiter's sudog sits on the
@@ -26,6 +27,12 @@
 
 enum { GR_DIR_UNKNOWN = 0, GR_DIR_SEND = 1, GR_DIR_RECV = 2 };
 enum { GR_WAIT_CHAN = 0, GR_WAIT_SEMA = 1, GR_WAIT_COND = 2 };
+/* Whether the waiter's sudog still sits on its primitive's wait queue
+ * (issue 23). Only a waker takes it off (chan.go dequeue, closechan,
+ * sema.go notifyListNotifyAll/One; semrelease's treap dequeue), before it
+ * readies the waiter: a parked goroutine whose sudog is off its queue is
+ * halfway through a wake-up, and will run. */
+enum { GR_QUEUED_UNKNOWN = 0, GR_QUEUED_YES = 1, GR_QUEUED_NO = 2 };
 /* select cases sonde follows per goroutine (reflect.Select allows 65536) */
 enum { GR_MAX_WAIT_CASES = 65536 };
 
@@ -44,6 +51,7 @@ typedef struct {
   uint64_t sema; /* GR_WAIT_SEMA: the semaphore's address; GR_WAIT_COND: the
                     Cond's notifyList */
   uint64_t sudog; /* the waiter's sudog (its c or elem names the primitive) */
+  uint8_t queued; /* GR_QUEUED_*: UNKNOWN when the queue could not be read whole */
 } gr_chanwait;
 
 typedef struct {

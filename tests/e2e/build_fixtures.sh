@@ -57,6 +57,7 @@ heap_src=$(cd "$here/../fixtures/heap" && pwd)
 waits_src=$(cd "$here/../fixtures/waits" && pwd)
 leaks_src=$(cd "$here/../fixtures/leaks" && pwd)
 grow_src=$(cd "$here/../fixtures/grow" && pwd)
+churn_src=$(cd "$here/../fixtures/churn" && pwd)
 
 # PIE and cgo variants: the oldest 1.2x (pre-1.26 pclntab and moduledata
 # placement) and the newest toolchain.
@@ -97,10 +98,10 @@ for v in $versions; do
   done
   # The breakpoint fixture (tests/fixtures/hot) and the stackdiff diff
   # fixture (tests/fixtures/phases), normal and stripped.
-  for fixture in hot phases heap grow waits leaks; do
+  for fixture in hot phases heap grow waits leaks churn; do
     case $fixture in
       hot) fsrc=$hot_src ;; phases) fsrc=$phases_src ;; heap) fsrc=$heap_src ;; grow) fsrc=$grow_src ;;
-      waits) fsrc=$waits_src ;; leaks) fsrc=$leaks_src ;;
+      waits) fsrc=$waits_src ;; leaks) fsrc=$leaks_src ;; churn) fsrc=$churn_src ;;
     esac
     for variant in normal stripped; do
       bin="$out/$fixture-go$v"
