@@ -2,7 +2,8 @@
 # test.sh: the test command (README). Installs what is missing (via
 # bootstrap.sh), configures a -Werror AddressSanitizer+UBSan build, builds,
 # and runs every test through ctest: unit tests, the layout contract and the
-# agreement tests against every installed Go toolchain.
+# agreement tests against every installed Go toolchain; then a summary of
+# passed, failed and skipped tests (skips listed with their reasons).
 #   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -R unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +23,12 @@ cmake --build "$build" -j"$(nproc)"
 # detect_leaks stays on; ptrace and process_vm_readv are fine under ASan.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure -j2 "$@"
+# The JUnit report feeds the summary: passed, failed and skipped tests, with
+# the reason of each skip (scripts/test_summary.py).
+report="$PWD/$build/ctest-junit.xml"
+rm -f "$report"
+rc=0
+ctest --test-dir "$build" --output-on-failure -j2 --output-junit "$report" \
+  --test-output-size-passed 1000000 --test-output-size-failed 1000000 "$@" || rc=$?
+[ ! -f "$report" ] || python3 scripts/test_summary.py "$report" || true
+exit "$rc"

@@ -2,7 +2,7 @@
  *
  * Callers name globals (GR_GLOBAL_ALLGS), never addresses. Today the source is
  * the ELF symbol table; a binary built with -s has none, and a later source
- * (instruction decoding, see go-runtime-notes section 8) plugs in here. */
+ * (instruction decoding, docs/go-runtime.md section 3) plugs in here. */
 #ifndef SONDE_GORUNTIME_GLOBALS_H
 #define SONDE_GORUNTIME_GLOBALS_H
 

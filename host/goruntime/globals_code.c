@@ -1,6 +1,6 @@
 /* globals_code.c: finding runtime globals in a stripped binary.
  *
- * Mirrors go-runtime-notes section 8: the pclntab survives -s -w, so runtime
+ * docs/go-runtime.md section 3: the pclntab survives -s -w, so runtime
  * functions are found by name and their RIP-relative operands decoded (Zydis)
  * to the addresses of the globals they load. All addresses here are link-time
  * addresses, like the symbol table's; the load bias is added at bind time. */

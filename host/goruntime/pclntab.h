@@ -18,7 +18,7 @@
 typedef const uint8_t *(*pcln_bytes_fn)(void *ctx, uint64_t addr, size_t n);
 
 /* Special functions, resolved by name when the table is opened because
- * FuncID numbers change between Go versions (see go-runtime-notes 2.11). */
+ * FuncID numbers change between Go versions (docs/go-runtime.md section 1). */
 typedef enum {
   PCLN_FID_WRAPPER,  /* learnt from runtime.deferreturn, tagged Wrapper in every version */
   PCLN_FID_GOPANIC,

@@ -18,8 +18,8 @@ import subprocess
 import sys
 import time
 
-results = []
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from sonde_e2e import check, results  # noqa: E402
 
 
 def wait_attached(p, timeout=60):
@@ -37,9 +37,6 @@ def wait_attached(p, timeout=60):
         if "attached to" in line:
             return "".join(lines)
 
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
 
 
 def file_byte(exe, vaddr):

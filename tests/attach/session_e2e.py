@@ -44,18 +44,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from attach_e2e import file_byte, mem_byte, thread_problems  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from sonde_e2e import check, results  # noqa: E402
 
 MARKER = "sonde-test: twice body"
 RUN_TIMEOUT = 120  # one sonde run, at most
 WAIT = 30  # one expected line or exit, at most
-
-results = []
-
-
-def check(name, ok, detail=""):
-    ok = bool(ok)
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail), flush=True)
 
 
 class Lines:

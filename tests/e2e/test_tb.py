@@ -18,7 +18,21 @@ sys.path.insert(0, HERE)
 import agree  # noqa: E402
 import tb  # noqa: E402
 
-FIXTURE = "/work/main/tests/fixtures/agree/"  # where the testdata dumps were built
+
+
+def _fixture_dir():
+    """The folder of the agree fixture's sources as the testdata dumps name
+    it: the checkout the dumps were made in, read from a dump rather than
+    written here, so that no test depends on where a checkout lives."""
+    with open(os.path.join(HERE, "testdata", "stack-go1.27.txt"), encoding="utf-8") as f:
+        for line in f:
+            path = line.strip().split(" ")[0].rsplit(":", 1)[0]
+            if path.endswith("/tests/fixtures/agree/main.go"):
+                return path[: -len("main.go")]
+    raise AssertionError("testdata/stack-go1.27.txt names no tests/fixtures/agree/main.go")
+
+
+FIXTURE = _fixture_dir()  # where the testdata dumps were built
 LABELS = {"fixture": "agree", "quirk": 'a b, "c" ]\t\u00e9'}
 
 

@@ -27,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, results  # noqa: E402
+from sonde_e2e import check, results  # noqa: E402
 import agree  # noqa: E402  (thread_states)
 
 WAITERS = ("main.sender", "main.receiver", "main.selector", "main.nilReceiver", "main.locker", "main.reader",

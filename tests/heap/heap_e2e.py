@@ -33,7 +33,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from checks import check, results  # noqa: E402
+from sonde_e2e import check, results  # noqa: E402
 import agree  # noqa: E402  (thread_states)
 
 

@@ -66,8 +66,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from checks import check, is_int, results  # noqa: E402
-from stdin_fixture import StdinFixture, wait_stderr  # noqa: E402
+from sonde_e2e import StdinFixture, check, is_int, results, wait_stderr  # noqa: E402
 import agree  # noqa: E402  (thread_states: stopped or traced threads)
 
 COMMAND_TIMEOUT = 60  # the fixture answers within a second; a loaded machine may take longer

@@ -21,16 +21,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from sonde_e2e import check, results  # noqa: E402
 import agree  # noqa: E402
 
 PLUGINS = ("abicheck", "abi14")
-results = []
 skipped = []
 
 
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
 
 
 def run(sonde, args, env):

@@ -33,6 +33,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from sonde_e2e import check, results  # noqa: E402
 
 
 def host_abi():
@@ -49,12 +50,8 @@ HOST_ABI = host_abi()
 import agree  # noqa: E402
 
 PLUGINS = ("recorder", "crasher", "future", "noentry", "tracer")
-results = []
 
 
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
 
 
 def run(sonde, args, env=None):

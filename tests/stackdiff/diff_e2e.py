@@ -63,7 +63,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from stdin_fixture import StdinFixture, wait_stderr  # noqa: E402
+from sonde_e2e import StdinFixture, check, results, is_int, wait_stderr  # noqa: E402
 import agree  # noqa: E402  (thread_states: stopped or traced threads)
 
 ONE, TWO = "main.phaseOne", "main.phaseTwo"
@@ -75,17 +75,10 @@ COMMAND_TIMEOUT = 60  # the fixture answers a command within 30 s or says ERR
 HEADER_KEYS = ("pid", "go_version", "exe", "taken_at", "goroutine_count")
 FRAME_KEYS = {"function", "file", "line", "pc", "inlined"}
 
-results = []
 
 
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    return ok
 
 
-def is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def funcs(frames):

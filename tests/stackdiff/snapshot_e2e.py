@@ -29,6 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from sonde_e2e import check, results, is_int  # noqa: E402
 import agree  # noqa: E402  (fixture start, readiness and health checks)
 
 EXTRA = 50  # goroutines parked in main.parkedWorker, beside the fixture's own
@@ -40,17 +41,10 @@ FRAME_KEYS = {"function", "file", "line", "pc", "inlined"}
 CREATOR_KEYS = {"function", "file", "line", "pc"}
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
-results = []
 
 
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail))
-    return ok
 
 
-def is_int(v):
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def shape_problems(doc, pid, fixture):

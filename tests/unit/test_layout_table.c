@@ -3,7 +3,7 @@
  * gr_layout_emit_yaml).
  *
  * Real tables: every checked-in table loads for its version, passes the
- * contract, agrees with docs/go-runtime-notes.md section 3 and survives an
+ * contract, agrees with docs/go-runtime.md section 2 and survives an
  * emit/load round trip. Hand-made tables: edits of a real table written to
  * temporary files, each breaking one rule; every refusal must name the file
  * (and the line, where there is one). Takes the data directory as argv[1]
@@ -233,7 +233,7 @@ static void check_table_round_trips_through_emit(int minor) {
   }
 TABLE_VERSIONS(TABLE_TESTS)
 
-/* docs/go-runtime-notes.md section 3.2 (runtime.g), 3.3 (gobuf: sched.bp
+/* docs/go-runtime.md section 2 (runtime.g, gobuf: sched.bp
  * is sched + 48 up to 1.24, + 40 from 1.25), the runtime.m table and the
  * runtime.moduledata table, 1.21 to 1.27: the notes were written from the
  * runtime sources and DWARF independently of the tables. */
@@ -285,18 +285,18 @@ static void test_layout_tables_agree_with_go_runtime_notes(void **state) {
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
       int64_t got = k[i].f == GRL_COUNT_ ? (int64_t)L.size[k[i].sz] : L.off[k[i].f];
       if (got != k[i].v[minor - 21]) {
-        print_error("go1.%d.yaml: %s is %lld, the notes say %lld\n", minor, k[i].what, (long long)got,
+        print_error("go1.%d.yaml: %s is %lld, docs/go-runtime.md says %lld\n", minor, k[i].what, (long long)got,
                     (long long)k[i].v[minor - 21]);
         bad++;
       }
     }
-    /* section 3.2: atomicstatus moved from runtime/internal/atomic to internal/runtime/atomic in 1.23 */
+    /* docs/go-runtime.md section 2: atomicstatus moved from runtime/internal/atomic to internal/runtime/atomic in 1.23 */
     assert_string_equal(L.ftype[GRL_G_ATOMICSTATUS],
                         minor < 23 ? "runtime/internal/atomic.Uint32" : "internal/runtime/atomic.Uint32");
     assert_string_equal(L.ftype[GRL_G_GOID], "uint64");
     assert_int_equal(GR_HAS(&L, DBG_TRACEBACKLABELS), minor >= 26);
   }
-  if (bad) fail_msg("%d values differ from docs/go-runtime-notes.md", bad);
+  if (bad) fail_msg("%d values differ from docs/go-runtime.md section 2", bad);
 }
 
 /* Go 1.19 predates g.parentGoid (1.21) and g.runningCleanups (1.25); its

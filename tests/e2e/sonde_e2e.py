@@ -1,11 +1,39 @@
-"""stdin_fixture.py: a Go test fixture driven line by line through its
-standard input (tests/fixtures/phases, tests/fixtures/grow): it says
-"READY <pid>" when it starts and answers each command with one line. And
-wait_stderr, to wait on what sonde says rather than on a fixed delay."""
+"""sonde_e2e.py: the scaffolding every end-to-end test shares, in one place.
+
+- check(name, ok, detail) prints one line per check ("ok   NAME" or
+  "FAIL NAME: detail") and keeps the tally in results (failed() names the
+  failures);
+- is_int(v): a JSON integer (not a bool);
+- wait_stderr(p, text): waits on what sonde says, never on a fixed delay;
+- StdinFixture: a Go fixture driven line by line through its standard input
+  (tests/fixtures/phases, tests/fixtures/grow): it says "READY <pid>" when it
+  starts and answers each command with one line.
+Starting, readiness and health checks of the agreement fixture
+(start_fixture, wait_ready, stop_fixture, thread_states, check_unharmed)
+live in agree.py, which the other tests import for them.
+"""
 import os
 import select
 import subprocess
 import time
+
+results = []
+
+
+def check(name, ok, detail=""):
+    ok = bool(ok)
+    results.append((name, ok))
+    print(("ok   " if ok else "FAIL ") + name + ("" if ok else ": " + detail), flush=True)
+    return ok
+
+
+def failed():
+    """The names of the checks that failed so far."""
+    return [n for n, ok in results if not ok]
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def wait_stderr(p, text, timeout=60):
