@@ -22,6 +22,9 @@
 /* The exit status of a command that worked and found what it checks for
  * (a plugin command returned SONDE_FOUND: goroutine-graph leaks). */
 enum { CLI_EXIT_FOUND = 13 };
+/* The exit status when the output was closed (a pipe whose reader quit, as
+ * `| head` does): sonde stopped cleanly, the target let go (signals.h). */
+enum { CLI_EXIT_CLOSED = 14 };
 
 /* A stopped-and-released view of one process. */
 typedef struct {
@@ -70,9 +73,6 @@ int cli_read_stop(cli_target *t, tgt_session *sess, void *req);
 int cli_open_file(const char *path, cli_target *t);
 void cli_target_free(cli_target *t);
 
-/* The signals that end sonde (INT, TERM, HUP, QUIT): blocked while a
- * target is stopped, so they take effect only once it runs again. */
-void cli_stop_signals(sigset_t *set);
 /* The process of `sonde CMD`: -p's value (pidarg, may be NULL) or the one
  * operand left after the options (from optind). 0 with *out set, or the
  * exit status after printing why (none, too many, not a PID). */

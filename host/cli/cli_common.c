@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "goruntime/symbolize.h"
 #include "cli/cli.h"
+#include "cli/signals.h"
 
 int cli_parse_pid(const char *s, pid_t *out) {
   char *end;
@@ -23,14 +24,6 @@ int cli_parse_pid(const char *s, pid_t *out) {
     return se_set(SE_USAGE, "'%s' is not a process id (a positive number, see `pgrep -a NAME`)", s);
   *out = (pid_t)v;
   return 0;
-}
-
-void cli_stop_signals(sigset_t *set) {
-  sigemptyset(set);
-  sigaddset(set, SIGINT);
-  sigaddset(set, SIGTERM);
-  sigaddset(set, SIGHUP);
-  sigaddset(set, SIGQUIT);
 }
 
 int cli_fail(int rc) {
@@ -155,7 +148,7 @@ int cli_capture_with(cli_target *t, cli_reader read, void *payload) {
 
   /* Signals that would end sonde wait until the target runs again. */
   sigset_t block, old;
-  cli_stop_signals(&block);
+  sig_fatal_set(&block);
   sigprocmask(SIG_BLOCK, &block, &old);
 
   tgt_session sess;
@@ -181,7 +174,7 @@ int cli_capture_with(cli_target *t, cli_reader read, void *payload) {
       if (tgt_proc_info(pid, &pi) == SE_NOPROC) rc = se_set(SE_EXITED, "process %d exited while sonde was reading it", (int)pid);
     }
   }
-  sigprocmask(SIG_SETMASK, &old, NULL); /* a pending SIGINT ends sonde here */
+  sigprocmask(SIG_SETMASK, &old, NULL); /* a pending SIGINT, SIGTERM... ends sonde here */
   /* Read, then print: the model is resolved once, with the target running */
   if (rc == 0) {
     struct timespec r0, r1;

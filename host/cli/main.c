@@ -1,10 +1,7 @@
-/* main.c: sonde's entry point: command dispatch, --help, and the signal
- * handling that keeps the target safe.
+/* main.c: sonde's entry point: command dispatch and --help.
  *
- * While a target is stopped, SIGINT/SIGTERM/SIGHUP/SIGQUIT are blocked and
- * take effect the moment it runs again (cli_common.c); a crash of sonde
- * itself detaches before dying. */
-#include <signal.h>
+ * What each signal does to sonde, and so to its target, is decided in one
+ * place, signals.c: sig_setup first, sig_finish on the way out. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +9,7 @@
 
 #include "base/error.h"
 #include "cli/cli.h"
-#include "target/ptrace.h"
+#include "cli/signals.h"
 
 static void usage(FILE *f) {
   fputs("sonde: look inside running Go programs (Linux x86-64, Go 1.19 and 1.21-1.27)\n"
@@ -40,25 +37,20 @@ static void usage(FILE *f) {
         "Exit codes:\n",
         f);
   for (int c = 0; c > -(int)SE_COUNT_; c--) fprintf(f, "  %2d  %s\n", se_exit_status(c), se_desc(c));
-  fputs("  128+N  sonde was ended by signal N (after letting the target run again)\n", f);
+  fprintf(f, "  %2d  a check found what it looks for (goroutine-graph leaks)\n", CLI_EXIT_FOUND);
+  fprintf(f, "  %2d  the output was closed (| head): sonde stopped, the target let go\n", CLI_EXIT_CLOSED);
+  fputs("  128+N  sonde was ended by signal N (after letting the target run again; SIGINT ends a\n"
+        "         session with 0)\n", f);
 }
 
-/* A crash inside sonde must not leave the target stopped. */
-static void on_crash(int sig) {
-  tgt_emergency_detach();
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
+static int run(int argc, char **argv);
 
 int main(int argc, char **argv) {
-  static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
-  for (size_t i = 0; i < sizeof crash_signals / sizeof *crash_signals; i++) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_crash;
-    sa.sa_flags = SA_RESETHAND;
-    sigaction(crash_signals[i], &sa, NULL);
-  }
+  sig_setup();
+  return sig_finish(run(argc, argv));
+}
+
+static int run(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return se_exit_status(SE_USAGE);

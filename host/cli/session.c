@@ -12,8 +12,9 @@
  * their owner only.
  *
  * Every way out goes through leave(): every thread stopped, every int3 out,
- * then detach. SIGINT, SIGTERM, SIGHUP and SIGQUIT only set a flag; they
- * are blocked whenever the target is stopped, so they act once it runs. */
+ * then detach. Every signal that would end sonde (signals.h) only sets a
+ * flag; they are blocked whenever the target is stopped, so they act once
+ * it runs. A closed output (SIGPIPE) ends the session the same way. */
 #include "cli/session.h"
 
 #include <errno.h>
@@ -30,38 +31,13 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "cli/signals.h"
 #include "goruntime/heap.h"
 #include "goruntime/locate.h"
 #include "plugins/loader.h"
 #include "target/trace.h"
 
 enum { MAX_BPS = 96, HEARTBEAT_MS = 200 };
-
-/* ---- signals ----------------------------------------------------------- */
-
-static volatile int g_wake;              /* tgt_trace_wait returns when set */
-static volatile sig_atomic_t g_signal;   /* the stop signal received, 0 if none */
-static volatile sig_atomic_t g_alarm;
-
-static void on_stop_signal(int sig) {
-  g_signal = sig;
-  g_wake = 1;
-}
-
-static void on_alarm(int sig) {
-  (void)sig;
-  g_alarm = 1;
-  g_wake = 1;
-}
-
-/* Without SA_RESTART: waitpid returns EINTR and the loop looks at the flags. */
-static void install(int sig, void (*fn)(int)) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = fn;
-  sigemptyset(&sa.sa_mask);
-  sigaction(sig, &sa, NULL);
-}
 
 /* ---- actions ----------------------------------------------------------- */
 
@@ -570,15 +546,7 @@ static int start_program(session *s) {
   pid_t pid = fork();
   if (pid < 0) return se_set(SE_ERR, "fork: %s", strerror(errno));
   if (pid == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
-    signal(SIGQUIT, SIG_DFL);
-    signal(SIGALRM, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sig_child_defaults();
     close(gate[1]);
     char c;
     while (read(gate[0], &c, 1) < 0 && errno == EINTR) {
@@ -759,18 +727,21 @@ static int on_hit(session *s, const tgt_event *ev, bool *done) {
 static int loop(session *s) {
   for (;;) {
     tgt_event ev;
-    int rc = tgt_trace_wait(&s->ts, &g_wake, &ev);
+    int rc = tgt_trace_wait(&s->ts, sig_wake(), &ev);
     if (rc) return rc;
     s->passed += ev.signals_passed;
     switch (ev.kind) {
       case TGT_EV_INTERRUPTED:
-        g_wake = 0;
-        if (g_signal) {
-          s->why = g_signal == SIGINT ? "interrupted" : "ended by a signal";
+        *sig_wake() = 0;
+        if (sig_output_closed()) {
+          s->why = "the output was closed";
           return 0;
         }
-        if (g_alarm) {
-          g_alarm = 0;
+        if (sig_pending()) {
+          s->why = sig_pending() == SIGINT ? "interrupted" : "ended by a signal";
+          return 0;
+        }
+        if (sig_take_alarm()) {
           rc = on_tick(s);
           if (rc) return rc > 0 ? 0 : rc;
         }
@@ -859,9 +830,8 @@ static int leave(session *s, int rc) {
  * for it, passing on the signals that would end sonde. */
 static int wait_child(session *s) {
   int st = 0;
-  int first = g_signal;
-  g_signal = 0;
-  if (first == SIGTERM || first == SIGHUP || first == SIGQUIT) kill(s->child, first);
+  int first = sig_take();
+  if (first && first != SIGINT) kill(s->child, first); /* SIGINT: the terminal's, it had its own */
   if (!s->exited) fprintf(stderr, "sonde: waiting for %s (pid %d) to exit\n", s->t.info.exe, (int)s->child);
   sigprocmask(SIG_SETMASK, &s->old, NULL);
   /* Polled, not a blocking waitpid: a signal that lands after the check of
@@ -869,10 +839,8 @@ static int wait_child(session *s) {
    * reach the program (seen in CI: SIGTERM right after "waiting for"). A
    * signal still cuts the sleep short; one that just misses it waits 100 ms. */
   for (;;) {
-    if (g_signal) {
-      kill(s->child, g_signal);
-      g_signal = 0;
-    }
+    int sig = sig_take();
+    if (sig) kill(s->child, sig);
     pid_t got = waitpid(s->child, &st, WNOHANG);
     if (got == s->child) break;
     if (got < 0 && errno != EINTR) return 0;
@@ -919,17 +887,9 @@ int sess_run(sess_opts *o) {
   }
   if ((rc = load_plugins(s))) goto out_early;
 
-  cli_stop_signals(&s->block);
-  sigaddset(&s->block, SIGALRM);
+  sig_fatal_set(&s->block);
   sigprocmask(SIG_BLOCK, &s->block, &s->old);
-  g_wake = 0;
-  g_signal = 0;
-  g_alarm = 0;
-  install(SIGINT, on_stop_signal);
-  install(SIGTERM, on_stop_signal);
-  install(SIGHUP, on_stop_signal);
-  install(SIGQUIT, on_stop_signal);
-  install(SIGALRM, on_alarm);
+  sig_session_begin();
   clock_gettime(CLOCK_MONOTONIC, &s->t0);
   for (size_t i = 0; i < o->nactions; i++) s->next_every[i] = o->actions[i].secs;
 
@@ -970,13 +930,9 @@ int sess_run(sess_opts *o) {
   if (s->have_pe) penv_close(&s->pe);
   for (size_t i = 0; i < s->nbps; i++) free(s->bps[i].owned_spec);
   cli_target_free(&s->t);
-  int sig = g_signal;
+  if (rc || o->exec_argv) sig_take(); /* an error's own status; exec: the program's */
+  sig_session_end(); /* the target runs again: main ends as a signal asked (sig_finish) */
   sigprocmask(SIG_SETMASK, &s->old, NULL);
-  if (!rc && !o->exec_argv && (sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT)) {
-    /* the target runs again: now end as the signal asked */
-    signal(sig, SIG_DFL);
-    raise(sig);
-  }
   return status;
 
 out_early:
