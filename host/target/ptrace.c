@@ -8,7 +8,6 @@
 #include "target/ptrace.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -357,202 +356,22 @@ int tgt_detach(tgt_session *s) {
   return rc;
 }
 
-/* ---- the emergency release: async-signal-safe (no malloc, no stdio) ----- */
-
-enum { EMERG_MS = 2000, EMERG_EXTRA = 64, EMERG_ROUNDS = 4 };
-
-/* Threads born during the release (a clone event), not in the table; and
- * the last ones let go that were not in it either (a new thread can report
- * before its creator's clone event). */
-static pid_t g_extra[EMERG_EXTRA], g_freed[EMERG_EXTRA];
-static volatile int g_nextra, g_nfreed;
-
-static double emerg_now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static char *emerg_put(char *p, const char *z) {
-  while (*z) *p++ = *z++;
-  return p;
-}
-
-static char *emerg_num(char *p, long v) {
-  char d[24];
-  int n = 0;
-  do d[n++] = (char)('0' + v % 10);
-  while ((v /= 10) > 0 && n < (int)sizeof d);
-  while (n) *p++ = d[--n];
-  return p;
-}
-
-/* Whether tid has a SIGTRAP queued (SigPnd in /proc/PID/task/TID/status):
- * an int3 it executed while an interrupt was already on its way reports
- * the interrupt first, and would deliver the trap after the detach. */
-static bool emerg_trap_pending(pid_t pid, pid_t tid) {
-  char path[80], *p = path;
-  p = emerg_put(p, "/proc/");
-  p = emerg_num(p, pid);
-  p = emerg_put(p, "/task/");
-  p = emerg_num(p, tid);
-  p = emerg_put(p, "/status");
-  *p = 0;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  char buf[4096];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  const char *at = buf, *key = "\nSigPnd:";
-  for (; *at; at++) { /* strstr, which POSIX does not call async-signal-safe */
-    int k = 0;
-    while (key[k] && at[k] == key[k]) k++;
-    if (!key[k]) break;
-  }
-  if (!*at) return false;
-  at += 8;
-  while (*at == ' ' || *at == '\t') at++;
-  uint64_t mask = 0;
-  for (int k = 0; k < 16; k++, at++) {
-    int v = *at >= '0' && *at <= '9' ? *at - '0' : *at >= 'a' && *at <= 'f' ? *at - 'a' + 10 : -1;
-    if (v < 0) break;
-    mask = mask << 4 | (uint64_t)v;
-  }
-  return (mask >> (SIGTRAP - 1)) & 1;
-}
-
-/* For a thread in the stop st: rewinds it when the stop is the trap of one
- * of our int3s (a SIGTRAP the kernel sent, SI_KERNEL, with rip just past a
- * breakpoint address), and returns the signal to hand it at detach: none
- * for our traps (int3, single-step), the signal itself for any other
- * signal-delivery-stop, `owed` for an event stop. */
-static int emerg_settle(pid_t tid, int st, int owed) {
-  int event = st >> 16, sig = WSTOPSIG(st);
-  if (event != 0) return owed;
-  if (sig != SIGTRAP) return sig;
-  siginfo_t si;
-  if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) != 0) return 0;
-  if (si.si_code <= 0) return SIGTRAP; /* kill(2), tgkill(2): the program's own */
-  if (si.si_code != SI_KERNEL) return 0; /* a step's trap: sonde's */
-  struct user_regs_struct r;
-  if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0) return 0;
-  if (!tgt_bp_was(r.rip - 1)) return SIGTRAP; /* an int3 of the program's own */
-  r.rip -= 1;
-  ptrace(PTRACE_SETREGS, tid, 0, &r);
-  return 0;
-}
-
-/* Waits (bounded) for tid's next report. false: gone, or no report. */
-static bool emerg_wait_one(pid_t tid, int *st, double deadline) {
-  for (;;) {
-    pid_t got = waitpid(tid, st, __WALL | WNOHANG);
-    if (got == tid) return WIFSTOPPED(*st);
-    if (got < 0 && errno != EINTR) return false;
-    if (emerg_now_ms() > deadline) return false;
-    struct timespec ts = {0, 200 * 1000};
-    nanosleep(&ts, NULL);
-  }
-}
-
-/* Lets go of tid, stopped in st (settled already: sig is what it gets). A
- * SIGTRAP still queued is taken under our eyes first. */
-static void emerg_release(pid_t pid, pid_t tid, int sig, double deadline) {
-  for (int round = 0; round < EMERG_ROUNDS && emerg_trap_pending(pid, tid); round++) {
-    int st;
-    if (ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig) != 0 || !emerg_wait_one(tid, &st, deadline)) return;
-    sig = emerg_settle(tid, st, 0);
-  }
-  ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
-}
-
-static tgt_thread *emerg_find(tgt_session *s, pid_t tid) {
-  for (size_t i = 0; i < s->nthreads; i++)
-    if (s->threads[i].tid == tid && s->threads[i].seized) return &s->threads[i];
-  return NULL;
-}
-
-static bool emerg_freed(pid_t tid) {
-  for (int i = 0; i < g_nfreed && i < EMERG_EXTRA; i++)
-    if (g_freed[i] == tid) return true;
-  return false;
-}
-
-static int emerg_extra_find(pid_t tid) {
-  for (int i = 0; i < g_nextra; i++)
-    if (g_extra[i] == tid) return i;
-  return -1;
-}
-
-static void emerg_extra_drop(int i) { g_extra[i] = g_extra[--g_nextra]; }
-
-static size_t emerg_left(const tgt_session *s) {
-  size_t n = (size_t)g_nextra;
-  for (size_t i = 0; i < s->nthreads; i++) n += s->threads[i].seized;
-  return n;
-}
-
-/* Every breakpoint byte out; then every traced thread, the ones whose stop
- * sonde has not read yet included, brought to a stop, rewound only when it
- * stopped on one of our int3s, and detached without a trap to die of. The
- * table says which threads sonde knew stopped; a thread it believed
- * running is interrupted and its report read here. seized is cleared as
- * each thread is let go. */
 void tgt_emergency_detach(void) {
   tgt_session *s = g_active;
   if (!s || !s->attached) return;
-  g_active = NULL; /* a crash in here does not come back */
-  double deadline = emerg_now_ms() + EMERG_MS;
   tgt_bp_emergency_remove();
-  g_nextra = 0;
-  g_nfreed = 0;
+  /* A thread stopped just after an int3 would resume mid-instruction: rewind it. */
   for (size_t i = 0; i < s->nthreads; i++) {
-    tgt_thread *t = &s->threads[i];
-    if (!t->seized) continue;
     struct user_regs_struct r;
-    if (t->stopped && ptrace(PTRACE_GETREGS, t->tid, 0, &r) != 0) t->stopped = false; /* it was resumed after all */
-    if (!t->stopped) ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-  }
-  for (size_t i = 0; i < s->nthreads; i++) {
-    tgt_thread *t = &s->threads[i];
-    if (!t->seized || !t->stopped) continue;
-    if (t->past_int3) { /* seen at a breakpoint, rip still past its int3 */
-      struct user_regs_struct r;
-      if (ptrace(PTRACE_GETREGS, t->tid, 0, &r) == 0) {
-        r.rip -= 1;
-        ptrace(PTRACE_SETREGS, t->tid, 0, &r);
-      }
-      t->past_int3 = false;
+    if (s->threads[i].seized && ptrace(PTRACE_GETREGS, s->threads[i].tid, 0, &r) == 0 &&
+        tgt_bp_was(r.rip - 1)) {
+      r.rip -= 1;
+      ptrace(PTRACE_SETREGS, s->threads[i].tid, 0, &r);
     }
-    emerg_release(s->pid, t->tid, t->pending_sig, deadline);
-    t->seized = false;
   }
-  /* the rest report one by one (a stop they had already made counts) */
-  while (emerg_left(s) > 0 && emerg_now_ms() < deadline) {
-    int st;
-    pid_t tid = waitpid(-1, &st, __WALL | WNOHANG);
-    if (tid < 0 && errno == EINTR) continue;
-    if (tid < 0) break; /* ECHILD: no tracee left */
-    if (tid == 0) {
-      struct timespec ts = {0, 200 * 1000};
-      nanosleep(&ts, NULL);
-      continue;
-    }
-    tgt_thread *t = emerg_find(s, tid);
-    int x = emerg_extra_find(tid);
-    if (WIFSTOPPED(st)) {
-      if ((st >> 16) == PTRACE_EVENT_CLONE) {
-        unsigned long child = 0;
-        if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && child && !emerg_find(s, (pid_t)child) &&
-            emerg_extra_find((pid_t)child) < 0 && !emerg_freed((pid_t)child) && g_nextra < EMERG_EXTRA)
-          g_extra[g_nextra++] = (pid_t)child;
-      }
-      emerg_release(s->pid, tid, emerg_settle(tid, st, t ? t->pending_sig : 0), deadline);
-      if (!t && x < 0) g_freed[g_nfreed++ % EMERG_EXTRA] = tid;
-    }
-    if (t) t->seized = false; /* let go, or gone */
-    if (x >= 0) emerg_extra_drop(x);
-  }
+  for (size_t i = 0; i < s->nthreads; i++)
+    if (s->threads[i].seized)
+      ptrace(PTRACE_DETACH, s->threads[i].tid, 0, (void *)(long)s->threads[i].pending_sig);
   s->attached = false;
+  g_active = NULL;
 }
