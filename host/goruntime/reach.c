@@ -124,6 +124,8 @@ typedef struct {
   gr_rawframe *frames;
   uint64_t *sps;
   uint8_t *stack;   /* one stack's copy */
+  uint32_t *wakeq;  /* woken goroutines whose stacks are still to scan */
+  size_t nwakeq;
   size_t capstack;
 } rctx;
 
@@ -263,6 +265,7 @@ static int push_obj(rctx *c, uint32_t si, uint64_t obj, uint32_t src) {
 }
 
 static int mark(rctx *c, uint64_t v, uint32_t src);
+static int drain(rctx *c);
 
 /* The stack map of a frame at pc: one bitmap of a runtime.stackmap
  * {n, nbit int32; bytedata}, entry idx. */
@@ -419,10 +422,23 @@ static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
 }
 
 /* A parked goroutine whose primitive a root reaches: its stack is a root. */
-static int wake(rctx *c, uint32_t gi) {
-  if (c->r->verdict[gi] != GR_LEAK_LEAKED) return 0; /* LEAKED: still parked, so far */
+static void wake(rctx *c, uint32_t gi) {
+  if (c->r->verdict[gi] != GR_LEAK_LEAKED) return; /* LEAKED: still parked, so far */
   c->r->verdict[gi] = GR_LEAK_WOKEN;
-  return scan_stack(c, &c->s->gs[gi], 0);
+  c->wakeq[c->nwakeq++] = gi; /* each goroutine once: its verdict is no longer LEAKED */
+}
+
+/* Marks from the roots to a fixed point: the stacks of the goroutines
+ * woken so far, then the objects they mark, which may wake more. A stack
+ * is never scanned from inside another's scan (mark -> wake): the scan
+ * buffers (stack copy, frames) are one per analysis. */
+static int mark_all(rctx *c) {
+  int rc = 0;
+  while (!rc && (c->nwakeq || c->nwork) && !c->over_budget) {
+    while (!rc && c->nwakeq) rc = scan_stack(c, &c->s->gs[c->wakeq[--c->nwakeq]], 0);
+    if (!rc) rc = drain(c);
+  }
+  return rc;
 }
 
 /* ---- marking ---- */
@@ -467,7 +483,7 @@ static int mark(rctx *c, uint64_t v, uint32_t src) {
   c->r->objects_marked++;
   uint64_t first;
   if ((c->has_prim[si] & SPAN_PRIM) && u64map_get(&c->prim, obj, &first))
-    for (uint32_t l = (uint32_t)first; l && !rc; l = c->pl[l - 1].next) rc = wake(c, c->pl[l - 1].g);
+    for (uint32_t l = (uint32_t)first; l; l = c->pl[l - 1].next) wake(c, c->pl[l - 1].g);
   if (!rc && !s->noscan) rc = push_obj(c, si, obj, 0);
   return rc;
 }
@@ -938,8 +954,9 @@ int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const 
   r->reaches = calloc(s->n + 1, sizeof *r->reaches);
   r->nreaches = calloc(s->n + 1, sizeof *r->nreaches);
   uint32_t *woken = malloc((s->n + 1) * sizeof *woken);
+  c.wakeq = malloc((s->n + 1) * sizeof *c.wakeq);
   size_t nwoken = 0;
-  int rc = r->verdict && r->group && r->reaches && r->nreaches && woken ? 0 : se_set(SE_NOMEM, "out of memory");
+  int rc = r->verdict && r->group && r->reaches && r->nreaches && woken && c.wakeq ? 0 : se_set(SE_NOMEM, "out of memory");
   if (!rc) rc = index_heap(&c);
   if (!rc) rc = read_alloc_bits(&c);
   uint32_t gsi;
@@ -954,9 +971,9 @@ int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const 
     c.frames = NULL;
   }
   if (!rc) rc = classify_all(&c, w, woken, &nwoken);
-  for (size_t i = 0; i < nwoken && !rc; i++) rc = wake(&c, woken[i]);
+  for (size_t i = 0; i < nwoken && !rc; i++) wake(&c, woken[i]);
   if (!rc) rc = push_roots(&c, sess);
-  if (!rc) rc = drain(&c);
+  if (!rc) rc = mark_all(&c);
   if (rc) goto out;
   if (c.nunreadable && !r->incomplete[0])
     snprintf(r->incomplete, sizeof r->incomplete, "%zu blocks of memory could not be read", c.nunreadable);
@@ -979,6 +996,7 @@ int gr_reach_take(gr_program *p, tgt_session *sess, const gr_snapshot *s, const 
   else r->groups_complete = true;
 out:
   free(woken);
+  free(c.wakeq);
   for (size_t i = 0; c.pages && i < c.narenas; i++) free(c.pages[i]);
   free(c.pages);
   for (size_t i = 0; c.allocb && i < h->n; i++) free(c.allocb[i]);
