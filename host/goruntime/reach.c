@@ -30,6 +30,7 @@ enum {
   SPECIAL_WORDS = 8,      /* words of a special record read as roots */
   MAX_STACK_FRAMES = 1 << 14, /* frames read precisely per stack; the rest conservatively */
   MAX_STACK_OBJECTS = 1 << 12,
+  THREAD_STACK_READ = 64 << 10, /* bytes of a thread's g0 or signal stack read from its sp */
   /* internal/abi/symtab.go */
   PCDATA_STACKMAPINDEX = 1,
   FUNCDATA_ARGSPOINTERMAPS = 0,
@@ -365,36 +366,19 @@ static int scan_bits(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint6
   return rc;
 }
 
-/* A goroutine's stack, frame by frame through the compiler's stack maps
- * (mirrors runtime/mgcmark.go scanstack, scanframeworker): only the live
- * pointer slots of each frame. A frame without usable maps, an interrupted
- * frame (its registers were saved, sigpanic, asyncPreempt) and whatever
- * lies past the last frame the unwinder reaches are scanned word by word. */
-static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
-  size_t len = (size_t)(g->stack_hi - g->sp);
-  bool sane = g->sp && g->sp <= g->stack_hi && len <= (1u << 30);
-  if (sane && len > c->capstack) {
-    uint8_t *n = realloc(c->stack, len);
-    if (!n) return se_set(SE_NOMEM, "out of memory for a %zu-byte stack", len);
-    c->stack = n;
-    c->capstack = len;
-  }
-  if (!sane || tgt_mem_read(c->p->mem, g->sp, c->stack, len) != 0) {
-    se_clear();
-    if (c->ph == PH_MARK && !c->r->incomplete[0])
-      snprintf(c->r->incomplete, sizeof c->r->incomplete, "the stack of goroutine %llu could not be read",
-               (unsigned long long)g->goid);
-    return 0;
-  }
-  if (c->ph == PH_MARK) c->r->root_bytes += len;
-  const uint8_t *stk = c->stack;
-  uint64_t sp = g->sp;
-  if (!g->pc || !c->frames) return scan_words(c, stk, sp, len, sp, sp + len, src);
+/* The frames of a stack copy (based at sp) from (pc, sp), through the
+ * compiler's stack maps (mirrors runtime/mgcmark.go scanstack,
+ * scanframeworker): only the live pointer slots of each frame. A frame
+ * without usable maps and an interrupted frame (its registers were saved,
+ * sigpanic, asyncPreempt) are scanned word by word. *done: where the last
+ * frame understood ends; *complete: the walk reached the stack's top. */
+static int scan_frames(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint64_t pc, bool trap, uint32_t src,
+                       uint64_t *done, bool *complete) {
   gr_stackcopy copy = {stk, sp, len};
   gr_unwind_end end;
-  size_t n = gr_unwind_sp(&c->p->pcln, &c->pcs, &copy, g->pc, sp, g->trap, c->frames, c->sps, MAX_STACK_FRAMES, &end);
+  size_t n = gr_unwind_sp(&c->p->pcln, &c->pcs, &copy, pc, sp, trap, c->frames, c->sps, MAX_STACK_FRAMES, &end);
   int rc = 0;
-  uint64_t done = sp;
+  *done = sp;
   for (size_t i = 0; i < n && !rc; i++) {
     frame_map tmp;
     const frame_map *m = map_of(c, c->frames[i].pc, &tmp);
@@ -414,11 +398,76 @@ static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
         if (size > 0) rc = scan_words(c, stk, sp, len, base, base + (uint64_t)size, src);
       }
     }
-    done = fp;
+    *done = fp;
   }
-  /* past the last frame understood: word by word */
-  if (!rc && (end != GR_UNWIND_COMPLETE || !n)) rc = scan_words(c, stk, sp, len, done, sp + len, src);
+  *complete = end == GR_UNWIND_COMPLETE && n;
   return rc;
+}
+
+/* A goroutine's stack, frame by frame (scan_frames); whatever lies past
+ * the last frame the unwinder reaches is scanned word by word. */
+static int scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
+  size_t len = (size_t)(g->stack_hi - g->sp);
+  bool sane = g->sp && g->sp <= g->stack_hi && len <= (1u << 30);
+  if (sane && len > c->capstack) {
+    uint8_t *n = realloc(c->stack, len);
+    if (!n) return se_set(SE_NOMEM, "out of memory for a %zu-byte stack", len);
+    c->stack = n;
+    c->capstack = len;
+  }
+  if (!sane || tgt_mem_read(c->p->mem, g->sp, c->stack, len) != 0) {
+    se_clear();
+    if (c->ph == PH_MARK && !c->r->incomplete[0])
+      snprintf(c->r->incomplete, sizeof c->r->incomplete, "the stack of goroutine %llu could not be read",
+               (unsigned long long)g->goid);
+    return 0;
+  }
+  if (c->ph == PH_MARK) c->r->root_bytes += len;
+  const uint8_t *stk = c->stack;
+  uint64_t sp = g->sp, done = sp;
+  bool complete = false;
+  if (!g->pc || !c->frames) return scan_words(c, stk, sp, len, sp, sp + len, src);
+  int rc = scan_frames(c, stk, sp, len, g->pc, g->trap, src, &done, &complete);
+  /* past the last frame understood: word by word */
+  if (!rc && !complete) rc = scan_words(c, stk, sp, len, done, sp + len, src);
+  return rc;
+}
+
+/* A thread off every goroutine's stack runs the runtime on its M's g0 or
+ * signal stack: the scheduler, timers (a timer being run or moved in a P's
+ * heap is held only there), a system-stack call. The runtime's detector
+ * never sees this (it decides in a stop-the-world, where no M is inside
+ * such code); sonde, stopping anywhere, must count what those frames hold.
+ * Only the frames in use, from sp up, through the stack maps: the rest of
+ * g0 and signal stacks, read word by word, holds stale pointers that hid
+ * real leaks. sonde does not know where that stack ends (g0 stacks are 16
+ * KiB, signal stacks 32 KiB, m0's g0 is the main thread's stack): it reads
+ * up to THREAD_STACK_READ bytes from sp, less near the end of a mapping. */
+static int scan_thread(rctx *c, const gr_thread_at *t) {
+  for (size_t i = 0; i < c->s->n; i++) { /* on a goroutine's stack: that stack is read already */
+    const gr_goroutine *g = &c->s->gs[i];
+    if (t->sp >= g->stack_lo && t->sp < g->stack_hi) return 0;
+  }
+  if (!t->pc || !t->sp || !c->frames || pcln_find(&c->p->pcln, t->pc, &(pcln_func){0}) != 0) {
+    se_clear(); /* not in Go code (a C library, the vDSO): nothing sonde can read precisely */
+    return 0;
+  }
+  if (c->capstack < THREAD_STACK_READ) {
+    uint8_t *n = realloc(c->stack, THREAD_STACK_READ);
+    if (!n) return se_set(SE_NOMEM, "out of memory for a thread's stack");
+    c->stack = n;
+    c->capstack = THREAD_STACK_READ;
+  }
+  size_t len = THREAD_STACK_READ;
+  while (len >= 4096 && tgt_mem_read(c->p->mem, t->sp, c->stack, len) != 0) {
+    se_clear();
+    len /= 2;
+  }
+  if (len < 4096) return 0; /* unreadable: its registers are still roots */
+  uint64_t done;
+  bool complete;
+  if (c->ph == PH_MARK) c->r->root_bytes += len;
+  return scan_frames(c, c->stack, t->sp, len, t->pc, true, 0, &done, &complete);
 }
 
 /* A parked goroutine whose primitive a root reaches: its stack is a root. */
@@ -728,6 +777,7 @@ static int push_roots(rctx *c, tgt_session *sess) {
   if (!rc) rc = gr_roots_threads(sess, &tr);
   for (size_t k = 0; k < tr.nwords && !rc; k++)
     if (tr.words[k] >= c->lo && tr.words[k] < c->hi) rc = mark(c, tr.words[k], 0);
+  for (size_t k = 0; k < tr.nat && !rc; k++) rc = scan_thread(c, &tr.at[k]);
   gr_roots_free(&tr);
   return rc ? rc : push_specials(c);
 }

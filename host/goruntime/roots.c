@@ -25,7 +25,8 @@ int gr_roots_threads(tgt_session *sess, gr_thread_roots *out) {
   if (!sess || !sess->nthreads) return 0;
   enum { NW = sizeof(struct user_regs_struct) / 8 };
   out->words = malloc(sess->nthreads * NW * sizeof *out->words);
-  if (!out->words) {
+  out->at = malloc(sess->nthreads * sizeof *out->at);
+  if (!out->words || !out->at) {
     gr_roots_free(out);
     return se_set(SE_NOMEM, "out of memory for the threads' registers");
   }
@@ -37,11 +38,13 @@ int gr_roots_threads(tgt_session *sess, gr_thread_roots *out) {
     }
     memcpy(out->words + out->nwords, &regs, NW * 8);
     out->nwords += NW;
+    out->at[out->nat++] = (gr_thread_at){sess->threads[t].tid, regs.rip, regs.rsp};
   }
   return 0;
 }
 
 void gr_roots_free(gr_thread_roots *r) {
   free(r->words);
+  free(r->at);
   *r = (gr_thread_roots){0};
 }

@@ -28,15 +28,26 @@ typedef enum {
 gr_park_state gr_roots_park_state(const gr_chanwait *cases, uint32_t n);
 
 typedef struct {
+  int32_t tid;
+  uint64_t pc, sp; /* where the thread is: on a goroutine's stack, or on its
+                      M's g0 or signal stack running runtime code */
+} gr_thread_at;
+
+typedef struct {
   uint64_t *words; /* every thread's registers, word by word: what running code holds */
   size_t nwords;
+  gr_thread_at *at; /* each thread whose registers were read */
+  size_t nat;
 } gr_thread_roots;
 
 /* The threads' registers, word by word: what running code holds (a
- * thread whose registers cannot be read is skipped). Their g0 and signal
- * stacks are not scanned: word by word past the frames in use they hold
- * stale pointers that hid real leaks (tests/goroutine-graph leaks tests).
- * Free with gr_roots_free. 0 or SE_NOMEM. */
+ * thread whose registers cannot be read is skipped), and where each thread
+ * is. A thread off every goroutine's stack is running the runtime on its
+ * g0 or signal stack (the scheduler, timers, a system-stack call): reach.c
+ * reads the frames in use there, from its sp up, through the stack maps,
+ * and not what lies past them: word by word, the unused part of g0 and
+ * signal stacks holds stale pointers that hid real leaks (tests/
+ * goroutine-graph leaks tests). Free with gr_roots_free. 0 or SE_NOMEM. */
 int gr_roots_threads(tgt_session *sess, gr_thread_roots *out);
 void gr_roots_free(gr_thread_roots *r);
 
