@@ -59,10 +59,17 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
   if (GR_HAS(L, MS_LARGETYPE)) out->large_type = rd_uint(b, GR_OFF(L, MS_LARGETYPE), 8);
   if (GR_HAS(L, MS_ALLOCBITS)) out->alloc_bits = rd_uint(b, GR_OFF(L, MS_ALLOCBITS), 8);
   if (GR_HAS(L, MS_SPECIALS)) out->specials = rd_uint(b, GR_OFF(L, MS_SPECIALS), 8);
+  /* mirrors runtime/mbitmap.go (*mspan).isFree: every slot below freeindex
+   * is allocated. Not freeIndexForScan: malloc.go stops updating it while
+   * the GC marks (it allocates black then), so objects made during a mark
+   * phase lie above it, and a leak check taken then missed a live context
+   * holding the channel a goroutine waited on (issue 23). The larger of the
+   * two, when the layout has both. */
+  uint32_t fi = 0, fis = 0;
+  if (GR_HAS(L, MS_FREEINDEX)) fi = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEX), L->fsize[GRL_MS_FREEINDEX]);
   if (GR_HAS(L, MS_FREEINDEXFORSCAN))
-    out->freeindex = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEXFORSCAN), L->fsize[GRL_MS_FREEINDEXFORSCAN]);
-  else if (GR_HAS(L, MS_FREEINDEX))
-    out->freeindex = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEX), L->fsize[GRL_MS_FREEINDEX]);
+    fis = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEXFORSCAN), L->fsize[GRL_MS_FREEINDEXFORSCAN]);
+  out->freeindex = fi > fis ? fi : fis;
   uint32_t sg = (uint32_t)rd_uint(b, GR_OFF(L, MS_SWEEPGEN), 4);
   /* mheap.go, mspan.sweepgen: h->sweepgen is "swept and ready", +3 "swept
    * and then cached"; -2, -1 and +1 all mean not swept yet */

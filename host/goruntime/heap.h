@@ -44,7 +44,7 @@ typedef struct {
   uint64_t elemsize;  /* bytes per object; the whole span for a large object */
   uint64_t large_type; /* largeType (Go 1.22+): the object's type, 0 when unknown */
   uint64_t alloc_bits; /* allocBits: which slots the last sweep found live */
-  uint32_t freeindex; /* freeIndexForScan: slots below it are allocated */
+  uint32_t freeindex; /* slots below it are allocated (mspan.freeindex) */
   uint32_t nelems;    /* object slots */
   uint32_t nalloc;    /* allocCount: allocated objects */
   uint8_t sizeclass;  /* spanclass >> 1; 0 for a large object */
