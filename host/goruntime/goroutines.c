@@ -146,7 +146,11 @@ static void start_of(gr_program *p, tgt_session *sess, const uint8_t *gb, gr_gor
     se_clear();
     return;
   }
-  if (vdsosp != 0) { /* traceback1: a g inside a vDSO call starts there */
+  /* traceback1: a g inside a vDSO call starts there. Only when that call is
+   * on the g's own stack: the M may be in the vDSO on g0 (nanotime from a
+   * GC mark worker draining in systemstack, its g _Gwaiting "GC worker
+   * (active)"), and then the g's sched says where it is (issue 23) */
+  if (vdsosp != 0 && vdsosp >= r->lo && vdsosp < r->hi) {
     r->pc = vdsopc;
     r->sp = vdsosp;
     return;
