@@ -211,9 +211,12 @@ static int crashed(plg_plugin *p, const char *hook) {
                 p->name, hook, signame((int)g_crash_sig));
 }
 
-/* A hook's error: the plugin's own message when it left one. */
-static int failed(plg_plugin *p, const char *hook, int prc) {
-  p->disabled = true;
+/* A hook's error: the plugin's own message when it left one. A plugin
+ * whose lifecycle hook failed is disabled (its state may be half made); a
+ * command that failed only failed that run: in a session, the next run
+ * (--every, --on-hit) may well succeed. */
+static int failed(plg_plugin *p, const char *hook, int prc, bool disable) {
+  if (disable) p->disabled = true;
   if (p->err[0]) return se_set(SE_PLUGIN, "%s: %s", p->name, p->err);
   if (p->last_err[0])
     return se_set(SE_PLUGIN, "plugin %s: %s failed (code %d); its last failed host call said: %s", p->name, hook, prc,
@@ -270,7 +273,7 @@ static int guarded(plg_plugin *p, const char *hook, call *c) {
   g_in_plugin = 0;
   p->in_run = false;
   if (c->kind == CALL_RUN && (prc == SONDE_FOUND || (prc == SONDE_OK && p->found))) return PLG_FOUND;
-  return prc == SONDE_OK ? 0 : failed(p, hook, prc);
+  return prc == SONDE_OK ? 0 : failed(p, hook, prc, c->kind != CALL_RUN);
 }
 
 /* ---- loading ------------------------------------------------------------- */
