@@ -62,6 +62,7 @@ int cli_read_heap(cli_target *t, tgt_session *sess, void *req);
  * goroutine waits on, the leak verdicts (which need the other two). */
 typedef struct {
   gr_snapshot_opts so;
+  gr_snapshot *snap; /* where the goroutines go; NULL: t->snap */
   gr_heap *heap; /* NULL: not read */
   bool types;
   gr_waits *waits;
@@ -69,6 +70,13 @@ typedef struct {
   uint64_t reach_ns; /* out: how long the leak analysis took */
 } cli_stop_req;
 int cli_read_stop(cli_target *t, tgt_session *sess, void *req);
+/* The request for what a plugin command declares it reads (flags:
+ * SONDE_CMD_NEEDS_*; LEAKS implies the heap, the waits and the runtime's
+ * own goroutines): into heap, waits and reach, the caller's, each left
+ * NULL in *out when not needed. Refused (an error, nothing stopped) when
+ * this binary's heap or waits cannot be read. */
+int cli_stop_req_for(const gr_program *p, uint32_t flags, gr_heap *heap, gr_waits *waits, gr_reach *reach,
+                     cli_stop_req *out);
 /* An executable not yet running (sonde exec): t->pid stays 0. */
 int cli_open_file(const char *path, cli_target *t);
 void cli_target_free(cli_target *t);

@@ -11,6 +11,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <sonde/plugin.h>
+
 #include "base/error.h"
 #include "goruntime/symbolize.h"
 #include "cli/cli.h"
@@ -91,17 +93,29 @@ int cli_read_heap(cli_target *t, tgt_session *sess, void *req) {
 
 int cli_read_stop(cli_target *t, tgt_session *sess, void *req) {
   cli_stop_req *r = req;
-  int rc = gr_snapshot_take(&t->prog, sess, &r->so, &t->snap);
+  gr_snapshot *snap = r->snap ? r->snap : &t->snap;
+  int rc = gr_snapshot_take(&t->prog, sess, &r->so, snap);
   if (!rc && r->heap) rc = gr_heap_read(&t->prog, r->types, r->heap);
-  if (!rc && r->waits) rc = gr_waits_take(&t->prog, &t->snap, r->waits);
+  if (!rc && r->waits) rc = gr_waits_take(&t->prog, snap, r->waits);
   if (!rc && r->reach) {
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    rc = gr_reach_take(&t->prog, sess, &t->snap, r->waits, r->heap, r->reach);
+    rc = gr_reach_take(&t->prog, sess, snap, r->waits, r->heap, r->reach);
     clock_gettime(CLOCK_MONOTONIC, &b);
     r->reach_ns = (uint64_t)(tgt_ms_between(&a, &b) * 1e6);
   }
   return rc;
+}
+
+int cli_stop_req_for(const gr_program *p, uint32_t flags, gr_heap *heap, gr_waits *waits, gr_reach *reach,
+                     cli_stop_req *out) {
+  bool leaks = flags & SONDE_CMD_NEEDS_LEAKS;
+  bool need_heap = (flags & SONDE_CMD_NEEDS_HEAP) || leaks, need_waits = (flags & SONDE_CMD_NEEDS_WAITS) || leaks;
+  *out = (cli_stop_req){.so = {.include_system = leaks}, .heap = need_heap ? heap : NULL,
+                        .types = flags & SONDE_CMD_NEEDS_HEAP, .waits = need_waits ? waits : NULL,
+                        .reach = leaks ? reach : NULL};
+  int rc = need_heap ? gr_heap_supported(p) : 0;
+  return rc || !need_waits ? rc : gr_waits_supported(p);
 }
 
 int cli_pid_operand(const char *cmd, const char *pidarg, int argc, char **argv, pid_t *out) {

@@ -43,13 +43,16 @@ static void help(FILE *f, bool exec) {
         "Plugin commands (the plugin is loaded for them; quote each command):\n"
         "      --on-hit 'PLUGIN COMMAND [ARGS]'   at each reported hit\n"
         "      --every DURATION 'PLUGIN COMMAND [ARGS]'\n"
-        "                                         every DURATION (5s, 500ms, 2m)\n"
+        "                                         every DURATION (5s, 500ms, 2m; at\n"
+        "                                         least 10ms)\n"
+        "      --runs N           stop after N rounds of the --every commands\n"
         "      --on-attach 'PLUGIN COMMAND [ARGS]'\n"
         "                                         once, when the session starts\n"
         "      --on-detach 'PLUGIN COMMAND [ARGS]'\n"
         "                                         once, before sonde lets go (not when\n"
         "                                         the process has exited)\n"
-        "  Every thread of the process is stopped while a command runs.\n"
+        "  Every thread of the process is stopped while a command runs; after each round\n"
+        "  of --every commands the process runs at least as long as the round stopped it.\n"
         "\n"
         "Session:\n"
         "  -d, --duration DURATION  stop after DURATION (10, 10s, 500ms, 2m)\n"
@@ -69,7 +72,8 @@ static void help(FILE *f, bool exec) {
         "(the summary counts these hits). Other instructions are stepped with every\n"
         "thread stopped.\n"
         "\n"
-        "Stops: --count, --duration, the process exiting, or Ctrl-C (SIGINT).\n"
+        "Stops: --count, --runs, --duration, the process exiting, or Ctrl-C (SIGINT).\n"
+        "The summary says how often and how long every thread of the process was stopped.\n"
         "\n"
         "Examples:\n",
         f);
@@ -80,12 +84,15 @@ static void help(FILE *f, bool exec) {
   else
     fputs("  sonde attach -p 1234 -b main.handle -n 10\n"
           "  sonde attach -p 1234 -b server.go:120 --goid 17\n"
-          "  sonde attach -p 1234 --every 5s 'stackdiff snapshot' -d 60\n",
+          "  sonde attach -p 1234 --every 5s 'stackdiff snapshot' -d 60\n"
+          "  sonde attach -p 1234 --every 1s 'goroutine-graph leaks --json' --runs 60\n",
           f);
   fputs("\n"
         "Exit codes: 0 ok (also after Ctrl-C), 2 usage (e.g. no such function or line),\n"
         "3-7 as for 'sonde goroutines', 12 a plugin was refused, failed or crashed (the\n"
-        "session goes on without it), 128+N ended by SIGTERM/SIGHUP after detaching.\n",
+        "session goes on without it), 13 a command found what it checks for in at least\n"
+        "one run (goroutine-graph leaks: leaked goroutines), 128+N ended by SIGTERM/SIGHUP\n"
+        "after detaching.\n",
         f);
   if (exec) fputs("With sonde exec, the program's own exit status when all went well.\n", f);
 }
@@ -125,7 +132,7 @@ static int add_action(sess_opts *o, sess_when when, double secs, const char *tex
 
 static int run(int argc, char **argv, bool exec) {
   enum { O_GOID = 256, O_NTH, O_PLUGIN, O_CONFIG, O_INDEX, O_PLUGIN_DIR, O_UNSAFE, O_ON_HIT, O_EVERY, O_ON_ATTACH,
-         O_ON_DETACH, O_NON_STOP };
+         O_ON_DETACH, O_NON_STOP, O_RUNS };
   static const struct option longopts[] = {
       {"pid", required_argument, 0, 'p'},         {"break", required_argument, 0, 'b'},
       {"goid", required_argument, 0, O_GOID},     {"nth", required_argument, 0, O_NTH},
@@ -136,7 +143,8 @@ static int run(int argc, char **argv, bool exec) {
       {"allow-unsafe-plugins", no_argument, 0, O_UNSAFE},
       {"on-hit", required_argument, 0, O_ON_HIT}, {"every", required_argument, 0, O_EVERY},
       {"on-attach", required_argument, 0, O_ON_ATTACH}, {"on-detach", required_argument, 0, O_ON_DETACH},
-      {"non-stop", no_argument, 0, O_NON_STOP},   {0, 0, 0, 0}};
+      {"non-stop", no_argument, 0, O_NON_STOP},   {"runs", required_argument, 0, O_RUNS},
+      {0, 0, 0, 0}};
   static sess_opts o;
   memset(&o, 0, sizeof o);
   o.nth = 1;
@@ -160,6 +168,10 @@ static int run(int argc, char **argv, bool exec) {
           rc = se_set(SE_USAGE, "--nth wants a number of at least 1");
         break;
       case 'n': rc = parse_count(optarg, "--count", &o.count); break;
+      case O_RUNS:
+        if ((rc = parse_count(optarg, "--runs", &o.runs)) == 0 && o.runs == 0)
+          rc = se_set(SE_USAGE, "--runs wants a number of at least 1");
+        break;
       case 'd': rc = parse_duration(optarg, "--duration", &o.duration); break;
       case 'q': o.quiet = true; break;
       case 'h': help(stdout, exec); return 0;
@@ -178,6 +190,10 @@ static int run(int argc, char **argv, bool exec) {
       case O_EVERY: {
         double secs;
         if ((rc = parse_duration(optarg, "--every", &secs))) break;
+        if (secs < 0.010) {
+          rc = se_set(SE_USAGE, "--every %s: the shortest interval is 10ms", optarg);
+          break;
+        }
         if (optind >= argc || argv[optind][0] == '-') {
           rc = se_set(SE_USAGE, "--every %s wants a plugin command after it: --every %s 'stackdiff snapshot'", optarg,
                       optarg);

@@ -184,10 +184,7 @@ int cmd_plugin(int argc, char **argv, bool *found) {
       rc = 0;
       goto out;
     }
-  bool needs_leaks = c->flags & SONDE_CMD_NEEDS_LEAKS;
-  bool needs_heap = (c->flags & SONDE_CMD_NEEDS_HEAP) || needs_leaks;
-  bool needs_waits = (c->flags & SONDE_CMD_NEEDS_WAITS) || needs_leaks;
-  bool needs = (c->flags & SONDE_CMD_NEEDS_TARGET) || needs_heap || needs_waits;
+  bool needs = c->flags & CMD_NEEDS_PID;
   if (needs && !have_target) {
     rc = se_set(SE_USAGE, "'sonde %s %s' reads a process: give -p PID", name, c->name);
     goto out;
@@ -200,21 +197,16 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   plg_target pt;
   reread_ctx rr;
   if (needs) {
-    /* refused before anything is stopped */
-    if (needs_heap && (rc = gr_heap_supported(&t.prog)) != 0) goto out;
-    if (needs_waits && (rc = gr_waits_supported(&t.prog)) != 0) goto out;
-    cli_stop_req req = {.so = {.include_system = needs_leaks}, .heap = needs_heap ? &heap : NULL,
-                    .types = c->flags & SONDE_CMD_NEEDS_HEAP, .waits = needs_waits ? &waits : NULL,
-                    .reach = needs_leaks ? &reach : NULL};
+    cli_stop_req req;
+    if ((rc = cli_stop_req_for(&t.prog, c->flags, &heap, &waits, &reach, &req)) != 0) goto out; /* nothing stopped */
     rc = cli_capture_with(&t, cli_read_stop, &req);
     if (rc) goto out; /* the target runs again from here on */
-    if (needs_heap) gr_heap_settle(t.pid, &heap); /* sort, residency: after the stop */
+    if (req.heap) gr_heap_settle(t.pid, &heap); /* sort, residency: after the stop */
     uname(&u);
     pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
-                      .heap = needs_heap ? &heap : NULL, .waits = needs_waits ? &waits : NULL,
-                      .reach = needs_leaks ? &reach : NULL, .reach_ns = req.reach_ns,
+                      .heap = req.heap, .waits = req.waits, .reach = req.reach, .reach_ns = req.reach_ns,
                       .stop_ns = (uint64_t)(t.stop_ms * 1e6), .mem = &t.mem};
-    if (needs_heap) {
+    if (req.heap) {
       rr = (reread_ctx){&t, &heap};
       pt.reread_heap = reread_heap;
       pt.reread_ctx = &rr;

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "cli/cli.h"
 #include "cli/signals.h"
 #include "goruntime/heap.h"
 #include "goruntime/locate.h"
@@ -100,6 +101,7 @@ typedef struct {
   plg_plugin p[SESS_MAX_PLUGINS];
   size_t np;
   bool plugin_failed;
+  bool found; /* a command found what it checks for (PLG_FOUND), in some run */
   plg_target pt;
   plg_session_ops ops;
   sbp bps[MAX_BPS];
@@ -120,11 +122,17 @@ typedef struct {
   bool have_hit_snap;
   gr_heap heap;
   bool have_heap;
+  gr_waits waits; /* for a command that declared it reads them (pt.waits) */
+  gr_reach reach; /* likewise, the leak verdicts (pt.reach) */
   sonde_state state;
   sigset_t block, old;
   /* counts */
   uint64_t total, matched, reported, passed, emulated;
   struct timespec t0;
+  struct timespec stop_t0; /* when every thread last stopped */
+  uint64_t nstops;
+  uint64_t rounds; /* of --every commands */
+  double stopped_ms, longest_ms; /* every thread stopped: in all, the longest stop */
   double next_every[SESS_MAX_ACTIONS]; /* seconds since t0 */
   const char *why;
 } session;
@@ -136,6 +144,7 @@ static double since(const session *s) {
 }
 
 static void report(session *s, int rc) {
+  if (rc == PLG_FOUND) s->found = true;
   if (rc >= 0) return; /* 0, or PLG_FOUND: a command's finding is not a failure */
   fprintf(stderr, "sonde: %s\n", se_msg());
   se_clear();
@@ -174,8 +183,18 @@ static uint64_t current_goid(session *s, const struct user_regs_struct *r, tgt_w
 static int stop_all(session *s) {
   if (s->all_stopped) return 0;
   int rc = tgt_trace_stop_all(&s->ts);
-  if (rc == 0) s->all_stopped = true;
+  if (rc == 0) {
+    s->all_stopped = true;
+    clock_gettime(CLOCK_MONOTONIC, &s->stop_t0);
+  }
   return rc;
+}
+
+/* How long every thread has been stopped in this stop, in ms. */
+static double stopped_now(const session *s) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return s->all_stopped ? tgt_ms_between(&s->stop_t0, &now) : 0;
 }
 
 /* Drops what was read during the stop; the target may change from here. */
@@ -194,13 +213,51 @@ static void forget_stop(session *s) {
     s->have_heap = false;
   }
   s->pt.heap = NULL;
+  if (s->pt.waits) gr_waits_free(&s->waits);
+  if (s->pt.reach) gr_reach_free(&s->reach);
+  s->pt.waits = NULL;
+  s->pt.reach = NULL;
+  s->pt.reach_ns = s->pt.stop_ns = 0;
   tgt_mem_invalidate(&s->t.mem);
 }
 
 static int resume_all(session *s) {
   forget_stop(s);
+  if (s->all_stopped) {
+    double ms = stopped_now(s);
+    s->nstops++;
+    s->stopped_ms += ms;
+    if (ms > s->longest_ms) s->longest_ms = ms;
+  }
   s->all_stopped = false;
   return tgt_trace_resume(&s->ts);
+}
+
+/* What a command declared it reads (SONDE_CMD_NEEDS_HEAP, _WAITS, _LEAKS),
+ * read now, in this stop, as a one-shot command reads it: the goroutines
+ * again (with the runtime's own for the leak analysis), the heap, the
+ * waits, the verdicts. Every thread is stopped. */
+static int read_for(session *s, const sonde_command *c) {
+  if (!(c->flags & (SONDE_CMD_NEEDS_HEAP | SONDE_CMD_NEEDS_WAITS | SONDE_CMD_NEEDS_LEAKS))) return 0;
+  cli_stop_req req;
+  int rc = cli_stop_req_for(&s->t.prog, c->flags, &s->heap, &s->waits, &s->reach, &req);
+  if (rc) return rc;
+  double before = stopped_now(s);
+  forget_stop(s); /* what other commands read in this stop: read again, as this one needs */
+  req.snap = &s->snap;
+  rc = cli_read_stop(&s->t, &s->ts, &req);
+  s->have_snap = true; /* all freed by forget_stop, even when half read */
+  s->have_heap = req.heap != NULL;
+  s->pt.waits = req.waits;
+  s->pt.reach = req.reach;
+  if (rc) return rc;
+  if (req.heap) gr_heap_settle(s->t.pid, &s->heap);
+  s->pt.snap = &s->snap;
+  s->pt.snap_gen++;
+  s->pt.heap = req.heap;
+  s->pt.reach_ns = req.reach_ns;
+  s->pt.stop_ns = (uint64_t)((stopped_now(s) - before) * 1e6);
+  return 0;
 }
 
 static gr_snapshot *op_snapshot(void *ctx) {
@@ -342,6 +399,8 @@ static int op_bp_clear(void *ctx, plg_plugin *p, uint64_t id) {
   return se_set(SE_USAGE, "there is no such breakpoint");
 }
 
+static void arm_timer(const session *s);
+
 /* A plugin's own --every (command_every, from its sonde.ini section). */
 static int op_every(void *ctx, plg_plugin *p, uint64_t interval_ms, const char *command) {
   session *s = ctx;
@@ -366,6 +425,7 @@ static int op_every(void *ctx, plg_plugin *p, uint64_t interval_ms, const char *
   a->owned_text = text;
   s->next_every[o->nactions] = since(s) + a->secs;
   o->nactions++;
+  arm_timer(s);
   return 0;
 }
 
@@ -441,9 +501,17 @@ static void run_actions(session *s, sess_when when, size_t only) {
       se_clear();
       return;
     }
+    const sonde_command *c = plg_command(p, a->argv[1]);
+    if (c && read_for(s, c) != 0) { /* the target, not the plugin: say so, and skip the command */
+      fprintf(stderr, "sonde: cannot run '%s': %s\n", a->text, se_msg());
+      se_clear();
+      forget_stop(s);
+      continue;
+    }
     fflush(stdout);
-    report(s, plg_run(p, plg_command(p, a->argv[1]), a->argc - 1, a->argv + 1));
+    report(s, plg_run(p, c, a->argc - 1, a->argv + 1));
     fflush(stdout);
+    if (c && s->pt.waits) forget_stop(s); /* the next command reads what it needs itself */
   }
 }
 
@@ -597,8 +665,16 @@ static int at_exec(session *s, const tgt_event *ev) {
 
 /* ---- the loop ---------------------------------------------------------- */
 
-static void arm_timer(void) {
-  struct itimerval it = {{0, HEARTBEAT_MS * 1000}, {0, HEARTBEAT_MS * 1000}};
+/* The heartbeat that runs due --every commands and ends --duration:
+ * HEARTBEAT_MS, or the shortest --every interval when shorter (10 ms at
+ * least: sess_opts and command_every refuse shorter). */
+static void arm_timer(const session *s) {
+  long us = HEARTBEAT_MS * 1000;
+  for (size_t i = 0; i < s->o->nactions; i++) {
+    const sess_action *a = &s->o->actions[i];
+    if (a->when == SESS_AT_EVERY && a->secs * 1e6 < us) us = a->secs * 1e6 < 10000 ? 10000 : (long)(a->secs * 1e6);
+  }
+  struct itimerval it = {{0, us}, {0, us}};
   setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -627,9 +703,20 @@ static int on_tick(session *s) {
   }
   if (stopped) {
     set_state(s, SONDE_STATE_RUNNING, SONDE_REASON_INTERRUPT);
+    double held = stopped_now(s) / 1000;
     rc = resume_all(s);
+    s->rounds++;
+    /* the process runs at least as long as the round stopped it: commands
+     * slower than their interval never keep it stopped more than half the time */
+    double earliest = since(s) + held;
+    for (size_t i = 0; i < s->o->nactions; i++)
+      if (s->o->actions[i].when == SESS_AT_EVERY && s->next_every[i] < earliest) s->next_every[i] = earliest;
   }
   if (rc == 0) sigprocmask(SIG_SETMASK, &s->old, NULL);
+  if (rc == 0 && s->o->runs && s->rounds >= s->o->runs) {
+    s->why = "--runs reached";
+    return 1;
+  }
   return rc; /* on an error, signals stay blocked for the release */
 }
 
@@ -857,9 +944,13 @@ static void summary(session *s) {
   const char *why = s->exited ? exited : s->why ? s->why : "stopped";
   char alone[64] = "";
   if (s->emulated) snprintf(alone, sizeof alone, ", %llu without stopping other threads", (unsigned long long)s->emulated);
-  fprintf(stderr, "sonde: %s after %.1f s: %llu hit%s (%llu reported)%s, %llu signal%s passed on; %s\n", why, since(s),
-          (unsigned long long)s->total, s->total == 1 ? "" : "s", (unsigned long long)s->reported, alone,
-          (unsigned long long)s->passed, s->passed == 1 ? "" : "s", s->exited ? "done" : "detached");
+  char stops[96] = "; the process never stopped as a whole";
+  if (s->nstops)
+    snprintf(stops, sizeof stops, "; process stopped %llu time%s, %.1f ms in all (longest %.1f ms)",
+             (unsigned long long)s->nstops, s->nstops == 1 ? "" : "s", s->stopped_ms, s->longest_ms);
+  fprintf(stderr, "sonde: %s after %.1f s: %llu hit%s (%llu reported)%s, %llu signal%s passed on%s; %s\n", why,
+          since(s), (unsigned long long)s->total, s->total == 1 ? "" : "s", (unsigned long long)s->reported, alone,
+          (unsigned long long)s->passed, s->passed == 1 ? "" : "s", stops, s->exited ? "done" : "detached");
 }
 
 int sess_run(sess_opts *o) {
@@ -897,13 +988,14 @@ int sess_run(sess_opts *o) {
     rc = start_program(s);
   } else {
     rc = tgt_attach(o->pid, &s->ts);
-    s->all_stopped = rc == 0;
+    s->all_stopped = rc == 0; /* attaching stops every thread */
+    clock_gettime(CLOCK_MONOTONIC, &s->stop_t0);
     if (rc == 0 && (rc = tgt_mem_open(&s->t.mem, o->pid)) == 0 && (rc = tgt_bp_open(o->pid)) == 0)
       rc = bind_and_arm(s);
     if (rc == 0) rc = resume_all(s);
   }
   if (rc == 0) {
-    arm_timer();
+    arm_timer(s);
     sigprocmask(SIG_SETMASK, &s->old, NULL); /* stop signals now interrupt the wait */
     if (!o->exec_argv) rc = started(s);
     if (rc == 0) rc = loop(s);
@@ -920,7 +1012,7 @@ int sess_run(sess_opts *o) {
   if (rc == 0 && s->plugin_failed)
     rc = se_set(SE_PLUGIN, "a plugin failed or crashed during the session (see above); the target was not affected");
   summary(s);
-  int status = 0;
+  int status = s->found && !o->exec_argv ? CLI_EXIT_FOUND : 0;
   if (rc) status = cli_fail(rc);
   if (o->exec_argv && s->child > 0) {
     int child_status = s->exited && s->exit_known ? (s->exit_signal ? 128 + s->exit_signal : s->exit_status)

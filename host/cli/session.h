@@ -44,6 +44,7 @@ typedef struct {
   uint64_t goid;     /* --goid */
   uint64_t nth;      /* --nth: report every Nth matching hit (1: all) */
   uint64_t count;    /* -n: stop after this many reported hits (0: no limit) */
+  uint64_t runs;     /* --runs: stop after this many rounds of --every commands (0: no limit) */
   double duration;   /* -d: seconds (0: none) */
   bool quiet, non_stop;
   const char *plugins[SESS_MAX_PLUGINS];
