@@ -603,7 +603,7 @@ static int h_leak_info(sonde_host *h, sonde_leak_info *out) {
                        .incomplete = r->incomplete,
                        .parked = r->nparked,
                        .leaked = r->nleaked,
-                       .unknown = r->nunknown,
+                       .unknown = r->nunknown + r->nundecided, /* both: never called leaked */
                        .groups = r->ngroups,
                        .groups_complete = r->groups_complete,
                        .conservative = 1,
