@@ -669,12 +669,11 @@ static int at_exec(session *s, const tgt_event *ev) {
  * HEARTBEAT_MS, or the shortest --every interval when shorter (10 ms at
  * least: sess_opts and command_every refuse shorter). */
 static void arm_timer(const session *s) {
-  long us = HEARTBEAT_MS * 1000;
-  for (size_t i = 0; i < s->o->nactions; i++) {
-    const sess_action *a = &s->o->actions[i];
-    if (a->when == SESS_AT_EVERY && a->secs * 1e6 < us) us = a->secs * 1e6 < 10000 ? 10000 : (long)(a->secs * 1e6);
-  }
-  struct itimerval it = {{0, us}, {0, us}};
+  double us = HEARTBEAT_MS * 1000;
+  for (size_t i = 0; i < s->o->nactions; i++)
+    if (s->o->actions[i].when == SESS_AT_EVERY && s->o->actions[i].secs * 1e6 < us) us = s->o->actions[i].secs * 1e6;
+  if (us < 10000) us = 10000;
+  struct itimerval it = {{0, (long)us}, {0, (long)us}};
   setitimer(ITIMER_REAL, &it, NULL);
 }
 

@@ -139,12 +139,10 @@ def main():
     for procs in (1, 2):
         checked_session(sonde, fixture, procs, runs, False, clean)
         checked_session(sonde, fixture, procs, max(runs // 8, 1), True, one_leak)
-    have, found = runtime_detector(fixture) if "--runtime" in sys.argv else (None, [])
-    if have is None:
-        pass
-    elif not have:
+    have, found = runtime_detector(fixture) if "--runtime" in sys.argv else (True, None)
+    if not have:
         print("skip the runtime's goroutineleak profile: this Go has none")
-    else:
+    elif found is not None:
         check("runtime detector: %d runs on churn report nothing" % RUNTIME_RUNS, not found, repr(found[:5]))
         _, found = runtime_detector(fixture, "-leak")
         runs_found = {f[1] for f in found if f[3] == "main.leaker"}
