@@ -884,7 +884,7 @@ static int find_groups(rctx *c) {
   size_t nw = 0, capw = 0;
   if (rc || c->over_budget) goto out;
   /* CSR adjacency of the node graph */
-  qsort(c->edges, c->nedges, sizeof *c->edges, cmp_edge);
+  if (c->nedges) qsort(c->edges, c->nedges, sizeof *c->edges, cmp_edge); /* edges is NULL when empty */
   off = calloc(c->nnodes + 1, sizeof *off);
   adj = malloc((c->nedges + 1) * sizeof *adj);
   stamp = calloc(c->nnodes + 1, sizeof *stamp);

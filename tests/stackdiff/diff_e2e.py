@@ -54,6 +54,7 @@ Prints one line per check; exit status 0 when all pass, 1 if not, 2 if the
 test could not run.
 """
 import json
+import signal
 import re
 import os
 import shutil
@@ -379,12 +380,17 @@ def main():
         with open(sess_ini, "w") as f:
             f.write("[stackdiff]\non_attach = yes\nevery = 400ms\ndiff = yes\noutput = auto-%n.json\n")
         shost = ["--config", sess_ini] + host[2:]
-        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "4s"] + shost, cwd=tmp,
+        # No fixed duration: the session runs until the test has seen what it
+        # needs and ends it with SIGINT (Ctrl-C), so a slow machine (ASan,
+        # load) cannot end it before the fixture answers.
+        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "300s"] + shost, cwd=tmp,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 stdin=subprocess.DEVNULL)
         head = wait_stderr(sess, "wrote auto-2.json")  # the attach snapshot and one interval are taken
         answer = fx.command("move 5")
         during = sess.poll() is None  # answered while sonde was still attached
+        head += wait_stderr(sess, "wrote auto-4.json")  # two more intervals, after the move
+        sess.send_signal(signal.SIGINT)
         sout, serr = sess.communicate(timeout=120)
         serr = head + serr
         check("session_process_runs_while_the_plugin_snapshots", answer == "OK move 5" and during,
@@ -410,12 +416,13 @@ def main():
         # them, the host must let the process run again by itself.
         with open(sess_ini, "w") as f:
             f.write("[stackdiff]\non_attach = yes\noutput = first.json\n")
-        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "4s"] + shost, cwd=tmp,
+        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "stackdiff", "-d", "300s"] + shost, cwd=tmp,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 stdin=subprocess.DEVNULL)
         head = wait_stderr(sess, "wrote first.json")  # the snapshot at attach is taken: the process must run now
         answer = fx.command("move 1")
         during = sess.poll() is None  # answered while sonde was still attached
+        sess.send_signal(signal.SIGINT)
         sout, serr = sess.communicate(timeout=120)
         check("session_attach_snapshot_leaves_the_process_running",
               answer == "OK move 1" and during and sess.returncode == 0
