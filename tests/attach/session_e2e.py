@@ -185,7 +185,7 @@ def situations(sonde, fixture, started):
         return
     pid = fx.p.pid
     rc, out, err = run([sonde, "attach", "-p", str(pid), "-b", "main.hot", "-b", "main.churnOne", "--nth", "50",
-                        "-d", "3", "-q"])
+                        "-d", "1", "-q"])
     m = re.search(r"duration reached after [\d.]+ s: (\d+) hits? \((\d+) reported\).*, (\d+) signals? passed on", err)
     check("threads_born_and_ending_and_signals_while_attached",
           rc == 0 and m and int(m.group(2)) > 0 and int(m.group(3)) > 0, "rc %s: %s" % (rc, err))
@@ -202,7 +202,7 @@ def situations(sonde, fixture, started):
           "rc %s: %s%s" % (rc, fx.out.text(), fx.err.text()[-1500:]))
 
     # The process replaces itself (execve) while attached: the session ends,
-    # the new program (sleep 3) runs on, untouched, and exits 0.
+    # the new program (sleep 1) runs on, untouched, and exits 0.
     fx = Proc([fixture, "-exec-after", "2s"])
     started.append(fx)
     _, m = fx.out.wait_for(r"^READY (\d+)$")
@@ -262,7 +262,7 @@ def with_tracer(sonde, plugins, pid, exe):
         if rc != 0:
             check("tracer_indexed", False, err)
             return
-        rc, out, err = run([sonde, "attach", "-p", str(pid), "--plugin", "tracer", "-d", "1.5", "-q"] + cfg)
+        rc, out, err = run([sonde, "attach", "-p", str(pid), "--plugin", "tracer", "-d", "0.8", "-q"] + cfg)
         with open(log) as f:
             lines = f.read().splitlines()
         hits = [l for l in lines if l.startswith("hit ")]
@@ -281,7 +281,7 @@ def with_tracer(sonde, plugins, pid, exe):
                            cfg)
         check("on_hit_command_gets_the_hitting_goroutines_stack",
               rc == 0 and "  main.cold " in out and re.search(r"^  main\.main\.func\d+ ", out, re.M), out + err)
-        rc, out, err = run([sonde, "attach", "-p", str(pid), "--every", "400ms", "recorder record", "-d", "1.4"] + cfg)
+        rc, out, err = run([sonde, "attach", "-p", str(pid), "--every", "200ms", "recorder record", "--runs", "3"] + cfg)
         runs = re.findall(r"^(\d+) goroutines$", out, re.M)
         check("every_runs_a_command_with_the_goroutine_snapshot",
               rc == 0 and len(runs) == 3 and out.count("goroutine 1 [") == 3, out + err)
@@ -368,7 +368,7 @@ def main():
         # reported, and (sonde emulates main.hot's first instruction on every
         # toolchain: MOVQ AX, CX or MOVL $1, CX) without stopping any other
         # thread. Counts, not timing.
-        rc, out, err = run([sonde, "attach", "-p", str(pid), "-b", "main.hot", "--goid", "999999999", "-d", "2",
+        rc, out, err = run([sonde, "attach", "-p", str(pid), "-b", "main.hot", "--goid", "999999999", "-d", "0.5",
                             "-q"])
         m = re.search(r"duration reached after [\d.]+ s: (\d+) hits? \((\d+) reported\)"
                       r"(?:, (\d+) without stopping other threads)?", err)

@@ -60,6 +60,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -518,14 +519,23 @@ def main():
         with open(sess_ini, "w") as f:
             f.write("[memwatch]\non_attach = yes\nevery = 400ms\ndiff = yes\noutput = S-%n.json\npprof = S-%n.pb.gz\n")
         shost = ["--config", sess_ini] + host[2:]
-        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "memwatch", "-d", "4s"] + shost, cwd=tmp,
+        # No fixed duration: the session runs until the snapshots the checks
+        # need exist, then SIGINT (Ctrl-C) ends it; a slow run cannot end it early.
+        sess = subprocess.Popen([sonde, "attach", "-p", spid, "--plugin", "memwatch", "-d", "300s"] + shost, cwd=tmp,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and sess.poll() is None and not os.path.exists(os.path.join(tmp, "S-2.json")):
-            time.sleep(0.1)
+
+        def wait_file(name):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and sess.poll() is None and not os.path.exists(os.path.join(tmp, name)):
+                time.sleep(0.05)
+
+        wait_file("S-2.json")
         answer = fx.command("alloc rec 1000")
         during = sess.poll() is None
+        wait_file("S-4.json")  # two intervals after the allocation, with its profile
+        wait_file("S-4.pb.gz")
+        sess.send_signal(signal.SIGINT)
         sout, serr = sess.communicate(timeout=120)
         check("session_process_runs_while_memwatch_snapshots", answer == "OK" and during,
               "fixture said %r, %s the session ended" % (answer, "before" if during else "after"))
