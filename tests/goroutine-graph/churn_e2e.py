@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""churn_e2e.py SONDE CHURN_FIXTURE [RUNS] [--runtime]: no false leaks on a busy process (issue 23).
+"""churn_e2e.py SONDE CHURN_FIXTURE [RUNS] [--runtime] [--stress-sonde SONDE2]: no false leaks on a busy process (issue 23).
 
 CHURN_FIXTURE (tests/fixtures/churn) keeps thousands of goroutines blocking
 and waking on every primitive the leak analysis judges, and leaks nothing.
@@ -17,6 +17,11 @@ and with GOMAXPROCS=2. Checks:
   run 20 times on the same churn, reports nothing, and finds main.leaker
   with -leak (a cross-check that the fixture leaks nothing else);
 - the fixture is unharmed afterwards: alive, no thread stopped or traced.
+With --stress-sonde, SONDE2 runs the long no-leak sessions (2 x RUNS
+checks) and SONDE the -leak ones: scripts/test.sh passes a build without
+sanitizers as SONDE2, where AddressSanitizer would double the time of the
+suite's longest tests, and keeps the sanitized SONDE on the leak search
+(the deadlock-group search runs only when something leaked).
 Prints one line per check; exit status 0 when all pass, 1 if not, 2 if the
 test could not run.
 """
@@ -130,14 +135,23 @@ def runtime_detector(fixture, *args):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if a != "--runtime"]
+    args, stress = [], None
+    argv = iter(sys.argv[1:])
+    for a in argv:
+        if a == "--stress-sonde":
+            stress = next(argv, None)
+            if not stress:
+                print(__doc__)
+                return 2
+        elif a != "--runtime":
+            args.append(a)
     if len(args) not in (2, 3):
         print(__doc__)
         return 2
     sonde, fixture = args[0], args[1]
     runs = int(args[2]) if len(args) == 3 else 200
     for procs in (1, 2):
-        checked_session(sonde, fixture, procs, runs, False, clean)
+        checked_session(stress or sonde, fixture, procs, runs, False, clean)
         checked_session(sonde, fixture, procs, max(runs // 8, 1), True, one_leak)
     have, found = runtime_detector(fixture) if "--runtime" in sys.argv else (True, None)
     if not have:
