@@ -774,7 +774,7 @@ static int push_roots(rctx *c, tgt_session *sess) {
   for (size_t i = 0; i < c->s->n && !rc; i++)
     if (c->r->verdict[i] == GR_LEAK_RUNS || c->r->verdict[i] == GR_LEAK_UNKNOWN) rc = scan_stack(c, &c->s->gs[i], 0);
   gr_thread_roots tr = {0}; /* the threads' registers (roots.h) */
-  if (!rc) rc = gr_roots_threads(sess, &tr);
+  if (!rc) rc = gr_roots_threads(c->p, sess, &tr);
   for (size_t k = 0; k < tr.nwords && !rc; k++)
     if (tr.words[k] >= c->lo && tr.words[k] < c->hi) rc = mark(c, tr.words[k], 0);
   for (size_t k = 0; k < tr.nat && !rc; k++) rc = scan_thread(c, &tr.at[k]);
