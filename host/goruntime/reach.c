@@ -647,21 +647,20 @@ static int drain(rctx *c) {
 
 typedef enum { W_NONE, W_NEVER, W_CHAN, W_SYNC } wait_class;
 
-/* mirrors runtime/mgc.go isMaybeRunnable: the waits the detector judges.
- * "semacquire" is how Go before 1.24/1.25 names sync.Mutex and WaitGroup
- * waits; a runtime semaphore lies in a global, outside the heap, so its
- * waiters are always counted as able to run. */
+/* The waits the runtime's detector judges (waits.h gr_reason_class_of,
+ * mirroring runtime/mgc.go isMaybeRunnable). A runtime semaphore lies in a
+ * global, outside the heap, so its waiters are always counted as able to
+ * run. */
 static wait_class classify(const char *reason) {
-  static const char *const never[] = {"chan send (nil chan)", "chan receive (nil chan)", "select (no cases)"};
-  static const char *const chan[] = {"chan send", "chan receive", "select"};
-  static const char *const sync[] = {"sync.Cond.Wait",     "sync.Mutex.Lock",     "sync.RWMutex.RLock",
-                                     "sync.RWMutex.Lock",  "sync.WaitGroup.Wait", "semacquire"};
-  for (size_t i = 0; i < sizeof never / sizeof *never; i++)
-    if (!strcmp(reason, never[i])) return W_NEVER;
-  for (size_t i = 0; i < sizeof chan / sizeof *chan; i++)
-    if (!strcmp(reason, chan[i])) return W_CHAN;
-  for (size_t i = 0; i < sizeof sync / sizeof *sync; i++)
-    if (!strcmp(reason, sync[i])) return W_SYNC;
+  switch (gr_reason_class_of(reason)) {
+    case GR_REASON_NEVER: return W_NEVER;
+    case GR_REASON_CHAN_SEND:
+    case GR_REASON_CHAN_RECV:
+    case GR_REASON_SELECT: return W_CHAN;
+    case GR_REASON_SEMA:
+    case GR_REASON_COND: return W_SYNC;
+    case GR_REASON_OTHER: break;
+  }
   return W_NONE;
 }
 

@@ -196,10 +196,21 @@ out:
   return rc;
 }
 
-/* The wait reasons of a goroutine parked on a semaphore (runtime2.go). */
-static bool sema_reason(const char *r) {
-  return !strncmp(r, "sync.Mutex.", 11) || !strncmp(r, "sync.RWMutex.", 13) || !strcmp(r, "sync.WaitGroup.Wait") ||
-         !strcmp(r, "semacquire");
+gr_reason_class gr_reason_class_of(const char *reason) {
+  static const struct {
+    const char *text; /* runtime2.go waitReasonStrings */
+    gr_reason_class c;
+  } tab[] = {
+      {"chan send (nil chan)", GR_REASON_NEVER}, {"chan receive (nil chan)", GR_REASON_NEVER},
+      {"select (no cases)", GR_REASON_NEVER},    {"chan send", GR_REASON_CHAN_SEND},
+      {"chan receive", GR_REASON_CHAN_RECV},     {"select", GR_REASON_SELECT},
+      {"sync.Mutex.Lock", GR_REASON_SEMA},       {"sync.RWMutex.RLock", GR_REASON_SEMA},
+      {"sync.RWMutex.Lock", GR_REASON_SEMA},     {"sync.WaitGroup.Wait", GR_REASON_SEMA},
+      {"semacquire", GR_REASON_SEMA},            {"sync.Cond.Wait", GR_REASON_COND},
+  };
+  for (size_t i = 0; reason && i < sizeof tab / sizeof *tab; i++)
+    if (!strcmp(reason, tab[i].text)) return tab[i].c;
+  return GR_REASON_OTHER;
 }
 
 /* Whether the notifyList at nl holds a sudog of g (in *sudog): GR_QUEUED_*. */
@@ -281,16 +292,16 @@ static int one_wait(gr_waits *w, size_t gi, gr_chanwait cw) {
 static int goroutine_waits(wctx *c, const gr_goroutine *g, size_t gi) {
   const gr_layout *L = &c->p->layout;
   gr_waits *w = c->w;
-  const char *reason = gr_wait_reason_of(c->p, g);
-  uint8_t plain = !strcmp(reason, "chan send") ? GR_DIR_SEND : !strcmp(reason, "chan receive") ? GR_DIR_RECV : 0;
-  bool sel = !strcmp(reason, "select");
+  gr_reason_class why = gr_reason_class_of(gr_wait_reason_of(c->p, g));
+  uint8_t plain = why == GR_REASON_CHAN_SEND ? GR_DIR_SEND : why == GR_REASON_CHAN_RECV ? GR_DIR_RECV : 0;
+  bool sel = why == GR_REASON_SELECT;
   uint64_t sema, sudog = 0;
-  if (sema_reason(reason) && u64map_get(&c->g2sema, g->addr, &sema)) {
+  if (why == GR_REASON_SEMA && u64map_get(&c->g2sema, g->addr, &sema)) {
     (void)u64map_get(&c->g2sudog, g->addr, &sudog);
     return one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_SEMA, .sema = sema, .sudog = sudog, .queued = GR_QUEUED_YES});
   }
   uint8_t queued = GR_QUEUED_UNKNOWN;
-  if (!strcmp(reason, "sync.Cond.Wait"))
+  if (why == GR_REASON_COND)
     return cond_of(c, g, &sema, &sudog, &queued)
                ? one_wait(w, gi, (gr_chanwait){.kind = GR_WAIT_COND, .sema = sema, .sudog = sudog, .queued = queued})
                : 0;

@@ -73,4 +73,21 @@ int gr_waits_take(gr_program *p, const gr_snapshot *s, gr_waits *out);
 void gr_waits_free(gr_waits *w);
 const char *gr_dir_name(uint8_t dir);
 
+/* What a wait reason (as the target spells it, gr_wait_reason_of) says a
+ * goroutine is parked on: the one table both the wait model (waits.c) and
+ * the leak analysis (reach.c) read. Mirrors runtime/mgc.go isMaybeRunnable,
+ * which judges exactly the reasons below; every other reason (sleep, IO,
+ * GC, synctest, ...) is GR_REASON_OTHER. */
+typedef enum {
+  GR_REASON_OTHER = 0,
+  GR_REASON_NEVER,     /* a nil channel, select with no cases: nothing can wake it */
+  GR_REASON_CHAN_SEND, /* "chan send" */
+  GR_REASON_CHAN_RECV, /* "chan receive" */
+  GR_REASON_SELECT,    /* "select" */
+  GR_REASON_SEMA,      /* sync.Mutex, RWMutex, WaitGroup; "semacquire" is how Go
+                          before 1.24/1.25 names them */
+  GR_REASON_COND       /* "sync.Cond.Wait" */
+} gr_reason_class;
+gr_reason_class gr_reason_class_of(const char *reason);
+
 #endif
