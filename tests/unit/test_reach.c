@@ -1,4 +1,4 @@
-/* test_reach.c: host/goruntime/reach.c's pure part: the deadlock cycles
+/* test_reach.c: host/goruntime/reach_groups.c's pure part: the deadlock cycles
  * among leaked goroutines (strongly connected components of "could wake"). */
 #include "unit.h"
 
