@@ -165,7 +165,7 @@ static int push_roots(rctx *c, tgt_session *sess) {
   for (size_t i = 0; i < c->s->n && !rc; i++)
     if (c->r->verdict[i] == GR_LEAK_RUNS || c->r->verdict[i] == GR_LEAK_UNKNOWN) rc = reach_scan_stack(c, &c->s->gs[i], 0);
   gr_thread_roots tr = {0}; /* the threads' registers (roots.h) */
-  if (!rc) rc = gr_roots_threads(c->p, sess, &tr);
+  if (!rc) rc = gr_roots_threads(sess, &tr);
   for (size_t k = 0; k < tr.nwords && !rc; k++)
     if (tr.words[k] >= c->lo && tr.words[k] < c->hi) rc = reach_mark(c, tr.words[k], 0);
   for (size_t k = 0; k < tr.nat && !rc; k++) rc = reach_scan_thread(c, &tr.at[k]);

@@ -41,16 +41,17 @@ typedef struct {
 } gr_thread_roots;
 
 /* The threads' registers, word by word: what running code holds (a
- * thread whose registers cannot be read is skipped; of a thread stopped in
- * a system call made by Go code only the call's six argument registers),
- * and where each thread is. A thread off every goroutine's stack is
+ * thread whose registers cannot be read is skipped), and where each thread
+ * is. Every register of every thread counts, a thread stopped in a system
+ * call too: counting only its call's arguments (Go's ABI keeps nothing in
+ * a register across a call) brought false reports (docs/goroutine-graph.md). A thread off every goroutine's stack is
  * running the runtime on its g0 or signal stack (the scheduler, timers, a
  * system-stack call): reach_stack.c reads the frames in use there, from its
  * sp up, through the stack maps, and not what lies past them: word by word,
  * the unused part of g0 and signal stacks holds stale pointers that hid
  * real leaks (tests/goroutine-graph leaks tests). Free with gr_roots_free.
  * 0 or SE_NOMEM. */
-int gr_roots_threads(const gr_program *p, tgt_session *sess, gr_thread_roots *out);
+int gr_roots_threads(tgt_session *sess, gr_thread_roots *out);
 void gr_roots_free(gr_thread_roots *r);
 
 #endif
