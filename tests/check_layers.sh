@@ -6,6 +6,8 @@
 #   plugins/ (the shared objects): each plugin includes only its own headers
 #          (files in its own folder, or its generated protobuf-c code) and,
 #          of sonde's, only plugin-api/ (<sonde/...>), never host/.
+#   size:  no file under host/ over 700 lines, but the ones listed in
+#          over_ok below, which may not grow (the list only shrinks).
 set -u
 root=${1:-$(dirname "$0")/..}
 rank() { case $1 in base) echo 0;; target) echo 1;; goruntime) echo 2;; plugins) echo 3;; session) echo 4;; cli) echo 5;; *) echo "";; esac; }
@@ -50,5 +52,25 @@ for f in "$root"/plugins/*/*.[ch]; do
   done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<\([^>]*\)>.*/\1/p' "$f")
 done
 [ "$nplugin" -gt 0 ] || { echo "check_layers: no plugin sources under $root/plugins"; bad=1; }
-[ "$bad" -eq 0 ] && echo "layers ok: base <- target <- goruntime <- plugins <- session <- cli; $nplugin plugin files include only plugin-api/ and their own headers"
+# No file under host/ over 700 lines (issue 16). The one file still over it
+# is listed with the size it may not grow past, until it is split (the
+# session engine moves to host/session/): the list only shrinks.
+max_lines=700
+over_ok="host/cli/session.c:1038"
+nlong=0
+for f in "$root"/host/*/*.[ch]; do
+  n=$(wc -l <"$f")
+  [ "$n" -gt "$max_lines" ] || continue
+  rel=${f#$root/}
+  allowed=
+  for e in $over_ok; do [ "${e%%:*}" = "$rel" ] && allowed=${e##*:}; done
+  if [ -z "$allowed" ]; then
+    echo "file size: $rel has $n lines, over $max_lines: split it by job"; bad=1
+  elif [ "$n" -gt "$allowed" ]; then
+    echo "file size: $rel has $n lines; it is over $max_lines already and may not grow past $allowed until split"; bad=1
+  else
+    nlong=$((nlong + 1))
+  fi
+done
+[ "$bad" -eq 0 ] && echo "layers ok: base <- target <- goruntime <- plugins <- session <- cli; $nplugin plugin files include only plugin-api/ and their own headers; host files at most $max_lines lines ($nlong still over it, not growing: $over_ok)"
 exit $bad
