@@ -24,7 +24,8 @@ build=${SONDE_TEST_BUILD:-build-test}
 # AddressSanitizer they alone took six minutes. About 10 s to build.
 stress="$build-stress"
 cmake -S . -B "$stress" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSONDE_WERROR=ON >/dev/null
-cmake --build "$stress" -j"$(nproc)" >/dev/null
+cmake --build "$stress" -j"$(nproc)" >"$stress/build.log" 2>&1 ||
+  { cat "$stress/build.log" >&2; echo "test.sh: the build without sanitizers ($stress) failed, above" >&2; exit 1; }
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DSONDE_WERROR=ON -DSONDE_SANITIZE=ON \
   -DSONDE_STRESS_SONDE="$PWD/$stress/host/sonde" >/dev/null
 cmake --build "$build" -j"$(nproc)"

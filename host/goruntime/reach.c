@@ -37,42 +37,28 @@ static int mark_all(rctx *c) {
 
 /* ---- the parked goroutines ---- */
 
-typedef enum { W_NONE, W_NEVER, W_CHAN, W_SYNC } wait_class;
-
-/* The waits the runtime's detector judges (waits.h gr_reason_class_of,
- * mirroring runtime/mgc.go isMaybeRunnable). A runtime semaphore lies in a
- * global, outside the heap, so its waiters are always counted as able to
- * run. */
-static wait_class classify(const char *reason) {
-  switch (gr_reason_class_of(reason)) {
-    case GR_REASON_NEVER: return W_NEVER;
-    case GR_REASON_CHAN_SEND:
-    case GR_REASON_CHAN_RECV:
-    case GR_REASON_SELECT: return W_CHAN;
-    case GR_REASON_SEMA:
-    case GR_REASON_COND: return W_SYNC;
-    case GR_REASON_OTHER: break;
-  }
-  return W_NONE;
-}
-
 static uint64_t wait_addr(const gr_waits *w, const gr_chanwait *cw) {
   return cw->kind == GR_WAIT_CHAN ? w->chans[cw->chan].addr : cw->sema;
 }
 
 /* Sorts every goroutine into roots and parked ones, indexes the objects
- * that hold primitives and the sudogs to mask. Waking waits for the roots. */
+ * that hold primitives and the sudogs to mask. Waking waits for the roots.
+ * The waits judged are those of waits.h gr_reason_class_of (mirroring
+ * runtime/mgc.go isMaybeRunnable); a runtime semaphore lies in a global,
+ * outside the heap, so its waiters are always counted as able to run. */
 static int classify_all(rctx *c, const gr_waits *w, uint32_t *woken, size_t *nwoken) {
   gr_reach *r = c->r;
   for (size_t i = 0; i < c->s->n; i++) {
     const gr_goroutine *g = &c->s->gs[i];
-    wait_class k = g->status == GR_GWAITING || g->status == GR_GLEAKED ? classify(gr_wait_reason_of(c->p, g)) : W_NONE;
+    gr_reason_class k = g->status == GR_GWAITING || g->status == GR_GLEAKED
+                            ? gr_reason_class_of(gr_wait_reason_of(c->p, g))
+                            : GR_REASON_OTHER;
     uint32_t nc = i < w->n ? w->ncases[i] : 0;
-    if (k == W_NONE) {
+    if (k == GR_REASON_OTHER) {
       r->verdict[i] = GR_LEAK_RUNS;
       continue;
     }
-    if (k != W_NEVER && nc == 0) {
+    if (k != GR_REASON_NEVER && nc == 0) {
       r->verdict[i] = GR_LEAK_UNKNOWN;
       r->nunknown++;
       continue;

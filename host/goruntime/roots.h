@@ -34,7 +34,7 @@ typedef struct {
 } gr_thread_at;
 
 typedef struct {
-  uint64_t *words; /* the threads' registers, word by word: what running code holds */
+  uint64_t *words; /* every thread's registers, word by word: what running code holds */
   size_t nwords;
   gr_thread_at *at; /* each thread whose registers were read */
   size_t nat;
@@ -42,9 +42,10 @@ typedef struct {
 
 /* The threads' registers, word by word: what running code holds (a
  * thread whose registers cannot be read is skipped), and where each thread
- * is. Every register of every thread counts, a thread stopped in a system
- * call too: counting only its call's arguments (Go's ABI keeps nothing in
- * a register across a call) brought false reports (docs/goroutine-graph.md). A thread off every goroutine's stack is
+ * is. Every register of every thread counts, of a thread stopped in a
+ * system call too: counting only its call's arguments (Go's ABI keeps
+ * nothing in a register across a call) brought false reports
+ * (docs/goroutine-graph.md). A thread off every goroutine's stack is
  * running the runtime on its g0 or signal stack (the scheduler, timers, a
  * system-stack call): reach_stack.c reads the frames in use there, from its
  * sp up, through the stack maps, and not what lies past them: word by word,
