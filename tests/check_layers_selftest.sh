@@ -5,8 +5,10 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 t=$(mktemp -d)
 trap 'rm -rf "$t"' EXIT
-mkdir -p "$t/host/base" "$t/host/weird" "$t/plugins/p" "$t/plugin-api/sonde"
+mkdir -p "$t/host/base" "$t/host/cli" "$t/host/weird" "$t/plugins/p" "$t/plugin-api/sonde"
 echo '#include "cli/cli.h"' >"$t/host/base/x.c"
+echo '#include "target/ptrace.h"' >"$t/host/cli/y.c"
+seq 701 | sed 's/.*/int x&;/' >"$t/host/base/long.c"
 printf '#include "../../host/base/error.h"\n#include <goruntime/layout.h>\n#include "nothere.h"\n#include <sonde/nosuch.h>\n' >"$t/plugins/p/a.c"
 out=$(bash "$here/check_layers.sh" "$t")
 rc=$?
@@ -14,8 +16,9 @@ fail=0
 [ "$rc" -eq 1 ] || { echo "FAIL: exit $rc, want 1"; fail=1; }
 for want in "unknown layer: host/weird" "host/base/x.c (base) includes \"cli/cli.h\"" \
   "includes \"../../host/base/error.h\"" "includes <goruntime/layout.h>" "includes \"nothere.h\"" \
-  "includes <sonde/nosuch.h>, not in plugin-api/"; do
+  "includes <sonde/nosuch.h>, not in plugin-api/" "host/cli/y.c (cli) includes \"target/ptrace.h\"" \
+  "file size: host/base/long.c has 701 lines"; do
   grep -qF "$want" <<<"$out" || { echo "FAIL: no '$want' in: $out"; fail=1; }
 done
-[ "$fail" -eq 0 ] && echo "ok: check_layers.sh refuses all 6 violations"
+[ "$fail" -eq 0 ] && echo "ok: check_layers.sh refuses all 8 violations"
 exit $fail

@@ -49,6 +49,12 @@ int se_exit_status(int code);
 const char *se_name(int code);
 const char *se_desc(int code);
 
+/* The two exit statuses that are not errors: a command worked and found
+ * what it checks for (a plugin command returned SONDE_FOUND: goroutine-graph
+ * leaks); the output was closed (a pipe whose reader quit, as `| head`
+ * does): sonde stopped cleanly, the target let go (session/signals.h). */
+enum { SE_EXIT_FOUND = 13, SE_EXIT_CLOSED = 14 };
+
 /* Keeping an error across cleanup: code that runs after a failure (detach,
  * release, a plugin's hook) may set errors of its own; se_keep saves the
  * failure, se_restore puts it back and returns its code.

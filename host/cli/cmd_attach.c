@@ -1,5 +1,6 @@
 /* cmd_attach.c: `sonde attach` and `sonde exec`: their options, read into
- * a sess_opts for the session engine (session.c). */
+ * a sess_opts for the session engine (session/session.h), and what the
+ * session reports as it runs, printed. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -9,7 +10,7 @@
 
 #include "base/error.h"
 #include "cli/cli.h"
-#include "cli/session.h"
+#include "session/session.h"
 
 static void help(FILE *f, bool exec) {
   if (exec)
@@ -130,6 +131,66 @@ static int add_action(sess_opts *o, sess_when when, double secs, const char *tex
   return rc;
 }
 
+/* ---- what the session says, printed ----------------------------------- */
+
+static void on_armed(void *ctx, pid_t pid, bool started, const char *go_version, const sess_bp_info *bps, size_t n) {
+  (void)ctx;
+  fprintf(stderr, "sonde: %s %d (%s); Ctrl-C to stop\n", started ? "started" : "attached to", (int)pid, go_version);
+  for (size_t i = 0; i < n; i++) {
+    const sess_bp_info *b = &bps[i];
+    const gr_location *l = b->loc;
+    if (l->npcs == 1) {
+      fprintf(stderr, "sonde: breakpoint %llu at %s (0x%llx)\n", (unsigned long long)b->id, b->spec,
+              (unsigned long long)l->pcs[0]);
+      continue;
+    }
+    fprintf(stderr, "sonde: breakpoint %llu at %s: %zu places\n", (unsigned long long)b->id, b->spec, l->npcs);
+    for (size_t k = 0; k < l->npcs; k++)
+      fprintf(stderr, "sonde:   0x%llx in %s%s\n", (unsigned long long)l->pcs[k], l->func[k] ? l->func[k] : "?",
+              l->inlined[k] ? " (inlined)" : "");
+  }
+}
+
+static void on_hit(void *ctx, uint64_t nth, const sess_bp_info *b, uint64_t pc, uint64_t goid, int tid) {
+  (void)ctx;
+  const gr_location *l = b->loc;
+  printf("hit %llu: %s", (unsigned long long)nth, b->spec);
+  if (l->is_line) {
+    size_t k = 0;
+    while (k < l->npcs && l->pcs[k] != pc) k++;
+    if (k < l->npcs) printf(" in %s%s", l->func[k] ? l->func[k] : "?", l->inlined[k] ? " (inlined)" : "");
+  }
+  printf(" goroutine %llu thread %d\n", (unsigned long long)goid, tid);
+  fflush(stdout);
+}
+
+static void on_note(void *ctx, const char *msg) {
+  (void)ctx;
+  fprintf(stderr, "sonde: %s\n", msg);
+}
+
+/* The line every session ends with, then its error, if any. */
+static void on_ended(void *ctx, const sess_result *r, int rc) {
+  (void)ctx;
+  char exited[64];
+  if (!r->exit_known) snprintf(exited, sizeof exited, "the process ended");
+  else if (r->exit_signal) snprintf(exited, sizeof exited, "the process was killed by signal %d", r->exit_signal);
+  else snprintf(exited, sizeof exited, "the process exited (status %d)", r->exit_status);
+  const char *why = r->exited ? exited : r->why ? r->why : "stopped";
+  char alone[64] = "";
+  if (r->emulated) snprintf(alone, sizeof alone, ", %llu without stopping other threads", (unsigned long long)r->emulated);
+  char stops[96] = "; the process never stopped as a whole";
+  if (r->nstops)
+    snprintf(stops, sizeof stops, "; process stopped %llu time%s, %.1f ms in all (longest %.1f ms)",
+             (unsigned long long)r->nstops, r->nstops == 1 ? "" : "s", r->stopped_ms, r->longest_ms);
+  fprintf(stderr, "sonde: %s after %.1f s: %llu hit%s (%llu reported)%s, %llu signal%s passed on%s; %s\n", why,
+          r->secs, (unsigned long long)r->total, r->total == 1 ? "" : "s", (unsigned long long)r->reported, alone,
+          (unsigned long long)r->passed, r->passed == 1 ? "" : "s", stops, r->exited ? "done" : "detached");
+  if (rc) fprintf(stderr, "sonde: %s\n", se_msg());
+}
+
+/* ---- the options ------------------------------------------------------- */
+
 static int run(int argc, char **argv, bool exec) {
   enum { O_GOID = 256, O_NTH, O_PLUGIN, O_CONFIG, O_INDEX, O_PLUGIN_DIR, O_UNSAFE, O_ON_HIT, O_EVERY, O_ON_ATTACH,
          O_ON_DETACH, O_NON_STOP, O_RUNS };
@@ -222,8 +283,14 @@ static int run(int argc, char **argv, bool exec) {
     sess_opts_free(&o);
     return cli_fail(rc);
   }
-  int status = sess_run(&o);
+  sess_observer obs = {.ctx = &o, .armed = on_armed, .hit = on_hit, .note = on_note, .ended = on_ended};
+  sess_result r;
+  bool ended;
+  rc = sess_run(&o, &obs, &r, &ended);
   sess_opts_free(&o);
+  if (!ended) return cli_fail(rc); /* nothing was touched */
+  int status = rc ? se_exit_status(rc) : r.found && !exec ? SE_EXIT_FOUND : 0;
+  if (r.have_child && !rc) status = r.child_status; /* exec: the program's own */
   return status;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "goruntime/symbolize.h"
 #include "cli/cli.h"
 
@@ -76,21 +77,21 @@ int cmd_goroutines(int argc, char **argv) {
 
   struct timespec t0, t1, t2;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  cli_target t;
+  ses_target t;
   gr_waits ws;
   memset(&ws, 0, sizeof ws);
-  cli_stop_req req = {.so = so, .waits = waits ? &ws : NULL};
+  ses_stop_req req = {.so = so, .waits = waits ? &ws : NULL};
   if (waits && !oo.json) {
     fprintf(stderr, "sonde goroutines: --waits goes with --json (the traceback keeps Go's own format)\n");
     return se_exit_status(SE_USAGE);
   }
-  rc = cli_open_target(pid, &t);
+  rc = ses_open_target(pid, &t);
   t.all_frames = oo.all_frames;
   if (rc == 0 && waits) rc = gr_waits_supported(&t.prog); /* refused before anything is stopped */
-  if (rc == 0) rc = cli_capture_with(&t, cli_read_stop, &req);
+  if (rc == 0) rc = ses_capture_with(&t, ses_read_stop, &req);
   if (rc) {
     gr_waits_free(&ws);
-    cli_target_free(&t);
+    ses_target_free(&t);
     return cli_fail(rc);
   }
   oo.waits = waits ? &ws : NULL;
@@ -106,11 +107,11 @@ int cmd_goroutines(int argc, char **argv) {
             "sonde: stats: goroutines %zu (of %zu in allgs), threads %zu, target stopped %.2f ms "
             "(stopping took %.2f ms), read %.2f ms, resolve %.2f ms (%zu distinct stacks, %zu pcs), print %.2f ms, "
             "total %.2f ms, stack bytes %llu, read syscalls %llu, peak RSS %.1f MiB\n",
-            t.snap.n, t.snap.nallgs, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1) - t.resolve_ms,
-            t.resolve_ms, ntraces, npcs, tgt_ms_between(&t1, &t2), tgt_ms_between(&t0, &t2),
+            t.snap.n, t.snap.nallgs, t.nthreads, t.stop_ms, t.attach_ms, sys_ms_between(&t0, &t1) - t.resolve_ms,
+            t.resolve_ms, ntraces, npcs, sys_ms_between(&t1, &t2), sys_ms_between(&t0, &t2),
             (unsigned long long)t.snap.stack_bytes_read, (unsigned long long)t.mem.n_syscalls, cli_peak_rss_mb());
   }
   gr_waits_free(&ws);
-  cli_target_free(&t);
+  ses_target_free(&t);
   return rc ? cli_fail(rc) : 0;
 }

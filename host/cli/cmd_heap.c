@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "base/json.h"
 #include "base/strbuf.h"
 #include "cli/cli.h"
@@ -78,7 +79,7 @@ static void human(char *dst, size_t n, uint64_t b) {
     snprintf(dst, n, "%llu B", (unsigned long long)b);
 }
 
-static void print_text(const cli_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem,
+static void print_text(const ses_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem,
                        const totals *all, FILE *f) {
   char inuse[32], spanb[32];
   human(inuse, sizeof inuse, all->bytes);
@@ -166,7 +167,7 @@ static void print_types(const gr_heap *h, const totals *all, size_t top, FILE *f
     fprintf(f, "note: %" PRIu64 " objects have a type header that points at no type sonde can read\n", h->nbadheaders);
 }
 
-static void print_json(const cli_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem,
+static void print_json(const ses_target *t, const gr_heap *h, const totals *cls, const uint64_t *elem,
                        const totals *all, FILE *f) {
   fprintf(f, "{\"pid\": %d, \"go_version\": \"%s\",\n", (int)t->pid, t->prog.bi.go_version);
   fprintf(f,
@@ -290,14 +291,14 @@ int cmd_heap(int argc, char **argv) {
 
   struct timespec t0, t1, t2;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  cli_target t;
+  ses_target t;
   gr_heap heap;
   memset(&heap, 0, sizeof heap);
   gr_heap *hp = &heap;
-  cli_heap_req req = {hp, top > 0};
-  rc = cli_open_target(pid, &t);
+  ses_heap_req req = {hp, top > 0};
+  rc = ses_open_target(pid, &t);
   if (rc == 0) rc = gr_heap_supported(&t.prog); /* refuse before stopping anything */
-  if (rc == 0) rc = cli_capture_with(&t, cli_read_heap, &req);
+  if (rc == 0) rc = ses_capture_with(&t, ses_read_heap, &req);
   /* after the stop: sorting and residency need none */
   if (rc == 0) gr_heap_settle(t.pid, hp);
   clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -328,10 +329,10 @@ int cmd_heap(int argc, char **argv) {
     fprintf(stderr,
             "sonde: stats: spans %zu in use (of %zu), threads %zu, target stopped %.2f ms (stopping took %.2f ms), "
             "read %.2f ms, print %.2f ms, total %.2f ms, read syscalls %llu, peak RSS %.1f MiB\n",
-            hp->n, hp->nallspans, t.nthreads, t.stop_ms, t.attach_ms, tgt_ms_between(&t0, &t1),
-            tgt_ms_between(&t1, &t2), tgt_ms_between(&t0, &t2), (unsigned long long)t.mem.n_syscalls,
+            hp->n, hp->nallspans, t.nthreads, t.stop_ms, t.attach_ms, sys_ms_between(&t0, &t1),
+            sys_ms_between(&t1, &t2), sys_ms_between(&t0, &t2), (unsigned long long)t.mem.n_syscalls,
             cli_peak_rss_mb());
   gr_heap_free(hp);
-  cli_target_free(&t);
+  ses_target_free(&t);
   return rc ? cli_fail(rc) : 0;
 }

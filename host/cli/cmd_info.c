@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "base/json.h"
 #include "cli/cli.h"
 
@@ -26,7 +27,7 @@ static void help(FILE *f) {
         f);
 }
 
-static void text(const gr_program *p, const cli_target *t, const char *kernel) {
+static void text(const gr_program *p, const ses_target *t, const char *kernel) {
   const bi_info *bi = &p->bi;
   if (t) printf("Process:        %d (%s)\n", (int)t->pid, t->info.comm);
   printf("Executable:     %s\n", t ? t->info.exe : p->img.path);
@@ -56,7 +57,7 @@ static void text(const gr_program *p, const cli_target *t, const char *kernel) {
   }
 }
 
-static int json(const gr_program *p, const cli_target *t, const char *kernel) {
+static int json(const gr_program *p, const ses_target *t, const char *kernel) {
   const bi_info *bi = &p->bi;
   strbuf b;
   sb_init(&b);
@@ -146,19 +147,19 @@ int cmd_info(int argc, char **argv) {
     return se_exit_status(SE_USAGE);
   }
   char kernel[128];
-  tgt_kernel_release(kernel, sizeof kernel);
+  sys_kernel_release(kernel, sizeof kernel);
   int rc;
   if (pidarg) {
     pid_t pid;
     if ((rc = cli_parse_pid(pidarg, &pid))) return cli_fail(rc);
-    cli_target t;
+    ses_target t;
     gr_snapshot_opts so = {.include_system = true, .skip_stacks = true};
-    rc = cli_snapshot(pid, &so, &t);
+    rc = ses_snapshot(pid, &so, &t);
     if (rc == 0) {
       if (as_json) rc = json(&t.prog, &t, kernel);
       else text(&t.prog, &t, kernel);
     }
-    cli_target_free(&t);
+    ses_target_free(&t);
   } else {
     gr_program p;
     rc = gr_program_open(&p, path);

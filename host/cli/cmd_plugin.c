@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "goruntime/heap.h"
 #include "cli/cli.h"
-#include "cli/plugin_env.h"
+#include "session/plugin_env.h"
 #include "plugins/loader.h"
 
 /* the flags that make a command read a process (-p PID) */
@@ -109,7 +109,7 @@ static void command_help(const plg_plugin *p, const sonde_command *c, FILE *f) {
 
 /* heap_refresh in a one-shot command: another stop, the heap read again. */
 typedef struct {
-  cli_target *t;
+  ses_target *t;
   gr_heap *heap;
 } reread_ctx;
 
@@ -117,8 +117,8 @@ static int reread_heap(void *ctx) {
   reread_ctx *r = ctx;
   gr_heap fresh;
   memset(&fresh, 0, sizeof fresh);
-  cli_heap_req req = {&fresh, true};
-  int rc = cli_capture_with(r->t, cli_read_heap, &req);
+  ses_heap_req req = {&fresh, true};
+  int rc = ses_capture_with(r->t, ses_read_heap, &req);
   if (rc) return rc;
   gr_heap_settle(r->t->pid, &fresh); /* after the stop */
   gr_heap_free(r->heap);
@@ -153,7 +153,7 @@ int cmd_plugin(int argc, char **argv, bool *found) {
 
   idx_env env;
   penv_host_env(&env);
-  cli_target t;
+  ses_target t;
   gr_heap heap;
   gr_waits waits;
   gr_reach reach;
@@ -164,7 +164,10 @@ int cmd_plugin(int argc, char **argv, bool *found) {
   plg_plugin p;
   memset(&p, 0, sizeof p);
   p.fd = -1;
-  if ((rc = penv_open_target(a.pidarg, &t, &have_target, &env))) goto out;
+  pid_t pid = 0;
+  have_target = false;
+  if (a.pidarg && (rc = cli_parse_pid(a.pidarg, &pid))) goto out;
+  if ((rc = penv_open_target(pid, &t, &have_target, &env))) goto out;
   if ((rc = penv_load_plugin(&pe, name, &env, &p))) goto out;
 
   if (a.help || a.argc == 0) {
@@ -193,17 +196,17 @@ int cmd_plugin(int argc, char **argv, bool *found) {
     rc = se_set(SE_USAGE, "'sonde %s %s' does not read a process: drop -p", name, c->name);
     goto out;
   }
-  struct utsname u;
+  char kernel[65];
   plg_target pt;
   reread_ctx rr;
   if (needs) {
-    cli_stop_req req;
-    if ((rc = cli_stop_req_for(&t.prog, c->flags, &heap, &waits, &reach, &req)) != 0) goto out; /* nothing stopped */
-    rc = cli_capture_with(&t, cli_read_stop, &req);
+    ses_stop_req req;
+    if ((rc = ses_stop_req_for(&t.prog, c->flags, &heap, &waits, &reach, &req)) != 0) goto out; /* nothing stopped */
+    rc = ses_capture_with(&t, ses_read_stop, &req);
     if (rc) goto out; /* the target runs again from here on */
     if (req.heap) gr_heap_settle(t.pid, &heap); /* sort, residency: after the stop */
-    uname(&u);
-    pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = u.release, .prog = &t.prog, .snap = &t.snap,
+    sys_kernel_release(kernel, sizeof kernel);
+    pt = (plg_target){.pid = t.pid, .exe = t.info.exe, .kernel = kernel, .prog = &t.prog, .snap = &t.snap,
                       .heap = req.heap, .waits = req.waits, .reach = req.reach, .reach_ns = req.reach_ns,
                       .stop_ns = (uint64_t)(t.stop_ms * 1e6), .mem = &t.mem};
     if (req.heap) {
@@ -238,8 +241,8 @@ out:
   gr_reach_free(&reach);
   gr_waits_free(&waits);
   gr_heap_free(&heap);
-  if (have_target) cli_target_free(&t);
+  if (have_target) ses_target_free(&t);
   penv_close(&pe);
   free(a.argv);
-  return rc ? cli_fail(rc) : finding ? CLI_EXIT_FOUND : 0;
+  return rc ? cli_fail(rc) : finding ? SE_EXIT_FOUND : 0;
 }

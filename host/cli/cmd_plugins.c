@@ -13,7 +13,7 @@
 #include "base/json.h"
 #include "base/strbuf.h"
 #include "cli/cli.h"
-#include "cli/plugin_env.h"
+#include "session/plugin_env.h"
 #include "plugins/loader.h"
 
 /* ---- sonde plugins -------------------------------------------------------- */
@@ -117,17 +117,19 @@ int cmd_plugins(int argc, char **argv) {
   }
   idx_env env;
   penv_host_env(&env);
-  cli_target t;
-  bool have_target;
-  int rc = penv_open_target(pidarg, &t, &have_target, &env);
+  ses_target t;
+  bool have_target = false;
+  pid_t pid = 0;
+  int rc = pidarg ? cli_parse_pid(pidarg, &pid) : 0;
+  if (rc == 0) rc = penv_open_target(pid, &t, &have_target, &env);
   if (rc) {
-    if (have_target) cli_target_free(&t);
+    if (have_target) ses_target_free(&t);
     return cli_fail(rc);
   }
   penv pe;
   if ((rc = penv_open(&pe, &po, true))) {
     penv_close(&pe);
-    if (have_target) cli_target_free(&t);
+    if (have_target) ses_target_free(&t);
     return cli_fail(rc);
   }
   verdict *vs = calloc(pe.ix.n ? pe.ix.n : 1, sizeof *vs);
@@ -208,7 +210,7 @@ int cmd_plugins(int argc, char **argv) {
   }
   free(vs);
   penv_close(&pe);
-  if (have_target) cli_target_free(&t);
+  if (have_target) ses_target_free(&t);
   return rc ? cli_fail(rc) : 0;
 }
 

@@ -51,7 +51,7 @@ static int cmp_group(const void *x, const void *y) {
   return a->members[0] < b->members[0] ? -1 : a->members[0] > b->members[0];
 }
 
-int cli_make_groups(const cli_target *t, cli_groups *out) {
+int cli_make_groups(const ses_target *t, cli_groups *out) {
   size_t n = t->snap.n;
   memset(out, 0, sizeof *out);
   hidx *hs = malloc((n ? n : 1) * sizeof *hs);

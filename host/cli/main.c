@@ -9,7 +9,7 @@
 
 #include "base/error.h"
 #include "cli/cli.h"
-#include "cli/signals.h"
+#include "session/signals.h"
 
 static void usage(FILE *f) {
   fputs("sonde: look inside running Go programs (Linux x86-64, Go 1.19 and 1.21-1.27)\n"
@@ -37,8 +37,8 @@ static void usage(FILE *f) {
         "Exit codes:\n",
         f);
   for (int c = 0; c > -(int)SE_COUNT_; c--) fprintf(f, "  %2d  %s\n", se_exit_status(c), se_desc(c));
-  fprintf(f, "  %2d  a check found what it looks for (goroutine-graph leaks)\n", CLI_EXIT_FOUND);
-  fprintf(f, "  %2d  the output was closed (| head): sonde stopped, the target let go\n", CLI_EXIT_CLOSED);
+  fprintf(f, "  %2d  a check found what it looks for (goroutine-graph leaks)\n", SE_EXIT_FOUND);
+  fprintf(f, "  %2d  the output was closed (| head): sonde stopped, the target let go\n", SE_EXIT_CLOSED);
   fputs("  128+N  sonde was ended by signal N (after letting the target run again; SIGINT ends a\n"
         "         session with 0)\n", f);
 }

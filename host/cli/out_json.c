@@ -23,7 +23,7 @@ static void frame_obj(json_w *w, const gr_frame *f) {
 }
 
 /* The fields every goroutine and every group share. */
-static void state_fields(json_w *w, const cli_target *t, const gr_goroutine *g, const gr_trace *tr) {
+static void state_fields(json_w *w, const ses_target *t, const gr_goroutine *g, const gr_trace *tr) {
   json_key(w, "status");
   json_str(w, gr_status_name(g->status));
   json_key(w, "wait_reason");
@@ -99,7 +99,7 @@ static void waits_field(json_w *w, const gr_waits *ws, size_t i) {
 
 enum { FLUSH_AT = 1 << 20 };
 
-int out_json(const cli_target *t, const out_opts *o, FILE *f) {
+int out_json(const ses_target *t, const out_opts *o, FILE *f) {
   strbuf b;
   sb_init(&b);
   json_w w;

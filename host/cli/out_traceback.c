@@ -48,7 +48,7 @@ static bool needs_quoting(const char *s, size_t len) {
 
 /* pprof labels as the target's own traceback shows them (Go 1.26+ with
  * GODEBUG tracebacklabels=1): 1.26 inside the brackets, 1.27 after them. */
-static void labels(strbuf *b, const cli_target *t, const gr_goroutine *g, int format) {
+static void labels(strbuf *b, const ses_target *t, const gr_goroutine *g, int format) {
   if (!g->nlabels || !t->prog.tracebacklabels || t->prog.style.labels_format != format) return;
   sb_puts(b, format == 126 ? " labels:{" : " {");
   for (uint32_t i = 0; i < g->nlabels; i++) {
@@ -66,7 +66,7 @@ static void labels(strbuf *b, const cli_target *t, const gr_goroutine *g, int fo
 }
 
 /* show_labels is off for --group: members may carry different labels. */
-static void header(strbuf *b, const cli_target *t, const gr_goroutine *g, bool show_labels) {
+static void header(strbuf *b, const ses_target *t, const gr_goroutine *g, bool show_labels) {
   const gr_program *p = &t->prog;
   sb_puts(b, gr_status_text(p, g));
   if (g->status == GR_GLEAKED) sb_puts(b, " (leaked)");
@@ -106,7 +106,7 @@ static void frame_line(strbuf *b, const gr_frame *f, bool created_by, uint64_t p
   sb_putc(b, '\n');
 }
 
-static void stack(strbuf *b, const cli_target *t, const gr_goroutine *g, const gr_trace *tr) {
+static void stack(strbuf *b, const ses_target *t, const gr_goroutine *g, const gr_trace *tr) {
   for (size_t i = 0; i < tr->n; i++) {
     if (tr->elided && i == tr->elide_at) {
       sb_puts(b, "...");
@@ -126,8 +126,8 @@ static void stack(strbuf *b, const cli_target *t, const gr_goroutine *g, const g
 
 enum { FLUSH_AT = 1 << 20, MAX_IDS_SHOWN = 32 };
 
-int out_traceback(const cli_target *t, const out_opts *o, FILE *f) {
-  (void)o->all_frames; /* the model was resolved for it (cli_target.all_frames) */
+int out_traceback(const ses_target *t, const out_opts *o, FILE *f) {
+  (void)o->all_frames; /* the model was resolved for it (ses_target.all_frames) */
   strbuf b;
   sb_init(&b);
   int rc = 0;

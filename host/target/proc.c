@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,12 +152,6 @@ int tgt_proc_ptrace_scope(void) {
   if (fscanf(f, "%d", &v) != 1) v = -1;
   fclose(f);
   return v;
-}
-
-void tgt_kernel_release(char *out, size_t n) {
-  struct utsname u;
-  if (uname(&u) == 0) snprintf(out, n, "%s", u.release);
-  else snprintf(out, n, "unknown");
 }
 
 int tgt_proc_thread_stat(pid_t pid, pid_t tid, char *state, unsigned long long *flags) {

@@ -60,7 +60,4 @@ bool tgt_proc_dying(pid_t pid, pid_t tid);
  * cannot be read (the process must be ptrace-able by us). */
 int tgt_proc_resident(pid_t pid, const uint64_t *base, const uint64_t *len, size_t n, uint64_t *resident);
 
-/* uname release string ("6.1.0-18-amd64"). */
-void tgt_kernel_release(char *out, size_t n);
-
 #endif

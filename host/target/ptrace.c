@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "target/proc.h"
 #include "target/trace.h"
 
@@ -30,10 +31,6 @@ enum { STOP_TIMEOUT_MS = 5000, PRUNE_AFTER_MS = 50, MAX_THREADS = 1 << 20 };
 
 /* The active session, for tgt_emergency_detach (signal handlers). */
 static tgt_session *volatile g_active;
-
-double tgt_ms_between(const struct timespec *a, const struct timespec *b) {
-  return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
-}
 
 tgt_thread *tgt_thread_find(tgt_session *s, pid_t tid) {
   for (size_t i = 0; i < s->nthreads; i++)
@@ -256,7 +253,7 @@ static int wait_all_stopped(tgt_session *s) {
     }
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (spins % 64 == 63) { /* now and then, not at every yield */
-      int rc = tgt_threads_wait_check(s, tgt_ms_between(&start, &now));
+      int rc = tgt_threads_wait_check(s, sys_ms_between(&start, &now));
       if (rc) return rc;
     }
     /* Most threads stop within microseconds: yield first, then sleep briefly. */

@@ -78,7 +78,5 @@ void tgt_emergency_detach(void);
  * SE_TRACED or SE_PERM. */
 int tgt_permission_error(pid_t pid);
 
-/* Milliseconds between two CLOCK_MONOTONIC times. */
-double tgt_ms_between(const struct timespec *a, const struct timespec *b);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "target/emulate.h"
 
 #ifndef PTRACE_EVENT_STOP
@@ -270,7 +271,7 @@ static int stop_all_wait(tgt_session *s, const sigset_t *chld) {
     }
     if (tid == 0) {
       clock_gettime(CLOCK_MONOTONIC, &now);
-      double waited_ms = tgt_ms_between(&start, &now);
+      double waited_ms = sys_ms_between(&start, &now);
       int rc = tgt_threads_wait_check(s, waited_ms);
       if (rc) return rc;
       if (tgt_threads_running(s) == 0) break;

@@ -3,14 +3,14 @@
  * Handlers only set flags, release the target (crashes) or end sonde when
  * nothing is attached: each is async-signal-safe. They are installed
  * without SA_RESTART so that a signal interrupts the session's waitpid. */
-#include "cli/signals.h"
+#include "session/signals.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "base/error.h"
 #include "target/ptrace.h"
 
 static const int k_crash[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
@@ -137,7 +137,7 @@ int sig_finish(int status) {
   if (g_closed) {
     fprintf(stderr, "sonde: the output was closed (its reader quit, as `head` does): sonde stopped; no process "
                     "was left stopped or with a breakpoint in it\n");
-    return CLI_EXIT_CLOSED;
+    return SE_EXIT_CLOSED;
   }
   int sig = g_signal;
   if (sig && sig != SIGINT) die_of(sig);

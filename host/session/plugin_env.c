@@ -1,17 +1,17 @@
 /* plugin_env.c: configuration, settings and index for the plugin commands. */
-#include "cli/plugin_env.h"
+#include "session/plugin_env.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <sonde/plugin.h>
 
 #include "base/error.h"
+#include "base/sys.h"
 #include "plugins/loader.h"
 
 void penv_warn(void *payload, const char *msg) {
@@ -97,8 +97,9 @@ void penv_plugin_path(const penv *e, const char *file, char *out, size_t n) {
 void penv_host_env(idx_env *env) {
   memset(env, 0, sizeof *env);
   rng_version_parse(SONDE_VERSION, &env->host);
-  struct utsname u;
-  if (uname(&u) == 0 && rng_version_parse(u.release, &env->kernel) != 0) se_clear();
+  char release[65];
+  sys_kernel_release(release, sizeof release);
+  if (rng_version_parse(release, &env->kernel) != 0) se_clear();
   env->abi_major = SONDE_ABI_MAJOR;
   env->abi_minor = SONDE_ABI_MINOR;
 }
@@ -117,14 +118,12 @@ int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, plg_note *
   return 0;
 }
 
-int penv_open_target(const char *pidarg, cli_target *t, bool *have, idx_env *env) {
+int penv_open_target(pid_t pid, ses_target *t, bool *have, idx_env *env) {
   *have = false;
-  if (!pidarg) return 0;
-  pid_t pid;
-  int rc = cli_parse_pid(pidarg, &pid);
-  if (rc) return rc;
+  if (pid <= 0) return 0;
   *have = true;
-  if ((rc = cli_open_target(pid, t))) return rc;
+  int rc = ses_open_target(pid, t);
+  if (rc) return rc;
   penv_add_go(env, &t->prog);
   return 0;
 }

@@ -12,11 +12,11 @@
  *     a one-shot stop blocks them, sig_fatal_set);
  *   - SIGPIPE: never ends sonde; a write to a closed pipe fails with EPIPE
  *     and marks the output closed, which ends a session cleanly and makes
- *     sonde exit with CLI_EXIT_CLOSED.
+ *     sonde exit with SE_EXIT_CLOSED.
  * The plugin crash guard (plugins/loader.c) sits in front of the crash
  * handlers while plugin code runs and hands anything else on to them. */
-#ifndef SONDE_CLI_SIGNALS_H
-#define SONDE_CLI_SIGNALS_H
+#ifndef SONDE_SESSION_SIGNALS_H
+#define SONDE_SESSION_SIGNALS_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -44,7 +44,7 @@ bool sig_output_closed(void);
 /* In a forked child before exec: every disposition and the mask as the
  * program would have them without sonde. */
 void sig_child_defaults(void);
-/* main's last word: the output closed -> CLI_EXIT_CLOSED with a message;
+/* main's last word: the output closed -> SE_EXIT_CLOSED with a message;
  * a pending fatal signal other than SIGINT -> sonde ends by it; otherwise
  * status. */
 int sig_finish(int status);

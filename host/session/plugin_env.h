@@ -5,12 +5,12 @@
  * plugins relative to its own executable (PREFIX/bin/sonde ->
  * PREFIX/share/sonde/plugins.yaml, PREFIX/lib/sonde/plugins); a sonde run
  * from its build tree uses the build tree's. */
-#ifndef SONDE_CLI_PLUGIN_ENV_H
-#define SONDE_CLI_PLUGIN_ENV_H
+#ifndef SONDE_SESSION_PLUGIN_ENV_H
+#define SONDE_SESSION_PLUGIN_ENV_H
 
 #include <stdbool.h>
 
-#include "cli/cli.h"
+#include "session/target.h"
 #include "plugins/config.h"
 #include "plugins/index.h"
 #include "plugins/loader.h"
@@ -45,9 +45,9 @@ void penv_add_go(idx_env *env, const gr_program *prog);
 /* Every check of an entry's file short of loading it (loader.h's, then
  * that its note matches the entry): the open file, its note and its path. */
 int penv_check_plugin(const penv *e, const idx_entry *entry, int *fd, plg_note *note, char *path, size_t n);
-/* With pidarg (-p), reads the target's executable (no stop) into t and adds
- * its Go version to env; *have tells whether t must be freed. */
-int penv_open_target(const char *pidarg, cli_target *t, bool *have, idx_env *env);
+/* With a pid (-p; 0: none), reads the target's executable (no stop) into t
+ * and adds its Go version to env; *have tells whether t must be freed. */
+int penv_open_target(pid_t pid, ses_target *t, bool *have, idx_env *env);
 /* Every check, then plg_load: plugin `name` of the index, judged in env.
  * On failure p may hold a half-loaded plugin: plg_unload it (or close p->fd). */
 int penv_load_plugin(penv *e, const char *name, const idx_env *env, plg_plugin *p);
