@@ -1,11 +1,9 @@
 /* index.c: the plugin compatibility index (index.h): load, check, write back,
  * and decide whether an entry may load.
  *
- * The file is read with libyaml's event API into a small tree, not with its
- * document API: that way an alias is refused when it appears (the document
- * API would expand a "billion laughs" before we could look) and the depth,
- * scalar and node limits hold while parsing, so no input costs more than
- * O(its size). The tree is then checked against the schema. */
+ * The file is read into a small tree by base/yaml.h, under the index's
+ * limits (index.h: depth, values, value length; no anchors or aliases),
+ * then checked against the schema. */
 #include "plugins/index.h"
 
 #include <errno.h>
@@ -15,43 +13,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/yaml.h"
 
 /* ---- the YAML tree ------------------------------------------------------ */
 
-typedef enum { YN_SCALAR, YN_SEQ, YN_MAP } yn_kind;
-
-typedef struct yn yn;
-struct yn {
-  yn_kind kind;
-  int line, col; /* 1-based */
-  bool plain;    /* a plain (unquoted) scalar: may be null */
-  char *s;       /* scalars: the text, NUL-terminated, no NUL inside */
-  size_t len;
-  yn **kid; /* sequences: items; mappings: key, value, key, value, ... */
-  size_t n, cap;
-};
-
-static void yn_free(yn *y) {
-  if (!y) return;
-  for (size_t i = 0; i < y->n; i++) yn_free(y->kid[i]); /* depth <= IDX_MAX_DEPTH */
-  free(y->kid);
-  free(y->s);
-  free(y);
-}
-
-static const char *yn_kind_name(const yn *y) {
-  return y->kind == YN_SEQ ? "a sequence" : y->kind == YN_MAP ? "a mapping" : "text";
-}
-
-/* YAML's null: an empty value ("key:"), "~" or "null", unquoted. */
-static bool yn_is_null(const yn *y) {
-  return y->kind == YN_SCALAR && y->plain &&
-         (!y->len || !strcmp(y->s, "~") || !strcmp(y->s, "null") || !strcmp(y->s, "Null") || !strcmp(y->s, "NULL"));
-}
+typedef yml_node yn;
 
 static int fail_at(const char *path, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail_at(const char *path, int line, int col, const char *fmt, ...) {
@@ -60,154 +29,19 @@ static int fail_at(const char *path, int line, int col, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return se_set(SE_CONFIG, "%s:%d:%d: %s", path, line, col, msg);
-}
-
-/* 1-based line and column (in bytes) of byte offset off of buf. */
-static void pos_of_offset(const char *buf, size_t len, size_t off, int *line, int *col) {
-  int l = 1, c = 1;
-  for (size_t i = 0; i < off && i < len; i++) {
-    if (buf[i] == '\n') {
-      l++;
-      c = 1;
-    } else if (c < INT32_MAX) {
-      c++;
-    }
-  }
-  *line = l;
-  *col = c;
-}
-
-static int mark_line(yaml_mark_t m) { return m.line < INT32_MAX ? (int)m.line + 1 : INT32_MAX; }
-static int mark_col(yaml_mark_t m) { return m.column < INT32_MAX ? (int)m.column + 1 : INT32_MAX; }
-
-static int yaml_fail(const char *path, const yaml_parser_t *ps, const char *buf, size_t len) {
-  const char *problem = ps->problem ? ps->problem : "unknown error";
-  if (ps->error == YAML_MEMORY_ERROR) return se_set(SE_NOMEM, "%s: out of memory reading the plugin index", path);
-  if (ps->error == YAML_READER_ERROR) {
-    /* The reader has no line/column, only a byte offset. */
-    int line, col;
-    pos_of_offset(buf, len, ps->problem_offset, &line, &col);
-    return fail_at(path, line, col, "not valid YAML: %s (the index must be UTF-8 text)", problem);
-  }
-  if (ps->context)
-    return fail_at(path, mark_line(ps->problem_mark), mark_col(ps->problem_mark), "not valid YAML: %s (%s at %d:%d)",
-                   problem, ps->context, mark_line(ps->context_mark), mark_col(ps->context_mark));
-  return fail_at(path, mark_line(ps->problem_mark), mark_col(ps->problem_mark), "not valid YAML: %s", problem);
+  return yml_fail_at(path, SE_CONFIG, line, col, "%s", msg);
 }
 
 static int nomem(const char *path) { return se_set(SE_NOMEM, "%s: out of memory reading the plugin index", path); }
 
-/* Adds a node for ev under the innermost open collection (or as the root). */
-static int tree_add(const char *path, const yaml_event_t *ev, yn **root, yn **stack, size_t depth, yn **out) {
-  yn *y = calloc(1, sizeof *y);
-  if (!y) return nomem(path);
-  y->line = mark_line(ev->start_mark);
-  y->col = mark_col(ev->start_mark);
-  if (ev->type == YAML_SCALAR_EVENT) {
-    y->kind = YN_SCALAR;
-    y->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-    y->len = ev->data.scalar.length;
-    y->s = malloc(y->len + 1);
-    if (!y->s) {
-      free(y);
-      return nomem(path);
-    }
-    memcpy(y->s, ev->data.scalar.value, y->len);
-    y->s[y->len] = '\0';
-  } else {
-    y->kind = ev->type == YAML_SEQUENCE_START_EVENT ? YN_SEQ : YN_MAP;
-  }
-  if (!depth) {
-    *root = y;
-  } else {
-    yn *p = stack[depth - 1];
-    if (p->n == p->cap) {
-      size_t cap = p->cap ? p->cap * 2 : 8;
-      yn **k = realloc(p->kid, cap * sizeof *k);
-      if (!k) {
-        yn_free(y);
-        return nomem(path);
-      }
-      p->kid = k;
-      p->cap = cap;
-    }
-    p->kid[p->n++] = y;
-  }
-  *out = y;
-  return 0;
-}
-
-/* Parses buf into a tree under the hostile-input limits; 0 and *out, or an
- * SE_* code with the message set. */
+/* Parses buf into a tree under the hostile-input limits (base/yaml.h). */
 static int tree_build(const char *path, const char *buf, size_t len, yn **out) {
-  *out = NULL;
-  const char *nul = memchr(buf, '\0', len);
-  if (nul) {
-    int line, col;
-    pos_of_offset(buf, len, (size_t)(nul - buf), &line, &col);
-    return fail_at(path, line, col, "NUL byte in the plugin index (it must be UTF-8 text)");
-  }
-  yaml_parser_t ps;
-  if (!yaml_parser_initialize(&ps)) return nomem(path);
-  yaml_parser_set_input_string(&ps, (const unsigned char *)buf, len);
-  yn *root = NULL, *stack[IDX_MAX_DEPTH];
-  size_t depth = 0, nodes = 0;
-  int docs = 0, rc = 0;
-  for (bool done = false; !done && !rc;) {
-    yaml_event_t ev;
-    if (!yaml_parser_parse(&ps, &ev)) {
-      rc = yaml_fail(path, &ps, buf, len);
-      break;
-    }
-    int line = mark_line(ev.start_mark), col = mark_col(ev.start_mark);
-    switch (ev.type) {
-      case YAML_STREAM_END_EVENT: done = true; break;
-      case YAML_DOCUMENT_START_EVENT:
-        if (++docs > 1) rc = fail_at(path, line, col, "a second YAML document: the plugin index is one document");
-        break;
-      case YAML_ALIAS_EVENT:
-        rc = fail_at(path, line, col, "aliases are not allowed in the plugin index (write the value out)");
-        break;
-      case YAML_SCALAR_EVENT:
-      case YAML_SEQUENCE_START_EVENT:
-      case YAML_MAPPING_START_EVENT: {
-        const yaml_char_t *anchor = ev.type == YAML_SCALAR_EVENT           ? ev.data.scalar.anchor
-                                    : ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
-                                                                           : ev.data.mapping_start.anchor;
-        yn *y = NULL;
-        if (anchor) {
-          rc = fail_at(path, line, col, "anchors and aliases are not allowed in the plugin index");
-        } else if (++nodes > IDX_MAX_NODES) {
-          rc = fail_at(path, line, col, "more than %d YAML values: too large for a plugin index", IDX_MAX_NODES);
-        } else if (ev.type == YAML_SCALAR_EVENT && ev.data.scalar.length > IDX_MAX_SCALAR) {
-          rc = fail_at(path, line, col, "a value of %zu bytes, longer than the %d-byte limit", ev.data.scalar.length,
-                       IDX_MAX_SCALAR);
-        } else if (ev.type == YAML_SCALAR_EVENT && memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
-          rc = fail_at(path, line, col, "a value holds a NUL byte (\"\\0\"), which no field allows");
-        } else if (ev.type != YAML_SCALAR_EVENT && depth == IDX_MAX_DEPTH) {
-          rc = fail_at(path, line, col, "nested deeper than %d levels (a valid index uses 4)", IDX_MAX_DEPTH);
-        } else if ((rc = tree_add(path, &ev, &root, stack, depth, &y)) == 0 && ev.type != YAML_SCALAR_EVENT) {
-          stack[depth++] = y;
-        }
-        break;
-      }
-      case YAML_SEQUENCE_END_EVENT:
-      case YAML_MAPPING_END_EVENT:
-        if (depth) depth--;
-        break;
-      default: break;
-    }
-    yaml_event_delete(&ev);
-  }
-  yaml_parser_delete(&ps);
-  if (!rc && !root) rc = fail_at(path, 1, 1, "the plugin index is empty: it needs at least \"schema: %d\"", IDX_SCHEMA);
-  if (rc) {
-    yn_free(root);
-    return rc;
-  }
-  *out = root;
-  return 0;
+  static const yml_limits lim = {.what = "the plugin index", .code = SE_CONFIG, .max_depth = IDX_MAX_DEPTH,
+                                 .max_nodes = IDX_MAX_NODES, .max_scalar = IDX_MAX_SCALAR,
+                                 .depth_hint = "a valid index uses 4"};
+  int rc = yml_parse(path, buf, len, &lim, out);
+  if (!rc && !*out) rc = fail_at(path, 1, 1, "the plugin index is empty: it needs at least \"schema: %d\"", IDX_SCHEMA);
+  return rc;
 }
 
 /* ---- checking entries --------------------------------------------------- */
@@ -322,12 +156,12 @@ static const char *const k_entry_keys[K_COUNT] = {"name", "file", "version", "ab
  * refused with an entry error). */
 static const yn *text_of(check *c, idx_entry *e, const char *key, const yn *k, const yn *v, bool required) {
   if (!v) return NULL;
-  if (yn_is_null(v)) {
+  if (yml_is_null(v)) {
     if (required) entry_fail(c, e, k, "'%s' has no value", key);
     return NULL;
   }
-  if (v->kind != YN_SCALAR) {
-    entry_fail(c, e, v, "'%s' must be text, not %s", key, yn_kind_name(v));
+  if (v->kind != YML_SCALAR) {
+    entry_fail(c, e, v, "'%s' must be text, not %s", key, yml_kind_name(v));
     return NULL;
   }
   return v;
@@ -339,15 +173,15 @@ static void check_compat(check *c, idx_entry *e, const yn *m) {
   char **texts[3] = {&e->go_text, &e->kernel_text, &e->host_text};
   const yn *seen[3] = {NULL, NULL, NULL};
   char b[64];
-  if (yn_is_null(m)) return;
-  if (m->kind != YN_MAP) {
-    entry_fail(c, e, m, "'compat' must be a mapping of go, kernel and sonde version ranges, not %s", yn_kind_name(m));
+  if (yml_is_null(m)) return;
+  if (m->kind != YML_MAP) {
+    entry_fail(c, e, m, "'compat' must be a mapping of go, kernel and sonde version ranges, not %s", yml_kind_name(m));
     return;
   }
   for (size_t i = 0; i + 1 < m->n; i += 2) {
     const yn *kk = m->kid[i], *v = m->kid[i + 1];
-    if (kk->kind != YN_SCALAR) {
-      entry_fail(c, e, kk, "a key in 'compat' must be text, not %s", yn_kind_name(kk));
+    if (kk->kind != YML_SCALAR) {
+      entry_fail(c, e, kk, "a key in 'compat' must be text, not %s", yml_kind_name(kk));
       continue;
     }
     int j = 0;
@@ -378,13 +212,13 @@ static void check_entry(check *c, const yn *m, idx_entry *e) {
   c->plugin = NULL;
   if (!(e->go_text = str_dup(c, "*")) || !(e->kernel_text = str_dup(c, "*")) || !(e->host_text = str_dup(c, "*")))
     return;
-  if (m->kind != YN_MAP) {
-    entry_fail(c, e, m, "a plugin entry must be a mapping (name: ..., file: ..., ...), not %s", yn_kind_name(m));
+  if (m->kind != YML_MAP) {
+    entry_fail(c, e, m, "a plugin entry must be a mapping (name: ..., file: ..., ...), not %s", yml_kind_name(m));
     return;
   }
   /* Find the name first, so that every message can say which plugin. */
   for (size_t i = 0; i + 1 < m->n; i += 2)
-    if (m->kid[i]->kind == YN_SCALAR && !strcmp(m->kid[i]->s, "name") && m->kid[i + 1]->kind == YN_SCALAR &&
+    if (m->kid[i]->kind == YML_SCALAR && !strcmp(m->kid[i]->s, "name") && m->kid[i + 1]->kind == YML_SCALAR &&
         valid_name(m->kid[i + 1]->s)) {
       c->plugin = m->kid[i + 1]->s;
       break;
@@ -393,8 +227,8 @@ static void check_entry(check *c, const yn *m, idx_entry *e) {
   const yn *key[K_COUNT] = {NULL}, *val[K_COUNT] = {NULL};
   for (size_t i = 0; i + 1 < m->n; i += 2) {
     const yn *k = m->kid[i];
-    if (k->kind != YN_SCALAR) {
-      entry_fail(c, e, k, "a key must be text, not %s", yn_kind_name(k));
+    if (k->kind != YML_SCALAR) {
+      entry_fail(c, e, k, "a key must be text, not %s", yml_kind_name(k));
       continue;
     }
     int j = 0;
@@ -486,15 +320,15 @@ void idx_free(idx_index *ix) {
 /* Checks the top level and every entry of the tree into out. */
 static int check_index(const char *path, const yn *root, idx_index *out) {
   char b[64];
-  if (root->kind != YN_MAP)
+  if (root->kind != YML_MAP)
     return fail_at(path, root->line, root->col,
                    "the plugin index must be a mapping with \"schema: %d\" and \"plugins:\", not %s", IDX_SCHEMA,
-                   yn_kind_name(root));
+                   yml_kind_name(root));
   const yn *schema_k = NULL, *schema = NULL, *plugins_k = NULL, *plugins = NULL;
   for (size_t i = 0; i + 1 < root->n; i += 2) {
     const yn *k = root->kid[i], *v = root->kid[i + 1];
-    if (k->kind != YN_SCALAR)
-      return fail_at(path, k->line, k->col, "a top-level key must be text, not %s", yn_kind_name(k));
+    if (k->kind != YML_SCALAR)
+      return fail_at(path, k->line, k->col, "a top-level key must be text, not %s", yml_kind_name(k));
     const yn **kp = !strcmp(k->s, "schema") ? &schema_k : !strcmp(k->s, "plugins") ? &plugins_k : NULL;
     if (!kp)
       return fail_at(path, k->line, k->col, "unknown top-level key '%s' (allowed: schema, plugins)",
@@ -509,14 +343,14 @@ static int check_index(const char *path, const yn *root, idx_index *out) {
   if (!schema)
     return fail_at(path, root->line, root->col, "missing \"schema: %d\" (the version of this file's format)",
                    IDX_SCHEMA);
-  if (schema->kind != YN_SCALAR || strcmp(schema->s, "1"))
+  if (schema->kind != YML_SCALAR || strcmp(schema->s, "1"))
     return fail_at(path, schema->line, schema->col, "unsupported schema \"%s\": this sonde reads schema %d",
-                   schema->kind == YN_SCALAR ? show(schema->s, b, sizeof b) : yn_kind_name(schema), IDX_SCHEMA);
+                   schema->kind == YML_SCALAR ? show(schema->s, b, sizeof b) : yml_kind_name(schema), IDX_SCHEMA);
   size_t n = 0;
-  if (plugins && !yn_is_null(plugins)) {
-    if (plugins->kind != YN_SEQ)
+  if (plugins && !yml_is_null(plugins)) {
+    if (plugins->kind != YML_SEQ)
       return fail_at(path, plugins->line, plugins->col,
-                     "'plugins' must be a sequence of plugin entries (\"- name: ...\"), not %s", yn_kind_name(plugins));
+                     "'plugins' must be a sequence of plugin entries (\"- name: ...\"), not %s", yml_kind_name(plugins));
     n = plugins->n;
     if (n > IDX_MAX_PLUGINS)
       return fail_at(path, plugins->kid[IDX_MAX_PLUGINS]->line, plugins->kid[IDX_MAX_PLUGINS]->col,
@@ -556,7 +390,7 @@ int idx_load_buffer(const char *name, const char *buf, size_t len, idx_index *ou
   int rc = tree_build(name, buf, len, &root);
   if (rc) return rc;
   rc = check_index(name, root, out);
-  yn_free(root);
+  yml_free(root);
   if (rc) idx_free(out);
   return rc;
 }

@@ -299,6 +299,29 @@ static void test_layout_tables_agree_with_go_runtime_notes(void **state) {
   if (bad) fail_msg("%d values differ from docs/go-runtime.md section 2", bad);
 }
 
+/* docs/go-runtime.md section 2, from sync/cond.go, runtime/sema.go,
+ * runtime/pprof/label.go and internal/runtime/pprof/label: the fields
+ * outside the runtime's own structs, in every table. */
+static void test_layout_tables_agree_on_sync_cond_and_pprof_labels(void **state) {
+  (void)state;
+  static const int minors[] = {19, 21, 22, 23, 24, 25, 26, 27};
+  for (size_t i = 0; i < sizeof minors / sizeof minors[0]; i++) {
+    int minor = minors[i];
+    char path[4096];
+    table_path(path, sizeof path, minor);
+    gr_layout L;
+    load_ok(path, minor, &L);
+    assert_int_equal(GR_OFF(&L, MD_FUNCNAMETAB), 8);
+    assert_int_equal(GR_OFF(&L, NL_HEAD), 16);
+    assert_int_equal(GR_OFF(&L, COND_NOTIFY), 16);
+    assert_int_equal(GR_OFF(&L, LBL_KEY), 0);
+    assert_int_equal(GR_OFF(&L, LBL_VALUE), 16);
+    assert_int_equal(GR_SIZE(&L, SZ_LABEL), 32);
+    /* g.labels is a *labelMap struct from 1.24; a map before */
+    assert_int_equal(GR_OFF(&L, LBL_LIST), minor >= 24 ? 0 : -1);
+  }
+}
+
 /* Go 1.19 predates g.parentGoid (1.21) and g.runningCleanups (1.25); its
  * goid was an int64. */
 static void test_layout_table_go1_19_has_no_parent_goid(void **state) {
@@ -428,7 +451,7 @@ static void test_layout_table_malformed_yaml_is_refused_naming_file_and_line(voi
   int rc = load_text(bad, 21, &L, path);
   assert_se_error(rc, SE_CORRUPT);
   assert_msg_has(path);
-  assert_msg_has("malformed YAML");
+  assert_msg_has("not valid YAML");
   /* libyaml notices at the next line's "- {" (a flow mapping cannot hold a
    * block sequence entry): the goid line or just after it */
   char at1[96], at2[96];
@@ -438,8 +461,23 @@ static void test_layout_table_malformed_yaml_is_refused_naming_file_and_line(voi
     fail_msg("message \"%s\" names neither line %d nor %d", se_msg(), line, line + 1);
   free(bad);
   /* a tab where YAML forbids one */
-  expect_refused("a tab as indentation", "go: \"1.21\"\nfields:\n\t- {}\n", 21, SE_CORRUPT, 3, "malformed YAML");
+  expect_refused("a tab as indentation", "go: \"1.21\"\nfields:\n\t- {}\n", 21, SE_CORRUPT, 3, "not valid YAML");
   free(text);
+}
+
+/* The limits of base/yaml.h hold for layout tables too: an alias is refused
+ * where it appears (never expanded), and so are nesting past what a table
+ * uses, a value past 1 KiB, and a second document. */
+static void test_layout_table_hostile_yaml_is_refused_where_it_starts(void **state) {
+  (void)state;
+  expect_refused("an anchor", "go: \"1.21\"\nfields: &f []\nsizes: *f\n", 21, SE_CORRUPT, 2,
+                 "anchors and aliases are not allowed in a layout table");
+  expect_refused("an alias", "go: \"1.21\"\nfields: []\nsizes: *f\n", 21, SE_CORRUPT, 3, "aliases are not allowed in a layout table");
+  expect_refused("five levels", "go: \"1.21\"\nfields: [[[[1]]]]\n", 21, SE_CORRUPT, 2, "nested deeper than 4 levels");
+  char big[1200 + 64];
+  snprintf(big, sizeof big, "go: \"1.21\"\nx: \"%01100d\"\n", 0);
+  expect_refused("a 1,100-byte value", big, 21, SE_CORRUPT, 2, "longer than the 1024-byte limit");
+  expect_refused("two documents", "go: \"1.21\"\n---\ngo: \"1.21\"\n", 21, SE_CORRUPT, 2, "a second YAML document");
 }
 
 static void test_layout_table_for_another_version_is_refused(void **state) {
@@ -648,6 +686,7 @@ static const struct CMUnitTest tests[] = {
     TABLE_VERSIONS(TABLE_ENTRIES)
     cmocka_unit_test(test_layout_tables_agree_with_go_runtime_notes),
     cmocka_unit_test(test_layout_table_go1_19_has_no_parent_goid),
+    cmocka_unit_test(test_layout_tables_agree_on_sync_cond_and_pprof_labels),
     cmocka_unit_test(test_layout_emit_then_load_is_identity_for_a_made_up_layout),
     cmocka_unit_test(test_layout_emit_then_load_keeps_type_names_with_quotes_and_backslashes),
     cmocka_unit_test(test_layout_emit_to_an_unwritable_stream_is_an_io_error),
@@ -655,6 +694,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_layout_table_that_cannot_be_read_is_an_io_error),
     cmocka_unit_test(test_layout_table_empty_file_is_refused_naming_it),
     cmocka_unit_test(test_layout_table_malformed_yaml_is_refused_naming_file_and_line),
+    cmocka_unit_test(test_layout_table_hostile_yaml_is_refused_where_it_starts),
     cmocka_unit_test(test_layout_table_for_another_version_is_refused),
     cmocka_unit_test(test_layout_table_without_fields_or_sizes_is_refused),
     cmocka_unit_test(test_layout_table_field_entry_without_struct_or_field_is_refused_naming_the_line),
