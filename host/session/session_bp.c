@@ -41,10 +41,11 @@ int ss_bp_insert(session *s, sbp *b) {
   int rc = 0;
   for (size_t k = 0; rc == 0 && k < b->loc.npcs; k++) rc = tgt_bp_insert(b->loc.pcs[k]);
   if (rc) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", se_msg());
+    se_kept k;
+    se_keep(&k);
     bp_remove_pcs(s, b);
-    return se_set(rc, "breakpoint at %s: %s", b->spec, msg);
+    (void)se_restore(&k);
+    return se_wrap(rc, "breakpoint at %s", b->spec);
   }
   b->active = true;
   return 0;
@@ -184,14 +185,15 @@ int ss_start_program(session *s) {
   int rc = tgt_attach(pid, &s->ts);
   if (rc == 0) rc = tgt_trace_resume(&s->ts);
   if (rc) { /* the program has not started: it never runs untraced */
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", se_msg());
+    se_kept k;
+    se_keep(&k);
     tgt_detach(&s->ts);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     s->child = 0;
     close(gate[1]);
-    return se_set(rc, "cannot trace the program: %s", msg);
+    (void)se_restore(&k);
+    return se_wrap(rc, "cannot trace the program");
   }
   close(gate[1]); /* the child execs now; sonde sees the exec as an event */
   s->starting = true;

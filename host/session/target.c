@@ -24,14 +24,16 @@ static int open_program(ses_target *t) {
   snprintf(exe, sizeof exe, "/proc/%d/exe", (int)t->pid);
   int rc = load_program(&t->prog, exe);
   if (rc == 0) return 0;
-  char who[160], why[1024];
-  snprintf(why, sizeof why, "%s", se_msg()); /* describing the process clears it */
+  char who[160];
+  se_kept k;
+  se_keep(&k); /* describing the process clears it */
   tgt_proc_describe(t->pid, who, sizeof who);
   if ((rc == SE_IO || rc == SE_PERM) && tgt_proc_dying(t->pid, t->pid))
     return se_set(SE_EXITED, "process %d exited while sonde was reading it (its executable)", (int)t->pid);
   /* /proc/PID/exe is guarded by the same check as ptrace: say why */
   if (rc == SE_PERM || (rc == SE_IO && !t->info.exe[0])) return tgt_permission_error(t->pid);
-  return se_set(rc, "%s: %s", who, why);
+  (void)se_restore(&k);
+  return se_wrap(rc, "%s", who);
 }
 
 int ses_open_file(const char *path, ses_target *t) {
