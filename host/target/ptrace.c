@@ -345,7 +345,7 @@ int tgt_detach(tgt_session *s) {
     }
     clock_gettime(CLOCK_MONOTONIC, &s->t_detached);
   }
-  g_active = NULL;
+  if (g_active == s) g_active = NULL; /* another session's detach leaves the crash release armed */
   s->attached = false;
   free(s->threads);
   s->threads = NULL;

@@ -86,8 +86,11 @@ size_t tgt_bp_count(void) {
 /* SE_EXITED when the memory itself is gone (the process exited, or called
  * exec: the file stays bound to the old image, which no longer exists). */
 static int poke(uint64_t addr, uint8_t byte) {
-  if (pwrite(g_memfd, &byte, 1, (off_t)addr) == 1) return 0;
-  if (errno == ESRCH) return se_set(SE_EXITED, "the memory of the process is gone (it exited or called exec)");
+  ssize_t w = pwrite(g_memfd, &byte, 1, (off_t)addr);
+  if (w == 1) return 0;
+  /* /proc/PID/mem of an image that is gone (the process exited or called
+   * exec) writes nothing and says so with 0, not with ESRCH */
+  if (w == 0 || errno == ESRCH) return se_set(SE_EXITED, "the memory of the process is gone (it exited or called exec)");
   return se_set(SE_ERR, "cannot write the breakpoint byte at 0x%llx: %s", (unsigned long long)addr, strerror(errno));
 }
 
