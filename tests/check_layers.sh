@@ -9,6 +9,8 @@
 #          (files in its own folder, or its generated protobuf-c code) and,
 #          of sonde's, only plugin-api/ (<sonde/...>), never host/.
 #   size:  no file under host/ over 700 lines.
+#   offsets: no hard-coded Go runtime offset outside the layout contract
+#          (check_offsets.sh, which says what counts).
 set -u
 root=${1:-$(dirname "$0")/..}
 rank() { case $1 in base) echo 0;; target) echo 1;; goruntime) echo 2;; plugins) echo 3;; session) echo 4;; cli) echo 5;; *) echo "";; esac; }
@@ -66,5 +68,9 @@ for f in "$root"/host/*/*.[ch]; do
   echo "file size: ${f#$root/} has $n lines, over $max_lines: split it by job"
   bad=1
 done
-[ "$bad" -eq 0 ] && echo "layers ok: base <- target <- goruntime <- plugins <- session <- cli; $nplugin plugin files include only plugin-api/ and their own headers; host files at most $max_lines lines; cli/ includes no target/ header"
+# No runtime struct offset written as a number outside the layout contract.
+# shellcheck source=check_offsets.sh
+. "$(dirname "${BASH_SOURCE[0]}")/check_offsets.sh"
+check_offsets "$root" || bad=1
+[ "$bad" -eq 0 ] && echo "layers ok: base <- target <- goruntime <- plugins <- session <- cli; $nplugin plugin files include only plugin-api/ and their own headers; host files at most $max_lines lines; cli/ includes no target/ header; no runtime offset outside the layout contract"
 exit $bad

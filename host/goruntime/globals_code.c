@@ -29,8 +29,9 @@ static bool rd64(const gr_image *img, uint64_t addr, uint64_t *out) {
 }
 
 /* firstmoduledata: 1.26+ is exactly the .go.module section; before, a
- * word in .noptrdata equal to the pclntab address, whose next word is
- * funcnametab's address (pcHeader + funcnameOffset). */
+ * word in .noptrdata equal to the pclntab address (moduledata.pcHeader)
+ * where moduledata.funcnametab's data pointer is funcnametab's address
+ * (pcHeader + funcnameOffset). */
 static int find_moduledata(const gr_image *img, const pcln_table *t, const gr_layout *L, uint64_t *out) {
   const gr_section *pcs = gr_image_gopclntab(img);
   if (!pcs) return se_set(SE_NOTGO, "no .gopclntab section to anchor runtime.firstmoduledata");
@@ -42,8 +43,8 @@ static int find_moduledata(const gr_image *img, const pcln_table *t, const gr_la
   if (!lo) return se_set(SE_NOTGO, "no .go.module or .noptrdata section to search for runtime.firstmoduledata");
   for (uint64_t c = lo; c + 16 <= hi; c += 8) {
     uint64_t w0, w1, text, minpc, maxpc;
-    if (!rd64(img, c, &w0) || w0 != pch) continue;
-    if (!rd64(img, c + 8, &w1) || w1 != pch + t->funcname_off) continue;
+    if (!rd64(img, c + (uint64_t)GR_OFF(L, MD_PCHEADER), &w0) || w0 != pch) continue;
+    if (!rd64(img, c + (uint64_t)GR_OFF(L, MD_FUNCNAMETAB), &w1) || w1 != pch + t->funcname_off) continue;
     /* text <= minpc < maxpc, all in executable memory */
     if (!rd64(img, c + (uint64_t)GR_OFF(L, MD_TEXT), &text) || !rd64(img, c + (uint64_t)GR_OFF(L, MD_MINPC), &minpc) ||
         !rd64(img, c + (uint64_t)GR_OFF(L, MD_MAXPC), &maxpc))
@@ -140,7 +141,7 @@ static int find_mheap(const gr_image *img, const pcln_table *t, uint64_t text, c
     return se_set(SE_NOTGO, "runtime.gcSweep and runtime.(*mcache).allocLarge do not load runtime.mheap_ as sonde "
                   "expects (0x%llx, 0x%llx, 0x%llx)", (unsigned long long)g[1], (unsigned long long)g[2],
                   (unsigned long long)a[0]);
-  if (!seg_has(img, h, (uint64_t)GR_OFF(L, MH_ALLSPANS) + 24, 2 /* PF_W */))
+  if (!seg_has(img, h, (uint64_t)GR_OFF(L, MH_ALLSPANS) + L->fsize[GRL_MH_ALLSPANS], 2 /* PF_W */))
     return se_set(SE_NOTGO, "the runtime.mheap_ candidate 0x%llx is not writable data", (unsigned long long)h);
   *out = h;
   return 0;
@@ -159,7 +160,7 @@ static int find_memstats(const gr_image *img, const pcln_table *t, uint64_t text
   if (rc) return rc;
   if (r[0] != mheap + (uint64_t)GR_OFF(L, MH_SWEEPGEN) || r[2] != r[3] || r[2] == mheap)
     return se_set(SE_NOTGO, "runtime.(*mcache).releaseAll does not load runtime.memstats as sonde expects");
-  if (!seg_has(img, r[2], (uint64_t)GR_OFF(L, MST_NUMGC) + 4, 2 /* PF_W */))
+  if (!seg_has(img, r[2], (uint64_t)GR_OFF(L, MST_NUMGC) + L->fsize[GRL_MST_NUMGC], 2 /* PF_W */))
     return se_set(SE_NOTGO, "the runtime.memstats candidate 0x%llx is not writable data", (unsigned long long)r[2]);
   *out = r[2];
   return 0;

@@ -23,6 +23,7 @@ enum {
   MAX_FRAMES = 100000,                    /* per goroutine */
   MAX_LABELS = 64,                        /* pprof labels of one goroutine */
   MAX_LABEL_LEN = 4096,                   /* bytes of one key or value */
+  MAX_LABEL_SIZE = 64,                    /* bytes of one label {key, value string}: 32 in 1.24-1.27 */
 };
 
 static uint64_t rd64(const uint8_t *p, int64_t off) { return sonde_le64(p + off); }
@@ -171,25 +172,32 @@ static void start_of(gr_program *p, tgt_session *sess, const uint8_t *gb, gr_gor
   }
 }
 
-/* g.labels (Go 1.24+) points at a struct whose first field is a slice of
- * {key, value string}: runtime/pprof.labelMap (1.24, 1.25) and
- * internal/runtime/pprof/label.Set (1.26+). */
+/* g.labels (Go 1.24+) points at a runtime/pprof.labelMap, whose first field
+ * is a slice of labels {key, value string} (layout.h: LBL_*). Without those
+ * types in the layout (a program that does not import runtime/pprof sets no
+ * labels) there are none to read. */
 static int read_labels(gr_program *p, gr_snapshot *s, gr_goroutine *g, uint64_t labels) {
-  uint64_t sl[3], kv[MAX_LABELS * 4];
-  if (tgt_mem_read(p->mem, labels, sl, sizeof sl) != 0) goto unreadable;
+  const gr_layout *L = &p->layout;
+  uint64_t sl[3];
+  size_t esz = (size_t)GR_SIZE(L, SZ_LABEL);
+  uint8_t kv[MAX_LABELS * MAX_LABEL_SIZE];
+  if (!GR_HAS(L, LBL_LIST) || !GR_HAS(L, LBL_KEY) || !GR_HAS(L, LBL_VALUE) || !esz || esz > MAX_LABEL_SIZE) return 0;
+  if (tgt_mem_read(p->mem, labels + (uint64_t)GR_OFF(L, LBL_LIST), sl, sizeof sl) != 0) goto unreadable;
   uint64_t n = sl[1];
   if (n == 0) return 0;
-  if (n > MAX_LABELS || n > sl[2] || tgt_mem_read(p->mem, sl[0], kv, (size_t)n * 32) != 0) goto unreadable;
+  if (n > MAX_LABELS || n > sl[2] || tgt_mem_read(p->mem, sl[0], kv, (size_t)n * esz) != 0) goto unreadable;
   gr_label *out = arena_calloc(&s->a, (size_t)n, sizeof *out);
   if (!out) return se_set(SE_NOMEM, "out of memory for labels");
   for (uint64_t i = 0; i < n; i++) {
-    uint64_t len[2] = {kv[4 * i + 1], kv[4 * i + 3]};
+    const uint8_t *e = kv + i * esz;
+    int64_t at[2] = {GR_OFF(L, LBL_KEY), GR_OFF(L, LBL_VALUE)};
+    uint64_t len[2] = {rd64(e, at[0] + 8), rd64(e, at[1] + 8)}; /* abi: string header {ptr, len} */
     char *str[2];
     for (int k = 0; k < 2; k++) {
       if (len[k] > MAX_LABEL_LEN) goto unreadable;
       str[k] = arena_alloc(&s->a, (size_t)len[k] + 1);
       if (!str[k]) return se_set(SE_NOMEM, "out of memory for labels");
-      if (len[k] && tgt_mem_read(p->mem, kv[4 * i + 2 * (uint64_t)k], str[k], (size_t)len[k]) != 0) goto unreadable;
+      if (len[k] && tgt_mem_read(p->mem, rd64(e, at[k]), str[k], (size_t)len[k]) != 0) goto unreadable;
       str[k][len[k]] = '\0';
     }
     out[i] = (gr_label){str[0], str[1], (uint32_t)len[0], (uint32_t)len[1]};

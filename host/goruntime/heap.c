@@ -120,7 +120,7 @@ static int read_rtstats(gr_program *p, uint64_t ms, rtstats *out, bool *ok) {
     out->large_alloc += rd_uint(d, GR_OFF(L, HSD_LARGEALLOC), 8) - rd_uint(d, GR_OFF(L, HSD_LARGEFREE), 8);
     out->large_count += rd_uint(d, GR_OFF(L, HSD_LARGEALLOCCOUNT), 8) - rd_uint(d, GR_OFF(L, HSD_LARGEFREECOUNT), 8);
     for (int c = 0; c < GR_NUM_SIZE_CLASSES; c++)
-      out->small_count[c] +=
+      out->small_count[c] += /* abi: [68]uint64, 8 bytes a class */
           rd_uint(d, GR_OFF(L, HSD_SMALLALLOCCOUNT) + 8 * c, 8) - rd_uint(d, GR_OFF(L, HSD_SMALLFREECOUNT) + 8 * c, 8);
   }
   *ok = true;

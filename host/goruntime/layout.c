@@ -13,13 +13,20 @@ static const gr_field_spec k_fields[GRL_COUNT_] = {
 };
 
 static const char *k_size_structs[GRL_SIZE_COUNT_] = {
-#define GR_SIZE_ROW_(id, st) st,
+#define GR_SIZE_ROW_(id, st, flags) st,
     GR_LAYOUT_SIZES(GR_SIZE_ROW_)
 #undef GR_SIZE_ROW_
 };
 
+static const int k_size_flags[GRL_SIZE_COUNT_] = {
+#define GR_SIZE_FLAGS_(id, st, flags) flags,
+    GR_LAYOUT_SIZES(GR_SIZE_FLAGS_)
+#undef GR_SIZE_FLAGS_
+};
+
 const gr_field_spec *gr_layout_spec(gr_field f) { return &k_fields[f]; }
 const char *gr_layout_size_struct(gr_size s) { return k_size_structs[s]; }
+int gr_layout_size_flags(gr_size s) { return k_size_flags[s]; }
 
 void gr_layout_init(gr_layout *L) {
   memset(L, 0, sizeof *L);
@@ -84,7 +91,7 @@ int gr_layout_check(const gr_layout *L) {
     }
   }
   for (int i = 0; i < GRL_SIZE_COUNT_; i++)
-    if (L->size[i] == 0) {
+    if (L->size[i] == 0 && k_size_flags[i] == LF_REQ) {
       bad++;
       char one[120];
       snprintf(one, sizeof one, "size of %s unknown; ", k_size_structs[i]);

@@ -24,10 +24,15 @@ enum { LF_REQ = 0, LF_OPT = 1 };
 /* A contract size for an aggregate whose size changes across versions (an
  * array of a struct that grows): any size passes. */
 #define GR_ANY_SIZE UINT64_MAX
+/* One pprof label {key, value string}: runtime/pprof.label until Go 1.25,
+ * internal/runtime/pprof/label.Label from 1.26 */
+#define GR_LABEL_STRUCT "runtime/pprof.label|internal/runtime/pprof/label.Label"
 
 /* X(id, struct, field path, size (0: an unsigned integer whose width changed
  * across Go versions, 1, 2, 4 or 8 bytes, read at the width found), accepted type names
- * A struct named "@runtime.x" means the (unnamed) type of variable runtime.x. ('|'-separated;
+ * A struct named "@runtime.x" means the (unnamed) type of variable runtime.x; a struct of
+ * another package the runtime shares memory with (sync.Cond, runtime/pprof.labelMap) is
+ * named as DWARF names it, and is optional: only programs that use it have it. ('|'-separated;
  * matched on the name's end, so a package move inside the runtime is fine),
  * LF_REQ or LF_OPT with the versions that have it) */
 #define GR_LAYOUT_FIELDS(X)                                                                    \
@@ -50,12 +55,21 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(G_STARTPC, "runtime.g", "startpc", 8, "uintptr", LF_REQ)                                   \
   X(G_RUNNINGCLEANUPS, "runtime.g", "runningCleanups", 1, "atomic.Bool", LF_OPT /* 1.25+ */)   \
   X(G_LABELS, "runtime.g", "labels", 8, "unsafe.Pointer", LF_REQ)                              \
+  /* what g.labels points at (goroutines.c), 1.24+: a runtime/pprof.labelMap, \
+   * its first field a slice of {key, value string}; the element is         \
+   * internal/runtime/pprof/label.Label from 1.26. Only in programs that     \
+   * import runtime/pprof */                                                 \
+  X(LBL_LIST, "runtime/pprof.labelMap", "LabelSet.list|Set.List", 24,                          \
+    "[]runtime/pprof.label|[]internal/runtime/pprof/label.Label", LF_OPT /* 1.24+ */)          \
+  X(LBL_KEY, GR_LABEL_STRUCT, "key|Key", 16, "string", LF_OPT)                                 \
+  X(LBL_VALUE, GR_LABEL_STRUCT, "value|Value", 16, "string", LF_OPT)                           \
   X(G_WAITING, "runtime.g", "waiting", 8, "*runtime.sudog", LF_OPT)                            \
   X(M_PROCID, "runtime.m", "procid", 8, "uint64", LF_REQ)                                      \
   X(M_CURG, "runtime.m", "curg", 8, "*runtime.g", LF_REQ)                                      \
   X(M_VDSOSP, "runtime.m", "vdsoSP", 8, "uintptr", LF_REQ)                                     \
   X(M_VDSOPC, "runtime.m", "vdsoPC", 8, "uintptr", LF_REQ)                                     \
   X(MD_PCHEADER, "runtime.moduledata", "pcHeader", 8, "*runtime.pcHeader", LF_REQ)             \
+  X(MD_FUNCNAMETAB, "runtime.moduledata", "funcnametab", 24, "[]uint8", LF_REQ)                \
   X(MD_TEXT, "runtime.moduledata", "text", 8, "uintptr", LF_REQ)                               \
   X(MD_MINPC, "runtime.moduledata", "minpc", 8, "uintptr", LF_REQ)                             \
   X(MD_MAXPC, "runtime.moduledata", "maxpc", 8, "uintptr", LF_REQ)                             \
@@ -110,6 +124,11 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(SG_G, "runtime.sudog", "g", 8, "*runtime.g", LF_OPT)                                       \
   X(SG_ELEM, "runtime.sudog", "elem.vu|elem", 8, "uintptr|unsafe.Pointer", LF_OPT)             \
   X(SR_TREAP, "runtime.semaRoot", "treap", 8, "*runtime.sudog", LF_OPT)                        \
+  /* sync.Cond waiters (waits.c): runtime/sema.go notifyList, which        \
+   * sync.Cond's notify field is (sync/cond.go). Both types exist only in  \
+   * programs that use sync.Cond */                                        \
+  X(NL_HEAD, "runtime.notifyList", "head", 8, "*runtime.sudog", LF_OPT)                        \
+  X(COND_NOTIFY, "sync.Cond", "notify", GR_ANY_SIZE, "sync.notifyList", LF_OPT)                \
   X(HC_QCOUNT, "runtime.hchan", "qcount", 8, "uint", LF_OPT)                                   \
   X(HC_DATAQSIZ, "runtime.hchan", "dataqsiz", 8, "uint", LF_OPT)                               \
   X(HC_CLOSED, "runtime.hchan", "closed", 4, "uint32", LF_OPT)                                 \
@@ -123,17 +142,19 @@ enum { LF_REQ = 0, LF_OPT = 1 };
   X(TY_TFLAG, GR_TYPE_STRUCT, "TFlag|tflag", 1, "abi.TFlag|runtime.tflag", LF_OPT)              \
   X(TY_STR, GR_TYPE_STRUCT, "Str|str", 4, "abi.NameOff|runtime.nameOff", LF_OPT)
 
-/* X(id, struct) : struct sizes sonde needs */
+/* X(id, struct, LF_REQ or LF_OPT) : struct sizes sonde needs. An optional
+ * size may be unknown (0): its struct is not in every program */
 #define GR_LAYOUT_SIZES(X)  \
-  X(SZ_G, "runtime.g")      \
-  X(SZ_M, "runtime.m")      \
-  X(SZ_MODULEDATA, "runtime.moduledata") \
-  X(SZ_MSPAN, "runtime.mspan")  \
-  X(SZ_TYPE, GR_TYPE_STRUCT) \
-  X(SZ_HEAPSTATSDELTA, "runtime.heapStatsDelta") \
-  X(SZ_SUDOG, "runtime.sudog") \
-  X(SZ_HCHAN, "runtime.hchan") \
-  X(SZ_SEMTABLE, "@runtime.semtable")
+  X(SZ_G, "runtime.g", LF_REQ)      \
+  X(SZ_M, "runtime.m", LF_REQ)      \
+  X(SZ_MODULEDATA, "runtime.moduledata", LF_REQ) \
+  X(SZ_MSPAN, "runtime.mspan", LF_REQ)  \
+  X(SZ_TYPE, GR_TYPE_STRUCT, LF_REQ) \
+  X(SZ_HEAPSTATSDELTA, "runtime.heapStatsDelta", LF_REQ) \
+  X(SZ_SUDOG, "runtime.sudog", LF_REQ) \
+  X(SZ_HCHAN, "runtime.hchan", LF_REQ) \
+  X(SZ_SEMTABLE, "@runtime.semtable", LF_REQ) \
+  X(SZ_LABEL, GR_LABEL_STRUCT, LF_OPT)
 
 typedef enum {
 #define GR_FIELD_ENUM_(id, st, path, size, types, flags) GRL_##id,
@@ -143,7 +164,7 @@ typedef enum {
 } gr_field;
 
 typedef enum {
-#define GR_SIZE_ENUM_(id, st) GRL_##id,
+#define GR_SIZE_ENUM_(id, st, flags) GRL_##id,
   GR_LAYOUT_SIZES(GR_SIZE_ENUM_)
 #undef GR_SIZE_ENUM_
   GRL_SIZE_COUNT_
@@ -171,6 +192,8 @@ typedef struct {
 
 const gr_field_spec *gr_layout_spec(gr_field f);
 const char *gr_layout_size_struct(gr_size s);
+/* LF_REQ or LF_OPT: whether the size of s may be unknown */
+int gr_layout_size_flags(gr_size s);
 void gr_layout_init(gr_layout *L);
 
 /* Every required field present, every present field of the expected size

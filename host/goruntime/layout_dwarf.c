@@ -12,7 +12,9 @@
 #include "base/error.h"
 #include "goruntime/layout.h"
 
-enum { MAX_STRUCTS = 16, MAX_PATH_DEPTH = 4 };
+/* at most one struct per contract entry, so add_want never drops one (a
+ * fixed 16 dropped the 17th, silently: its fields read as absent) */
+enum { MAX_STRUCTS = GRL_COUNT_ + GRL_SIZE_COUNT_, MAX_PATH_DEPTH = 4 };
 
 typedef struct {
   const char *name;

@@ -130,7 +130,7 @@ void pcln_set_funcdata(pcln_table *t, uint64_t gofunc, pcln_bytes_fn fn, void *c
 /* functab[i] = {entryoff, funcoff} */
 static bool ftab(const pcln_table *t, uint64_t i, uint32_t *entryoff, uint32_t *funcoff) {
   size_t off = t->pcln_off + (size_t)i * 8;
-  return rd32(t, off, entryoff) && rd32(t, off + 4, funcoff);
+  return rd32(t, off, entryoff) && rd32(t, off + 4, funcoff); /* format: pclntab functab */
 }
 
 int pcln_func_at(const pcln_table *t, uint64_t i, pcln_func *out) {

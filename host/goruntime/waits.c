@@ -12,12 +12,8 @@
 enum {
   MAX_QUEUE = 1 << 20, /* sudogs followed along one channel queue */
   NAME_MAX_READ = GR_MAX_TYPE_NAME + 16,
-  /* runtime.notifyList {wait, notify uint32; lock mutex; head, tail *sudog}
-   * and sync.Cond {noCopy; L Locker; notify notifyList; ...}: the same in
-   * every supported version (runtime/sema.go, sync/cond.go) */
-  NL_HEAD = 16, NL_SIZE = 32, COND_NOTIFY = 16,
-  COND_STACK_SEARCH = 4096, /* bytes from sp where Cond.Wait keeps its receiver */
-  COND_LIST_MAX = 1 << 16   /* sudogs followed along one notifyList */
+  COND_STACK_SEARCH = 4096, /* limit: bytes from sp where Cond.Wait keeps its receiver */
+  COND_LIST_MAX = 1 << 16   /* limit: sudogs followed along one notifyList */
 };
 
 static uint64_t rd(const uint8_t *b, int64_t off, size_t n) { return sonde_le(b + off, n); }
@@ -213,11 +209,13 @@ gr_reason_class gr_reason_class_of(const char *reason) {
   return GR_REASON_OTHER;
 }
 
-/* Whether the notifyList at nl holds a sudog of g (in *sudog): GR_QUEUED_*. */
+/* Whether the notifyList at nl holds a sudog of g (in *sudog): GR_QUEUED_*.
+ * Unknown when the layout has no notifyList (a program without sync.Cond). */
 static int list_holds(gr_program *p, uint64_t nl, uint64_t g, uint64_t *sudog) {
   const gr_layout *L = &p->layout;
   uint64_t sg;
-  if (tgt_mem_read_u64(p->mem, nl + NL_HEAD, &sg) != 0) {
+  if (!GR_HAS(L, NL_HEAD)) return GR_QUEUED_UNKNOWN;
+  if (tgt_mem_read_u64(p->mem, nl + (uint64_t)GR_OFF(L, NL_HEAD), &sg) != 0) {
     se_clear();
     return GR_QUEUED_UNKNOWN;
   }
@@ -255,7 +253,7 @@ static bool cond_of(wctx *c, const gr_goroutine *g, uint64_t *nl, uint64_t *sudo
     if (*queued == GR_QUEUED_YES && on != g->waiting) *queued = GR_QUEUED_UNKNOWN;
     return *nl != 0;
   }
-  if (!g->sp || g->sp >= g->stack_hi) return false;
+  if (!g->sp || g->sp >= g->stack_hi || !GR_HAS(L, NL_HEAD)) return false;
   uint64_t words[COND_STACK_SEARCH / 8];
   size_t n = g->stack_hi - g->sp < sizeof words ? (size_t)(g->stack_hi - g->sp) : sizeof words;
   if (tgt_mem_read(p->mem, g->sp, words, n) != 0) {
@@ -270,8 +268,9 @@ static bool cond_of(wctx *c, const gr_goroutine *g, uint64_t *nl, uint64_t *sudo
       *queued = GR_QUEUED_YES;
       return true;
     }
-    if (list_holds(p, v + COND_NOTIFY, g->addr, sudog) == GR_QUEUED_YES) {
-      *nl = v + COND_NOTIFY;
+    uint64_t notify = v + (uint64_t)GR_OFF(L, COND_NOTIFY); /* v as a *sync.Cond */
+    if (GR_HAS(L, COND_NOTIFY) && list_holds(p, notify, g->addr, sudog) == GR_QUEUED_YES) {
+      *nl = notify;
       *queued = GR_QUEUED_YES;
       return true;
     }
