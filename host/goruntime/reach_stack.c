@@ -113,10 +113,11 @@ static int scan_bits(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint6
  * sigpanic, asyncPreempt) are scanned word by word. *done: where the last
  * frame understood ends; *complete: the walk reached the stack's top. */
 static int scan_frames(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint64_t pc, bool trap, uint32_t src,
-                       uint64_t *done, bool *complete) {
+                       uint64_t *done, bool *complete, size_t *nframes) {
   gr_stackcopy copy = {stk, sp, len};
   gr_unwind_end end;
   size_t n = gr_unwind_sp(&c->p->pcln, &c->pcs, &copy, pc, sp, trap, c->frames, c->sps, MAX_STACK_FRAMES, &end);
+  *nframes = n;
   int rc = 0;
   *done = sp;
   for (size_t i = 0; i < n && !rc; i++) {
@@ -166,10 +167,47 @@ int reach_scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
   const uint8_t *stk = c->stack;
   uint64_t sp = g->sp, done = sp;
   bool complete = false;
+  size_t n;
   if (!g->pc || !c->frames) return scan_words(c, stk, sp, len, sp, sp + len, src);
-  int rc = scan_frames(c, stk, sp, len, g->pc, g->trap, src, &done, &complete);
+  int rc = scan_frames(c, stk, sp, len, g->pc, g->trap, src, &done, &complete, &n);
   /* past the last frame understood: word by word */
   if (!rc && !complete) rc = scan_words(c, stk, sp, len, done, sp + len, src);
+  return rc;
+}
+
+/* Linux x86-64's signal frame (the kernel's rt_sigframe): the handler's
+ * return address, then the ucontext, whose mcontext's general registers
+ * (r8 ... r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, ...) follow
+ * uc_flags, uc_link and uc_stack. */
+enum { UC_GREGS = 40, UC_NGPR = 17 }; /* abi: linux/amd64 ucontext_t */
+
+/* A thread in Go's signal handler (its walk ends at runtime.sigtramp, a
+ * TOPFRAME): the code the signal interrupted, a goroutine or the runtime,
+ * left its registers in the ucontext above sigtramp's frame, and only
+ * there. They are roots, as a running thread's registers are (issue 23: a
+ * worker preempted by SIGURG in chansend held the channel its receiver
+ * waits on in a register, and nothing else did). The interrupted
+ * goroutine's stack is read whole (goroutines.c: its thread is off it). */
+static int scan_signal_frame(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, size_t last) {
+  pcln_func f;
+  const pcln_table *t = &c->p->pcln;
+  if (pcln_find(t, c->frames[last].pc, &f) != 0) {
+    se_clear();
+    return 0;
+  }
+  const char *name = pcln_name(t, &f);
+  if (!name || strcmp(name, "runtime.sigtramp") != 0) return 0;
+  int32_t spdelta;
+  if (!pcln_spdelta(t, &f, c->frames[last].pc, &spdelta) || spdelta < 0) return 0;
+  uint64_t uc = c->sps[last] + (uint64_t)spdelta + 8; /* past the return address */
+  uint64_t regs = uc + UC_GREGS;
+  if (regs < sp || regs + 8 * UC_NGPR > sp + len) return 0;
+  int rc = 0;
+  for (uint64_t k = 0; k < UC_NGPR && !rc; k++) {
+    uint64_t v;
+    memcpy(&v, stk + (regs - sp) + 8 * k, 8);
+    if (v >= c->lo && v < c->hi) rc = reach_mark(c, v, 0);
+  }
   return rc;
 }
 
@@ -206,6 +244,8 @@ int reach_scan_thread(rctx *c, const gr_thread_at *t) {
   if (len < 4096) return 0; /* unreadable: its registers are still roots */
   uint64_t done;
   bool complete;
+  size_t n;
   if (c->ph == PH_MARK) c->r->root_bytes += len;
-  return scan_frames(c, c->stack, t->sp, len, t->pc, true, 0, &done, &complete);
+  int rc = scan_frames(c, c->stack, t->sp, len, t->pc, true, 0, &done, &complete, &n);
+  return rc || !n ? rc : scan_signal_frame(c, c->stack, t->sp, len, n - 1);
 }

@@ -21,6 +21,9 @@ Checks, with --json and in text:
   process with no parked goroutine, tests/fixtures/heap);
 - `selectmain` mode: goroutine 1 in select{} holds a channel a child waits
   on: the child is leaked, goroutine 1 is not reported (as the runtime);
+- `signalholder` mode: a waiter whose channel only a register holds, of a
+  thread stopped in Go's signal handler (the register saved in the kernel's
+  signal frame) is not leaked;
 - `runtime` mode: after the runtime's own leak detector ran (Go 1.27's
   goroutineleak profile: its finds are left in status _Gleaked), sonde
   reports exactly the goroutines the runtime reported;
@@ -298,6 +301,68 @@ def check_select_main(sonde, fixture):
         fx.wait()
 
 
+def check_signal_holder(sonde, fixture):
+    """signalholder mode: the only reference to a channel a goroutine waits
+    on is a register of a thread (masked in memory; no async preemption, so
+    nothing spills it). A SIGUSR1 to that thread runs Go's handler on the
+    signal stack, over the registers the kernel saved in the signal frame;
+    a breakpoint in runtime.sigsend stops the thread there. Those saved
+    registers are roots like any thread's: the waiter is not leaked."""
+    env = dict(os.environ, GODEBUG="asyncpreemptoff=1")
+    fx = subprocess.Popen([fixture, "signalholder"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                          bufsize=1, env=env)
+    tid, live = None, set()
+    try:
+        while True:
+            f = fx.stdout.readline().split()
+            if not f:
+                raise RuntimeError("signalholder ended before READY (exit %r)" % fx.poll())
+            if f[0] == "HOLDER":
+                tid = int(f[1])
+            elif f[0] == "LIVE":
+                live.add(int(f[1]))
+            elif f[0] == "READY":
+                pid = int(f[1])
+                break
+        s = subprocess.Popen([sonde, "attach", "-p", str(pid), "--break", "runtime.sigsend", "--on-hit",
+                              "goroutine-graph leaks --json", "-n", "1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        err = ""
+        while "Ctrl-C" not in err:
+            line = s.stderr.readline()
+            if not line:
+                break
+            err += line
+        fx.stdin.write("signal\n")
+        fx.stdin.flush()
+        out, rest = s.communicate(timeout=60)
+        err += rest
+        check("signalholder: the session exits 0 (nothing leaked)", s.returncode == 0, "%d: %s" % (s.returncode, err))
+        hit = re.search(r"^hit 1: runtime\.sigsend goroutine \d+ thread (\d+)$", out, re.M)
+        check("signalholder: the hit is in the holder's signal handler, on its thread",
+              hit is not None and int(hit.group(1)) == tid, "%r (holder thread %r)" % (out[:200], tid))
+        docs = documents(out[out.find("{"):]) if "{" in out else []
+        got = {g["id"] for d in docs for g in d.get("goroutines", [])}
+        check("signalholder: the waiter held only by a register the signal saved is not leaked",
+              len(docs) == 1 and docs[0]["leaked"] == 0 and not (got & live), "%r: %s" % (sorted(got), err))
+        unharmed(fx, pid, "signalholder")
+    finally:
+        fx.kill()
+        fx.wait()
+
+
+def documents(text):
+    """The JSON documents one after another in text."""
+    dec, i, out = json.JSONDecoder(), 0, []
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        doc, i = dec.raw_decode(text, i)
+        out.append(doc)
+
+
 def check_runtime(sonde, fixture):
     """Mode runtime: the fixture ran the runtime's own leak detector (Go
     1.27's goroutineleak profile), which left its leaked goroutines in
@@ -353,6 +418,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         check_all(sonde, fixture, tmp)
     check_select_main(sonde, fixture)
+    check_signal_holder(sonde, fixture)
     check_runtime(sonde, fixture)
     check_quiet(sonde, quiet)
     failed = [n for n, ok in results if not ok]
