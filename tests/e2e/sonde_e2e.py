@@ -12,6 +12,7 @@ Starting, readiness and health checks of the agreement fixture
 (start_fixture, wait_ready, stop_fixture, thread_states, check_unharmed)
 live in agree.py, which the other tests import for them.
 """
+import json
 import os
 import select
 import subprocess
@@ -80,3 +81,16 @@ class StdinFixture:
             self.proc.kill()
         self.proc.wait()
         self.stderr.close()
+
+
+def documents(text):
+    """The JSON documents one after another in text (a session prints one
+    per plugin command run)."""
+    dec, i, out = json.JSONDecoder(), 0, []
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        doc, i = dec.raw_decode(text, i)
+        out.append(doc)

@@ -32,7 +32,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from sonde_e2e import check, results  # noqa: E402
+from sonde_e2e import check, documents, results  # noqa: E402
 import agree  # noqa: E402  (thread_states)
 
 RUNTIME_RUNS = 20
@@ -48,17 +48,6 @@ def start(fixture, procs, *args):
         if line.startswith("READY "):
             return fx, int(line.split()[1])
 
-
-def documents(text):
-    """The JSON documents one after another in text."""
-    dec, i, out = json.JSONDecoder(), 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        doc, i = dec.raw_decode(text, i)
-        out.append(doc)
 
 
 def watch(sonde, pid, runs):

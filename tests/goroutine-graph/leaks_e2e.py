@@ -45,7 +45,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from sonde_e2e import check, results  # noqa: E402
+from sonde_e2e import check, documents, results  # noqa: E402
 import agree  # noqa: E402  (thread_states)
 
 # the wait reasons each shape may show (older Go says "semacquire" for sync
@@ -350,17 +350,6 @@ def check_signal_holder(sonde, fixture):
         fx.kill()
         fx.wait()
 
-
-def documents(text):
-    """The JSON documents one after another in text."""
-    dec, i, out = json.JSONDecoder(), 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        doc, i = dec.raw_decode(text, i)
-        out.append(doc)
 
 
 def check_runtime(sonde, fixture):

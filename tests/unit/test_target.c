@@ -785,6 +785,13 @@ static void bp_open(fixture *f) {
   if (rc) fail_msg("tgt_bp_open: %s", se_msg());
 }
 
+/* A child, attached, with breakpoints open on it: where every trace test starts. */
+static void start_traced(fixture *f) {
+  child_start(f);
+  attach(f);
+  bp_open(f);
+}
+
 static void insert(fixture *f, uint64_t addr) {
   int rc = tgt_bp_insert(addr);
   if (rc) fail_msg("tgt_bp_insert(0x%llx): %s", (unsigned long long)addr, se_msg());
@@ -820,9 +827,7 @@ static void release_and_detach(fixture *f, const uint64_t *addrs, size_t n) {
 static void test_bp_insert_writes_int3_and_remove_restores_the_byte(void **state) {
   NEED_PTRACE();
   fixture *f = *state;
-  child_start(f);
-  attach(f);
-  bp_open(f);
+  start_traced(f);
   uint64_t at = tick_addr();
   uint8_t orig = text_byte(at); /* the child's code is the parent's */
   assert_int_equal(live_byte(f, at), orig);
@@ -852,9 +857,7 @@ static void test_bp_insert_writes_int3_and_remove_restores_the_byte(void **state
 static void test_trace_wait_reports_a_breakpoint_hit_at_its_address(void **state) {
   NEED_PTRACE();
   fixture *f = *state;
-  child_start(f);
-  attach(f);
-  bp_open(f);
+  start_traced(f);
   uint64_t at = tick_addr();
   insert(f, at);
   assert_int_equal(tgt_trace_resume(&f->s), 0);
@@ -985,9 +988,7 @@ static void test_bp_remove_after_exec_is_quiet(void **state) {
   NEED_PTRACE();
   if (access("/bin/sleep", X_OK) != 0) skip();
   fixture *f = *state;
-  child_start(f);
-  attach(f);
-  bp_open(f);
+  start_traced(f);
   insert(f, code_addr(child_on_usr1)); /* never called: the next event is the exec */
   assert_int_equal(tgt_trace_resume(&f->s), 0);
   send_cmd(f, 'x');
