@@ -5,6 +5,7 @@
  * to the addresses of the globals they load. All addresses here are link-time
  * addresses, like the symbol table's; the load bias is added at bind time. */
 #include <Zydis/Zydis.h>
+#include <elf.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -41,6 +42,10 @@ static int find_moduledata(const gr_image *img, const pcln_table *t, const gr_la
   /* .go.module holds only moduledata: its start is the one candidate */
   uint64_t lo = gm ? gm->addr : nd ? nd->addr : 0, hi = gm ? gm->addr + 16 : nd ? nd->addr + nd->size : 0;
   if (!lo) return se_set(SE_NOTGO, "no .go.module or .noptrdata section to search for runtime.firstmoduledata");
+  /* moduledata is initialized data: a section with no bytes in the file
+   * cannot hold it, and its size is unchecked (elfimage.c) */
+  if ((gm ? gm : nd)->type == SHT_NOBITS)
+    return se_set(SE_NOTGO, "%s has no bytes in the file: no runtime.firstmoduledata there", gm ? ".go.module" : ".noptrdata");
   for (uint64_t c = lo; c + 16 <= hi; c += 8) {
     uint64_t w0, w1, text, minpc, maxpc;
     if (!rd64(img, c + (uint64_t)GR_OFF(L, MD_PCHEADER), &w0) || w0 != pch) continue;

@@ -149,9 +149,10 @@ int pcln_func_at(const pcln_table *t, uint64_t i, pcln_func *out) {
 int pcln_find(const pcln_table *t, uint64_t pc, pcln_func *out) {
   uint32_t first, last, fo;
   if (!ftab(t, 0, &first, &fo) || !ftab(t, t->nfunc, &last, &fo)) return se_set(SE_CORRUPT, "corrupt functab");
-  if (!t->text || pc < t->text + first || pc >= t->text + last)
-    return se_set(SE_CORRUPT, "pc 0x%llx is outside Go text", (unsigned long long)pc);
+  /* in offsets from text: text + entryoff can wrap past 2^64 in a corrupt table */
   uint64_t off = pc - t->text;
+  if (!t->text || pc < t->text || off < first || off >= last)
+    return se_set(SE_CORRUPT, "pc 0x%llx is outside Go text", (unsigned long long)pc);
   /* the last entry with entryoff <= off */
   uint64_t lo = 0, hi = t->nfunc; /* invariant: e(lo) <= off < e(hi) */
   while (hi - lo > 1) {
@@ -161,7 +162,12 @@ int pcln_find(const pcln_table *t, uint64_t pc, pcln_func *out) {
     if (e <= off) lo = mid;
     else hi = mid;
   }
-  return pcln_func_at(t, lo, out);
+  int rc = pcln_func_at(t, lo, out);
+  /* an unsorted (corrupt) functab can lead the search to a function that
+   * does not hold pc: never answer with one */
+  if (rc == 0 && (pc < out->entry || pc >= out->end))
+    return se_set(SE_CORRUPT, "corrupt functab: no function holds pc 0x%llx", (unsigned long long)pc);
+  return rc;
 }
 
 int pcln_find_name(const pcln_table *t, const char *name, pcln_func *out) {
