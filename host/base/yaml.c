@@ -39,13 +39,18 @@ const char *yml_text(const yml_node *m, const char *key) {
   return v && v->kind == YML_SCALAR ? v->s : NULL;
 }
 
-int yml_fail_at(const char *path, int code, int line, int col, const char *fmt, ...) {
+int yml_vfail_at(const char *path, int code, int line, int col, const char *fmt, va_list ap) {
   char msg[768];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  return se_set(code, "%s:%d:%d: %s", path, line, col, msg);
+}
+
+int yml_fail_at(const char *path, int code, int line, int col, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int rc = yml_vfail_at(path, code, line, col, fmt, ap);
   va_end(ap);
-  return se_set(code, "%s:%d:%d: %s", path, line, col, msg);
+  return rc;
 }
 
 /* 1-based line and column (in bytes) of byte offset off of buf. */

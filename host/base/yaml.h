@@ -11,6 +11,7 @@
 #ifndef SONDE_BASE_YAML_H
 #define SONDE_BASE_YAML_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -55,5 +56,7 @@ const char *yml_text(const yml_node *m, const char *key);
 /* se_set(code, "PATH:LINE:COL: MESSAGE"). */
 int yml_fail_at(const char *path, int code, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+int yml_vfail_at(const char *path, int code, int line, int col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
 #endif

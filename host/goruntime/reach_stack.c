@@ -188,7 +188,7 @@ enum { UC_GREGS = 40, UC_NGPR = 17 }; /* abi: linux/amd64 ucontext_t */
  * worker preempted by SIGURG in chansend held the channel its receiver
  * waits on in a register, and nothing else did). The interrupted
  * goroutine's stack is read whole (goroutines.c: its thread is off it). */
-static int scan_signal_frame(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, size_t last) {
+static int scan_signal_frame(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, size_t last, uint64_t fp) {
   pcln_func f;
   const pcln_table *t = &c->p->pcln;
   if (pcln_find(t, c->frames[last].pc, &f) != 0) {
@@ -196,11 +196,8 @@ static int scan_signal_frame(rctx *c, const uint8_t *stk, uint64_t sp, size_t le
     return 0;
   }
   const char *name = pcln_name(t, &f);
-  if (!name || strcmp(name, "runtime.sigtramp") != 0) return 0;
-  int32_t spdelta;
-  if (!pcln_spdelta(t, &f, c->frames[last].pc, &spdelta) || spdelta < 0) return 0;
-  uint64_t uc = c->sps[last] + (uint64_t)spdelta + 8; /* past the return address */
-  uint64_t regs = uc + UC_GREGS;
+  if (!name || strcmp(name, "runtime.sigtramp") != 0 || fp <= c->sps[last]) return 0; /* no frame size known */
+  uint64_t regs = fp + UC_GREGS; /* fp: past sigtramp's return address, where the ucontext starts */
   if (regs < sp || regs + 8 * UC_NGPR > sp + len) return 0;
   int rc = 0;
   for (uint64_t k = 0; k < UC_NGPR && !rc; k++) {
@@ -247,5 +244,5 @@ int reach_scan_thread(rctx *c, const gr_thread_at *t) {
   size_t n;
   if (c->ph == PH_MARK) c->r->root_bytes += len;
   int rc = scan_frames(c, c->stack, t->sp, len, t->pc, true, 0, &done, &complete, &n);
-  return rc || !n ? rc : scan_signal_frame(c, c->stack, t->sp, len, n - 1);
+  return rc || !n ? rc : scan_signal_frame(c, c->stack, t->sp, len, n - 1, done);
 }

@@ -24,12 +24,11 @@ typedef yml_node yn;
 
 static int fail_at(const char *path, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail_at(const char *path, int line, int col, const char *fmt, ...) {
-  char msg[768];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int rc = yml_vfail_at(path, SE_CONFIG, line, col, fmt, ap);
   va_end(ap);
-  return yml_fail_at(path, SE_CONFIG, line, col, "%s", msg);
+  return rc;
 }
 
 static int nomem(const char *path) { return se_set(SE_NOMEM, "%s: out of memory reading the plugin index", path); }

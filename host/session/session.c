@@ -73,11 +73,7 @@ void sess_opts_free(sess_opts *o) {
   o->nactions = 0;
 }
 
-double ss_since(const session *s) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return sys_ms_between(&s->t0, &now) / 1000;
-}
+double ss_since(const session *s) { return sys_ms_since(&s->t0) / 1000; }
 
 /* The heartbeat that runs due --every commands and ends --duration:
  * HEARTBEAT_MS, or the shortest --every interval when shorter (10 ms at

@@ -66,7 +66,8 @@ sbp *ss_bp_new(session *s, const char *spec, int owner) {
 
 int ss_op_bp_set(void *ctx, plg_plugin *p, const char *location, uint64_t *id) {
   session *s = ctx;
-  if (!s->bound) return se_set(SE_ERR, "the program has not started yet");
+  int rc = ss_need_bound(s);
+  if (rc) return rc;
   char *copy = strdup(location);
   if (!copy) return se_set(SE_ERR, "out of memory");
   sbp *b = ss_bp_new(s, copy, (int)(p - s->p));
@@ -75,7 +76,7 @@ int ss_op_bp_set(void *ctx, plg_plugin *p, const char *location, uint64_t *id) {
     return SE_USAGE;
   }
   b->owned_spec = copy;
-  int rc = gr_locate(&s->t.prog.pcln, b->spec, &b->loc); /* the bound program's pcs */
+  rc = gr_locate(&s->t.prog.pcln, b->spec, &b->loc); /* the bound program's pcs */
   if (rc == 0) rc = ss_bp_insert(s, b);
   if (rc) {
     free(copy);

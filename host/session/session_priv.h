@@ -89,6 +89,9 @@ double ss_stopped_now(const session *s); /* ms every thread has been stopped in 
 void ss_forget_stop(session *s);
 int ss_resume_all(session *s);
 int ss_read_for(session *s, const sonde_command *c);
+/* 0 once the program is bound to the process (attached, or at its entry);
+ * else SE_ERR "the program has not started yet". */
+int ss_need_bound(const session *s);
 gr_snapshot *ss_op_snapshot(void *ctx);
 gr_heap *ss_op_heap(void *ctx);
 gr_snapshot *ss_op_hit_snapshot(void *ctx);

@@ -21,11 +21,7 @@ int ss_stop_all(session *s) {
 }
 
 /* How long every thread has been stopped in this stop, in ms. */
-double ss_stopped_now(const session *s) {
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return s->all_stopped ? sys_ms_between(&s->stop_t0, &now) : 0;
-}
+double ss_stopped_now(const session *s) { return s->all_stopped ? sys_ms_since(&s->stop_t0) : 0; }
 
 /* Drops what was read during the stop; the target may change from here. */
 void ss_forget_stop(session *s) {
@@ -90,13 +86,14 @@ int ss_read_for(session *s, const sonde_command *c) {
   return 0;
 }
 
+int ss_need_bound(const session *s) {
+  return s->bound ? 0 : se_set(SE_ERR, "the program has not started yet");
+}
+
 gr_snapshot *ss_op_snapshot(void *ctx) {
   session *s = ctx;
   if (s->have_snap) return &s->snap;
-  if (!s->bound) {
-    se_set(SE_ERR, "the program has not started yet");
-    return NULL;
-  }
+  if (ss_need_bound(s) != 0) return NULL;
   if (ss_stop_all(s) != 0) return NULL;
   gr_snapshot_opts so = {0};
   if (gr_snapshot_take(&s->t.prog, &s->ts, &so, &s->snap) != 0) return NULL;
@@ -109,10 +106,7 @@ gr_snapshot *ss_op_snapshot(void *ctx) {
 gr_heap *ss_op_heap(void *ctx) {
   session *s = ctx;
   if (s->have_heap) return &s->heap;
-  if (!s->bound) {
-    se_set(SE_ERR, "the program has not started yet");
-    return NULL;
-  }
+  if (ss_need_bound(s) != 0) return NULL;
   if (gr_heap_supported(&s->t.prog) != 0 || ss_stop_all(s) != 0) return NULL;
   if (gr_heap_read(&s->t.prog, true, &s->heap) != 0) return NULL;
   gr_heap_settle(s->t.pid, &s->heap);

@@ -19,12 +19,6 @@ static void on_warning(void *payload, const char *msg) {
   ++*n;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   se_clear();
   cfg_config c;

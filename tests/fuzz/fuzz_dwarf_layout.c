@@ -11,12 +11,6 @@
 #include "base/error.h"
 #include "goruntime/layout.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *path = fz_file(data, size);
   se_clear();

@@ -35,12 +35,6 @@ static bool same(const gr_layout *a, const gr_layout *b) {
   return !memcmp(a->size, b->size, sizeof a->size);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int minor = expected_minor(data, size);
   const char *path = fz_file(data, size);

@@ -79,12 +79,6 @@ static void exercise(const pcln_table *t, const pcln_func *f) {
   (void)pcln_walk_lines(t, f, on_line, &runs);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < HDR) return 0;
   se_clear();

@@ -36,12 +36,6 @@ static size_t walk(const yml_node *y, size_t depth) {
   return nodes;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   se_clear();
   yml_node *root = NULL;
