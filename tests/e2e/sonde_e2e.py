@@ -7,7 +7,10 @@
 - wait_stderr(p, text): waits on what sonde says, never on a fixed delay;
 - StdinFixture: a Go fixture driven line by line through its standard input
   (tests/fixtures/phases, tests/fixtures/grow): it says "READY <pid>" when it
-  starts and answers each command with one line.
+  starts and answers each command with one line;
+- Watchdog: bounds a step that waits on other processes; when it fires it
+  prints what each of them was doing and kills them, so that a hang fails
+  with its cause in seconds instead of running into ctest's timeout.
 Starting, readiness and health checks of the agreement fixture
 (start_fixture, wait_ready, stop_fixture, thread_states, check_unharmed)
 live in agree.py, which the other tests import for them.
@@ -16,6 +19,7 @@ import json
 import os
 import select
 import subprocess
+import threading
 import time
 
 results = []
@@ -81,6 +85,69 @@ class StdinFixture:
             self.proc.kill()
         self.proc.wait()
         self.stderr.close()
+
+
+def _proc_text(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+def describe_process(pid):
+    """One line per thread of pid: its state and the kernel function it
+    sleeps in; for a thread of sonde, its kernel stack too (root only)."""
+    out = []
+    try:
+        tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
+    except OSError:
+        return ["  process %d: gone" % pid]
+    for tid in tids[:64]:
+        base = "/proc/%d/task/%d/" % (pid, tid)
+        stat = _proc_text(base + "stat")
+        state = stat[stat.rfind(")") + 2:].split(" ", 1)[0] if ")" in stat else "?"
+        out.append("  thread %d: state %s, wchan %s, %s" % (tid, state, _proc_text(base + "wchan"),
+                                                          _proc_text(base + "comm")))
+    return out
+
+
+class Watchdog:
+    """with Watchdog(seconds, what, name=process, ...) as w: bounds a step
+    that waits on other processes (w.watch(name, process) adds one later).
+    If the step is not over in time, it prints each process's threads (state,
+    wait channel) and kills the processes: whatever waited on them returns,
+    and w.fired says why."""
+
+    def __init__(self, seconds, what, **procs):
+        self.seconds, self.what, self.procs, self.fired = seconds, what, dict(procs), False
+        self.timer = threading.Timer(seconds, self._fire)
+        self.timer.daemon = True
+
+    def watch(self, name, proc):
+        self.procs[name] = proc
+
+    def _fire(self):
+        self.fired = True
+        lines = ["WATCHDOG %s: not done after %.0f s; what each process was doing:" % (self.what, self.seconds)]
+        for name, p in self.procs.items():
+            if p.poll() is None:
+                lines.append(" %s (pid %d):" % (name, p.pid))
+                lines += describe_process(p.pid)
+            else:
+                lines.append(" %s (pid %d): exited %r" % (name, p.pid, p.returncode))
+        print("\n".join(lines), flush=True)
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+
+    def __enter__(self):
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.cancel()
+        return False
 
 
 def documents(text):

@@ -45,7 +45,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from sonde_e2e import check, documents, results  # noqa: E402
+from sonde_e2e import Watchdog, check, documents, results  # noqa: E402
 import agree  # noqa: E402  (thread_states)
 
 # the wait reasons each shape may show (older Go says "semacquire" for sync
@@ -87,19 +87,20 @@ def start(fixture, mode, runtime=None):
     runtime: {"profile": bool, "leaked": {goid, ...}}."""
     fx = subprocess.Popen([fixture, mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     expect = {}
-    while True:
-        line = fx.stdout.readline().strip()
-        if not line:
-            raise RuntimeError("fixture ended before READY (exit %r)" % fx.poll())
-        f = line.split()
-        if f[0] == "READY":
-            return fx, int(f[1]), expect
-        if f[0] in ("LEAK", "LIVE"):
-            expect[int(f[1])] = (f[0], f[2], f[3])
-        elif f[0] == "RUNTIME" and runtime is not None:
-            runtime.setdefault("leaked", set()).add(int(f[1]))
-        elif f[0] == "PROFILE" and runtime is not None:
-            runtime["profile"] = f[1] == "yes"
+    with Watchdog(60, "fixture %s: waiting for READY" % mode, fixture=fx):
+        while True:
+            line = fx.stdout.readline().strip()
+            if not line:
+                raise RuntimeError("fixture ended before READY (exit %r)" % fx.poll())
+            f = line.split()
+            if f[0] == "READY":
+                return fx, int(f[1]), expect
+            if f[0] in ("LEAK", "LIVE"):
+                expect[int(f[1])] = (f[0], f[2], f[3])
+            elif f[0] == "RUNTIME" and runtime is not None:
+                runtime.setdefault("leaked", set()).add(int(f[1]))
+            elif f[0] == "PROFILE" and runtime is not None:
+                runtime["profile"] = f[1] == "yes"
 
 
 def run(sonde, *args, cmd="leaks"):
@@ -311,44 +312,49 @@ def check_signal_holder(sonde, fixture):
     env = dict(os.environ, GODEBUG="asyncpreemptoff=1")
     fx = subprocess.Popen([fixture, "signalholder"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                           bufsize=1, env=env)
-    tid, live = None, set()
+    tid, live, s = None, set(), None
     try:
-        while True:
-            f = fx.stdout.readline().split()
-            if not f:
-                raise RuntimeError("signalholder ended before READY (exit %r)" % fx.poll())
-            if f[0] == "HOLDER":
-                tid = int(f[1])
-            elif f[0] == "LIVE":
-                live.add(int(f[1]))
-            elif f[0] == "READY":
-                pid = int(f[1])
-                break
-        s = subprocess.Popen([sonde, "attach", "-p", str(pid), "--break", "runtime.sigsend", "--on-hit",
-                              "goroutine-graph leaks --json", "-n", "1"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        err = ""
-        while "Ctrl-C" not in err:
-            line = s.stderr.readline()
-            if not line:
-                break
-            err += line
-        fx.stdin.write("signal\n")
-        fx.stdin.flush()
-        out, rest = s.communicate(timeout=60)
-        err += rest
-        check("signalholder: the session exits 0 (nothing leaked)", s.returncode == 0, "%d: %s" % (s.returncode, err))
-        hit = re.search(r"^hit 1: runtime\.sigsend goroutine \d+ thread (\d+)$", out, re.M)
-        check("signalholder: the hit is in the holder's signal handler, on its thread",
-              hit is not None and int(hit.group(1)) == tid, "%r (holder thread %r)" % (out[:200], tid))
-        docs = documents(out[out.find("{"):]) if "{" in out else []
-        got = {g["id"] for d in docs for g in d.get("goroutines", [])}
-        check("signalholder: the waiter held only by a register the signal saved is not leaked",
-              len(docs) == 1 and docs[0]["leaked"] == 0 and not (got & live), "%r: %s" % (sorted(got), err))
-        unharmed(fx, pid, "signalholder")
+        with Watchdog(120, "signalholder", fixture=fx) as w:
+            while True:
+                f = fx.stdout.readline().split()
+                if not f:
+                    raise RuntimeError("signalholder ended before READY (exit %r)" % fx.poll())
+                if f[0] == "HOLDER":
+                    tid = int(f[1])
+                elif f[0] == "LIVE":
+                    live.add(int(f[1]))
+                elif f[0] == "READY":
+                    pid = int(f[1])
+                    break
+            s = subprocess.Popen([sonde, "attach", "-p", str(pid), "--break", "runtime.sigsend", "--on-hit",
+                                  "goroutine-graph leaks --json", "-n", "1"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            w.watch("sonde", s)
+            err = ""
+            while "Ctrl-C" not in err:
+                line = s.stderr.readline()
+                if not line:
+                    break
+                err += line
+            fx.stdin.write("signal\n")
+            fx.stdin.flush()
+            out, rest = s.communicate(timeout=60)
+            err += rest
+            check("signalholder: the session exits 0 (nothing leaked)", s.returncode == 0,
+                  "%d: %s" % (s.returncode, err))
+            hit = re.search(r"^hit 1: runtime\.sigsend goroutine \d+ thread (\d+)$", out, re.M)
+            check("signalholder: the hit is in the holder's signal handler, on its thread",
+                  hit is not None and int(hit.group(1)) == tid, "%r (holder thread %r)" % (out[:200], tid))
+            docs = documents(out[out.find("{"):]) if "{" in out else []
+            got = {g["id"] for d in docs for g in d.get("goroutines", [])}
+            check("signalholder: the waiter held only by a register the signal saved is not leaked",
+                  len(docs) == 1 and docs[0]["leaked"] == 0 and not (got & live), "%r: %s" % (sorted(got), err))
+            unharmed(fx, pid, "signalholder")
     finally:
-        fx.kill()
-        fx.wait()
+        for p in (s, fx):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 
