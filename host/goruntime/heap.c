@@ -69,12 +69,17 @@ bool gr_heap_parse_span(const gr_layout *L, const uint8_t *b, uint32_t heap_swee
   if (GR_HAS(L, MS_FREEINDEX)) fi = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEX), L->fsize[GRL_MS_FREEINDEX]);
   if (GR_HAS(L, MS_FREEINDEXFORSCAN))
     fis = (uint32_t)rd_uint(b, GR_OFF(L, MS_FREEINDEXFORSCAN), L->fsize[GRL_MS_FREEINDEXFORSCAN]);
-  out->freeindex = fi > fis ? fi : fis;
-  uint32_t sg = (uint32_t)rd_uint(b, GR_OFF(L, MS_SWEEPGEN), 4);
   /* mheap.go, mspan.sweepgen: h->sweepgen is "swept and ready", +3 "swept
    * and then cached"; -2, -1 and +1 all mean not swept yet */
+  uint32_t sg = (uint32_t)rd_uint(b, GR_OFF(L, MS_SWEEPGEN), 4);
   out->swept = sg == heap_sweepgen || sg == heap_sweepgen + 3;
   out->cached = sg == heap_sweepgen + 3;
+  /* sweepgen - 1: being swept. mgcsweep.go (*sweepLocked).sweep zeroes
+   * freeindex before it makes the mark bits the alloc bits: stopped in
+   * between, the span says its objects made since the last sweep are free.
+   * While a sweep runs, every slot counts as allocated (issue 23). */
+  if (sg == heap_sweepgen - 1) fi = fis = UINT32_MAX;
+  out->freeindex = fi > fis ? fi : fis;
   if (GR_HAS(L, MS_ALLOCCOUNTBEFORECACHE))
     out->nalloc_at_cache = (uint32_t)rd_uint(b, GR_OFF(L, MS_ALLOCCOUNTBEFORECACHE), 2);
   if (*state != GR_SPAN_INUSE) return true;

@@ -67,7 +67,8 @@ static void test_heap_good_span_is_read_at_each_nelems_width(void **state) {
   }
 }
 
-/* mheap.go: h->sweepgen swept; +3 swept then cached; -2, -1, +1 not swept */
+/* mheap.go: h->sweepgen swept; +3 swept then cached; -2, -1, +1 not swept;
+ * -1 being swept (its freeindex and alloc bits change under the stop) */
 static void test_heap_sweepgen_says_whether_counts_are_exact(void **state) {
   (void)state;
   gr_layout L;
@@ -75,16 +76,19 @@ static void test_heap_sweepgen_says_whether_counts_are_exact(void **state) {
   uint8_t b[SPAN_SIZE];
   struct {
     uint32_t sg;
-    bool swept;
-  } cases[] = {{SWEEPGEN, true}, {SWEEPGEN + 3, true}, {SWEEPGEN - 2, false}, {SWEEPGEN - 1, false},
-               {SWEEPGEN + 1, false}};
+    bool swept, sweeping;
+  } cases[] = {{SWEEPGEN, true, false}, {SWEEPGEN + 3, true, false}, {SWEEPGEN - 2, false, false},
+               {SWEEPGEN - 1, false, true}, {SWEEPGEN + 1, false, false}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     good_span(&L, b);
     put(b, L.off[GRL_MS_SWEEPGEN], cases[i].sg, 4);
+    put(b, L.off[GRL_MS_FREEINDEX], 0, 2); /* as sweep leaves it before the alloc bits change */
     gr_span sp;
     uint8_t st;
     assert_true(gr_heap_parse_span(&L, b, SWEEPGEN, &sp, &st));
     assert_int_equal(sp.swept, cases[i].swept);
+    /* being swept: every slot counts as allocated, whatever freeindex says */
+    assert_int_equal(sp.freeindex, cases[i].sweeping ? sp.nelems : 0);
   }
 }
 
