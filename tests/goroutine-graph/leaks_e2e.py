@@ -21,6 +21,10 @@ Checks, with --json and in text:
   process with no parked goroutine, tests/fixtures/heap);
 - `selectmain` mode: goroutine 1 in select{} holds a channel a child waits
   on: the child is leaked, goroutine 1 is not reported (as the runtime);
+- `unstarted` mode: a waiter whose channel only the closure of a goroutine
+  created but not yet run holds (its g's sched.ctxt), checked at a
+  breakpoint where that goroutine cannot have run: not leaked (a guard:
+  sonde reaches it through the g objects, as the runtime's GC does);
 - `signalholder` mode: a waiter whose channel only a register holds, of a
   thread stopped in Go's signal handler (the register saved in the kernel's
   signal frame) is not leaked;
@@ -302,6 +306,29 @@ def check_select_main(sonde, fixture):
         fx.wait()
 
 
+def start_session(sonde, pid, location):
+    """`sonde attach` with a breakpoint at location that runs `leaks --json`
+    at its first hit and ends."""
+    return subprocess.Popen([sonde, "attach", "-p", str(pid), "--break", location, "--on-hit",
+                             "goroutine-graph leaks --json", "-n", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def trigger(s, fx, line):
+    """Once session s has its breakpoint in, sends line to the fixture,
+    which makes it hit; s's output and standard error when it ends."""
+    err = ""
+    while "Ctrl-C" not in err:
+        got = s.stderr.readline()
+        if not got:
+            break
+        err += got
+    fx.stdin.write(line + "\n")
+    fx.stdin.flush()
+    out, rest = s.communicate(timeout=60)
+    return out, err + rest
+
+
 def check_signal_holder(sonde, fixture):
     """signalholder mode: the only reference to a channel a goroutine waits
     on is a register of a thread (masked in memory; no async preemption, so
@@ -326,20 +353,9 @@ def check_signal_holder(sonde, fixture):
                 elif f[0] == "READY":
                     pid = int(f[1])
                     break
-            s = subprocess.Popen([sonde, "attach", "-p", str(pid), "--break", "runtime.sigsend", "--on-hit",
-                                  "goroutine-graph leaks --json", "-n", "1"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+            s = start_session(sonde, pid, "runtime.sigsend")
             w.watch("sonde", s)
-            err = ""
-            while "Ctrl-C" not in err:
-                line = s.stderr.readline()
-                if not line:
-                    break
-                err += line
-            fx.stdin.write("signal\n")
-            fx.stdin.flush()
-            out, rest = s.communicate(timeout=60)
-            err += rest
+            out, err = trigger(s, fx, "signal")
             check("signalholder: the session exits 0 (nothing leaked)", s.returncode == 0,
                   "%d: %s" % (s.returncode, err))
             hit = re.search(r"^hit 1: runtime\.sigsend goroutine \d+ thread (\d+)$", out, re.M)
@@ -356,6 +372,38 @@ def check_signal_holder(sonde, fixture):
                 p.kill()
                 p.wait()
 
+
+
+def check_unstarted(sonde, fixture):
+    """unstarted mode (GOMAXPROCS=1): main creates a goroutine whose closure
+    holds the only reference to a channel another goroutine waits on, and
+    stops at a breakpoint before the new goroutine can run (main's
+    registers zeroed first). The runtime keeps that closure in the new g's
+    sched.ctxt, which its GC scans with the stack; sonde reaches it through
+    runtime.allgs and the g objects: the waiter is not leaked."""
+    fx, pid, expect = start(fixture, "unstarted")
+    s = None
+    try:
+        live = {g for g, e in expect.items() if e[0] == "LIVE"}
+        with Watchdog(120, "unstarted", fixture=fx) as w:
+            s = start_session(sonde, pid, "main.unstartedHere")
+            w.watch("sonde", s)
+            out, err = trigger(s, fx, "go")
+            check("unstarted: the session exits 0 (nothing leaked)", s.returncode == 0,
+                  "%d: %s" % (s.returncode, err))
+            check("unstarted: the hit is in main.unstartedHere",
+                  re.search(r"^hit 1: main\.unstartedHere goroutine 1 ", out, re.M) is not None, out[:200])
+            docs = documents(out[out.find("{"):]) if "{" in out else []
+            got = {g["id"] for d in docs for g in d.get("goroutines", [])}
+            check("unstarted: the waiter held only by a goroutine not yet run is not leaked",
+                  len(live) == 1 and len(docs) == 1 and docs[0]["leaked"] == 0 and not (got & live),
+                  "%r of %r: %s" % (sorted(got), sorted(live), err))
+            unharmed(fx, pid, "unstarted")
+    finally:
+        for p in (s, fx):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def check_runtime(sonde, fixture):
@@ -414,6 +462,7 @@ def main():
         check_all(sonde, fixture, tmp)
     check_select_main(sonde, fixture)
     check_signal_holder(sonde, fixture)
+    check_unstarted(sonde, fixture)
     check_runtime(sonde, fixture)
     check_quiet(sonde, quiet)
     failed = [n for n, ok in results if not ok]
