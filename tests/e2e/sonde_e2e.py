@@ -42,19 +42,26 @@ def is_int(v):
 
 
 def wait_stderr(p, text, timeout=60):
-    """Reads p's standard error until a line holds text (or timeout seconds
-    pass); the lines read. Waiting on what sonde says, never on a fixed
-    delay: starting takes longer on a loaded machine."""
-    lines = []
+    """Reads p's standard error until it holds text (or timeout seconds
+    pass); what this call read. Waiting on what sonde says, never on a fixed
+    delay: starting takes longer on a loaded machine. Reads the pipe itself
+    (os.read), not through p.stderr's buffer: a line already in that buffer
+    is invisible to select(), which then waited out the whole timeout
+    whenever two lines came in one read (60 s of CI time, session 7)."""
+    fd = p.stderr.fileno()
+    got = getattr(p, "_e2e_stderr", b"")  # what earlier calls read (and returned), searched from _e2e_from
+    start, returned = getattr(p, "_e2e_from", 0), len(got)
+    want = text.encode()
     deadline = time.monotonic() + timeout
-    while True:
-        r, _, _ = select.select([p.stderr], [], [], max(deadline - time.monotonic(), 0))
-        line = p.stderr.readline() if r else ""
-        if not line:
-            return "".join(lines)
-        lines.append(line)
-        if text in line:
-            return "".join(lines)
+    while want not in got[start:]:
+        r, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        chunk = os.read(fd, 65536) if r else b""
+        if not chunk:
+            break
+        got += chunk
+    i = got.find(want, start)
+    p._e2e_stderr, p._e2e_from = got, (i + len(want) if i >= 0 else len(got))
+    return got[returned:].decode(errors="replace")
 
 
 class StdinFixture:
@@ -63,16 +70,26 @@ class StdinFixture:
         self.stderr = open(os.path.join(tmp, "fixture.stderr"), "w")
         self.proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                      text=True, bufsize=1)
+        self.pending = b""
         line = self.read_line(30)
         if not line.startswith("READY "):
             raise RuntimeError("fixture said %r instead of READY <pid>" % line)
         self.pid = int(line.split()[1])
 
     def read_line(self, timeout):
-        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not r:
-            return "(nothing within %.0f s)" % timeout
-        return self.proc.stdout.readline().strip() or "(end of output: exit %r)" % self.proc.poll()
+        """The fixture's next line, read from the pipe itself (see
+        wait_stderr: select() does not see what a file object buffered)."""
+        fd, deadline = self.proc.stdout.fileno(), time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            r, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+            if not r:
+                return "(nothing within %.0f s)" % timeout
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return self.pending.decode(errors="replace").strip() or "(end of output: exit %r)" % self.proc.poll()
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode(errors="replace").strip()
 
     def command(self, cmd):
         """Sends cmd; the fixture's one-line answer."""
