@@ -20,7 +20,7 @@ default, so that Go 1.26+ put pprof labels in the dump. Then agree.py:
     wait_reason, locked_to_thread, frames (all of them, or the dump's with
     frames_elided saying how many are left out), created_by, parent_id;
  3. checks that the fixture is unharmed: alive, no thread stopped or traced,
-    still using CPU, and its HTTP server answers GET /ping with "pong".
+    still using CPU, and its ping server answers "ping" with "pong".
 
 Exit status: 0 if all of that holds, 1 if not (a readable diff tells what
 differs), 2 if the test could not run (bad arguments, no sonde binary, fixture
@@ -34,12 +34,12 @@ Standard library only.
 import argparse
 import dataclasses
 import difflib
-import http.client
 import json
 import os
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -429,22 +429,26 @@ def cpu_ticks(pid: int) -> int:
 
 
 def ping(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    """The fixture's ping server (tests/fixtures/agree startPingServer): ""
+    when it answers "ping" with "pong", else what went wrong."""
     try:
-        conn.request("GET", "/ping")
-        resp = conn.getresponse()
-        body = resp.read().decode(errors="replace").strip()
-        return "" if resp.status == 200 and body == "pong" else f"HTTP {resp.status} {body[:100]!r}"
-    except (OSError, http.client.HTTPException) as e:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"ping\n")
+            got = b""
+            while not got.endswith(b"\n"):
+                chunk = conn.recv(64)
+                if not chunk:
+                    break
+                got += chunk
+        return "" if got == b"pong\n" else f"answered {got[:100]!r} to ping"
+    except OSError as e:
         return f"{type(e).__name__}: {e}"
-    finally:
-        conn.close()
 
 
 def check_unharmed(proc: subprocess.Popen, port: Optional[int]) -> List[str]:
     """Whether the fixture survived sonde: alive, its threads neither stopped
     nor traced (sonde detached from all of them), running again (the spinner
-    burns CPU) and, if port is given, serving HTTP."""
+    burns CPU) and, if port is given, answering pings."""
     if proc.poll() is not None:
         return [f"the fixture died: {exit_reason(proc.returncode)}"]
     # Threads leave their stops as sonde detaches; give the kernel a moment.
@@ -466,7 +470,7 @@ def check_unharmed(proc: subprocess.Popen, port: Optional[int]) -> List[str]:
     if port is not None:
         err = ping(port)
         if err:
-            problems.append(f"GET /ping on port {port} failed: {err}")
+            problems.append(f"ping on port {port} failed: {err}")
     if proc.poll() is not None:
         problems.append(f"the fixture died: {exit_reason(proc.returncode)}")
     return problems

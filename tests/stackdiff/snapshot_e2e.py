@@ -16,7 +16,7 @@ checks:
   a message naming the path, and creates nothing; an unknown option fails;
 - `snapshot --help` exits 0 and documents -o;
 - the fixture is unharmed afterwards: alive, not stopped or traced, running,
-  and answering GET /ping.
+  and answering its ping server.
 Prints one line per check; exit status 0 when all pass, 1 if not, 2 if the
 test could not run.
 """
