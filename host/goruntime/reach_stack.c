@@ -112,7 +112,7 @@ static int scan_bits(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint6
  * without usable maps and an interrupted frame (its registers were saved,
  * sigpanic, asyncPreempt) are scanned word by word. *done: where the last
  * frame understood ends; *complete: the walk reached the stack's top. */
-static int scan_frames(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint64_t pc, bool trap, uint32_t src,
+static int scan_frames(rctx *c, const uint8_t *stk, uint64_t sp, size_t len, uint64_t pc, int trap, uint32_t src,
                        uint64_t *done, bool *complete, size_t *nframes) {
   gr_stackcopy copy = {stk, sp, len};
   gr_unwind_end end;
@@ -169,7 +169,7 @@ int reach_scan_stack(rctx *c, const gr_goroutine *g, uint32_t src) {
   bool complete = false;
   size_t n;
   if (!g->pc || !c->frames) return scan_words(c, stk, sp, len, sp, sp + len, src);
-  int rc = scan_frames(c, stk, sp, len, g->pc, g->trap, src, &done, &complete, &n);
+  int rc = scan_frames(c, stk, sp, len, g->pc, g->trap ? GR_UNWIND_TRAP : 0, src, &done, &complete, &n);
   /* past the last frame understood: word by word */
   if (!rc && !complete) rc = scan_words(c, stk, sp, len, done, sp + len, src);
   return rc;
@@ -243,6 +243,7 @@ int reach_scan_thread(rctx *c, const gr_thread_at *t) {
   bool complete;
   size_t n;
   if (c->ph == PH_MARK) c->r->root_bytes += len;
-  int rc = scan_frames(c, c->stack, t->sp, len, t->pc, true, 0, &done, &complete, &n);
+  /* past an innermost SPWRITE function: its callers' frames are in use */
+  int rc = scan_frames(c, c->stack, t->sp, len, t->pc, GR_UNWIND_TRAP | GR_UNWIND_PAST_SPWRITE, 0, &done, &complete, &n);
   return rc || !n ? rc : scan_signal_frame(c, c->stack, t->sp, len, n - 1, done);
 }

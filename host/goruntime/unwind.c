@@ -73,7 +73,7 @@ size_t gr_unwind_sp(const pcln_table *t, u64map *cache, const gr_stackcopy *stk,
     }
     sp += 8;
   }
-  uint32_t flags = trap ? GR_FRAME_TRAP : 0;
+  uint32_t flags = (trap & GR_UNWIND_TRAP) ? GR_FRAME_TRAP : 0;
   for (;;) {
     pc_info fi = cached_lookup(t, cache, pc);
     if (!fi.found) {
@@ -91,8 +91,9 @@ size_t gr_unwind_sp(const pcln_table *t, u64map *cache, const gr_stackcopy *stk,
     uint8_t fflag = fi.flag;
     if (fflag & PCLN_FLAG_TOPFRAME) return n;
     /* The runtime also stops at an innermost SPWrite function when it is
-     * printing (unwindPrintErrors), which is the traceback we reproduce. */
-    if (fflag & PCLN_FLAG_SPWRITE) {
+     * printing (unwindPrintErrors), which is the traceback we reproduce;
+     * the leak analysis asks to go on (GR_UNWIND_PAST_SPWRITE). */
+    if ((fflag & PCLN_FLAG_SPWRITE) && !(n == 1 && (trap & GR_UNWIND_PAST_SPWRITE))) {
       *end = GR_UNWIND_SPWRITE;
       return n;
     }

@@ -38,8 +38,18 @@ typedef struct {
   size_t len;
 } gr_stackcopy;
 
-/* Unwinds from (pc, sp); `trap` says the first pc was interrupted rather
- * than a return address. Writes at most max frames; returns the count.
+/* `trap` of gr_unwind_sp, with GR_UNWIND_TRAP: walk on past an innermost
+ * function that writes SP (runtime.systemstack, mcall, morestack) with its
+ * SP delta, as if it did not. Go's traceback stops there; the leak
+ * analysis must not, because the frames below are in use: a thread on g0
+ * inside systemstack's already-on-g0 check (no SP written yet) has its
+ * caller's frames above it (issue 23: runOneTimer's timer and closure).
+ * After an SP write the walk reads what lies above the new SP, which can
+ * only mark more (reach_stack.c). */
+enum { GR_UNWIND_TRAP = 1, GR_UNWIND_PAST_SPWRITE = 2 };
+
+/* Unwinds from (pc, sp); `trap` (GR_UNWIND_TRAP, or 1) says the first pc
+ * was interrupted rather than a return address. Writes at most max frames; returns the count.
  * `cache` (may be NULL) remembers what each pc's function says (SP delta,
  * flags, FuncID): goroutines share a few hundred pcs, so a snapshot of
  * 100,000 stacks decodes each table once instead of 100,000 times. */

@@ -25,6 +25,10 @@ Checks, with --json and in text:
   created but not yet run holds (its g's sched.ctxt), checked at a
   breakpoint where that goroutine cannot have run: not leaked (a guard:
   sonde reaches it through the g objects, as the runtime's GC does);
+- `timerholder` mode: a waiter whose channel only a time.AfterFunc closure
+  holds, checked at every hit of runtime.systemstack until the timer fired
+  (one hit is goFunc's `go f()` on g0, the closure only in frames above an
+  SP-writing function): never leaked;
 - `signalholder` mode: a waiter whose channel only a register holds, of a
   thread stopped in Go's signal handler (the register saved in the kernel's
   signal frame) is not leaked;
@@ -44,6 +48,7 @@ test could not run.
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -306,11 +311,11 @@ def check_select_main(sonde, fixture):
         fx.wait()
 
 
-def start_session(sonde, pid, location):
+def start_session(sonde, pid, location, hits=1):
     """`sonde attach` with a breakpoint at location that runs `leaks --json`
-    at its first hit and ends."""
+    at each hit and ends after hits of them."""
     return subprocess.Popen([sonde, "attach", "-p", str(pid), "--break", location, "--on-hit",
-                             "goroutine-graph leaks --json", "-n", "1"], stdout=subprocess.PIPE,
+                             "goroutine-graph leaks --json", "-n", str(hits)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -406,6 +411,50 @@ def check_unstarted(sonde, fixture):
                 p.wait()
 
 
+def check_timer_holder(sonde, fixture):
+    """timerholder mode (GOMAXPROCS=1): a waiter whose channel only a
+    time.AfterFunc closure holds. A leak check at every hit of a breakpoint
+    in runtime.systemstack until the timer has fired and woken the waiter:
+    one hit is goFunc's `go f()` inside runOneTimer, on g0, where the closure
+    is only in the frames above systemstack (a function that writes SP,
+    where Go's traceback stops). No check reports the waiter."""
+    fx, pid, expect = start(fixture, "timerholder")
+    s = None
+    try:
+        live = {g for g, e in expect.items() if e[0] == "LIVE"}
+        with Watchdog(120, "timerholder", fixture=fx) as w:
+            s = start_session(sonde, pid, "runtime.systemstack", hits=400)
+            w.watch("sonde", s)
+            err = ""
+            while "Ctrl-C" not in err:
+                got = s.stderr.readline()
+                if not got:
+                    break
+                err += got
+            fx.stdin.write("go\n")
+            fx.stdin.flush()
+            woke = fx.stdout.readline().strip()
+            if s.poll() is None:
+                s.send_signal(signal.SIGINT)
+            out, rest = s.communicate(timeout=60)
+            err += rest
+            check("timerholder: the timer's closure woke the waiter while sonde was attached", woke == "WOKE",
+                  "fixture said %r" % woke)
+            hits = re.findall(r"^hit \d+: runtime\.systemstack ", out, re.M)
+            docs = documents("".join(line for line in out.splitlines(True) if not line.startswith("hit ")))
+            bad = [(i, [g["id"] for g in d.get("goroutines", [])]) for i, d in enumerate(docs) if d.get("leaked")]
+            check("timerholder: a leak check at each hit in runtime.systemstack", len(docs) >= 2 and len(docs) == len(hits),
+                  "%d documents, %d hits: %s" % (len(docs), len(hits), err[-600:]))
+            check("timerholder: no check reports the waiter only the timer's closure holds",
+                  len(live) == 1 and not bad and s.returncode == 0, "exit %r, %r of %r" % (s.returncode, bad[:5], sorted(live)))
+            unharmed(fx, pid, "timerholder")
+    finally:
+        for p in (s, fx):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def check_runtime(sonde, fixture):
     """Mode runtime: the fixture ran the runtime's own leak detector (Go
     1.27's goroutineleak profile), which left its leaked goroutines in
@@ -463,6 +512,7 @@ def main():
     check_select_main(sonde, fixture)
     check_signal_holder(sonde, fixture)
     check_unstarted(sonde, fixture)
+    check_timer_holder(sonde, fixture)
     check_runtime(sonde, fixture)
     check_quiet(sonde, quiet)
     failed = [n for n, ok in results if not ok]
