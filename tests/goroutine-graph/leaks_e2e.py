@@ -319,19 +319,33 @@ def start_session(sonde, pid, location, hits=1):
                             stderr=subprocess.PIPE, text=True)
 
 
-def trigger(s, fx, line):
-    """Once session s has its breakpoint in, sends line to the fixture,
-    which makes it hit; s's output and standard error when it ends."""
+def armed(s):
+    """Session s's standard error up to its "Ctrl-C to stop" line (its
+    breakpoints are in from then on), or to its end."""
     err = ""
     while "Ctrl-C" not in err:
         got = s.stderr.readline()
         if not got:
             break
         err += got
+    return err
+
+
+def trigger(s, fx, line):
+    """Once session s has its breakpoint in, sends line to the fixture,
+    which makes it hit; s's output and standard error when it ends."""
+    err = armed(s)
     fx.stdin.write(line + "\n")
     fx.stdin.flush()
     out, rest = s.communicate(timeout=60)
     return out, err + rest
+
+
+def kill_all(*procs):
+    for p in procs:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def check_signal_holder(sonde, fixture):
@@ -372,10 +386,7 @@ def check_signal_holder(sonde, fixture):
                   len(docs) == 1 and docs[0]["leaked"] == 0 and not (got & live), "%r: %s" % (sorted(got), err))
             unharmed(fx, pid, "signalholder")
     finally:
-        for p in (s, fx):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_all(s, fx)
 
 
 
@@ -405,10 +416,7 @@ def check_unstarted(sonde, fixture):
                   "%r of %r: %s" % (sorted(got), sorted(live), err))
             unharmed(fx, pid, "unstarted")
     finally:
-        for p in (s, fx):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_all(s, fx)
 
 
 def check_timer_holder(sonde, fixture):
@@ -425,12 +433,7 @@ def check_timer_holder(sonde, fixture):
         with Watchdog(120, "timerholder", fixture=fx) as w:
             s = start_session(sonde, pid, "runtime.systemstack", hits=400)
             w.watch("sonde", s)
-            err = ""
-            while "Ctrl-C" not in err:
-                got = s.stderr.readline()
-                if not got:
-                    break
-                err += got
+            err = armed(s)
             fx.stdin.write("go\n")
             fx.stdin.flush()
             woke = fx.stdout.readline().strip()
@@ -449,10 +452,7 @@ def check_timer_holder(sonde, fixture):
                   len(live) == 1 and not bad and s.returncode == 0, "exit %r, %r of %r" % (s.returncode, bad[:5], sorted(live)))
             unharmed(fx, pid, "timerholder")
     finally:
-        for p in (s, fx):
-            if p is not None and p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_all(s, fx)
 
 
 def check_runtime(sonde, fixture):
